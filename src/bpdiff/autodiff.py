@@ -1,0 +1,93 @@
+"""Forward and backward passes over a Graph: loops over the node list, never recursion.
+
+forward() computes every node's value in list (topological) order. backward() seeds the
+output's gradient with 1 and walks the list in reverse, adding upstream × local
+derivative into each input's gradient (`+=`, so a node on several paths sums them).
+Values and gradients live in their own lists indexed by node id; the graph is not changed.
+Non-finite numbers are found afterwards and described as data (Problem), never printed.
+
+May import: bpdiff.graph, bpdiff.scalar.
+"""
+
+import math
+from typing import NamedTuple
+
+from . import scalar
+from .graph import CONST, VAR
+
+
+class Problem(NamedTuple):
+    """A non-finite value or gradient, and the node where it first appeared."""
+
+    node: int
+    stage: str  # "value" or "gradient"
+    number: float
+
+
+def forward(graph, inputs, m=scalar):
+    """Every node's value, given `inputs` (variable name -> value)."""
+    ops, sources, payload = graph.ops, graph.inputs, graph.payload
+    values = [0.0] * len(ops)
+    for node, op in enumerate(ops):
+        if op is CONST:
+            values[node] = payload[node]
+        elif op is VAR:
+            values[node] = inputs[payload[node]]
+        else:
+            values[node] = op.forward(m, *[values[i] for i in sources[node]])
+    return values
+
+
+def depends_on_inputs(graph):
+    """For each node, whether its value depends on some variable (a bytearray)."""
+    ops, sources = graph.ops, graph.inputs
+    depends = bytearray(len(ops))
+    for node, op in enumerate(ops):
+        if op is VAR:
+            depends[node] = 1
+        elif op is not CONST:
+            for i in sources[node]:
+                if depends[i]:
+                    depends[node] = 1
+                    break
+    return depends
+
+
+def backward(graph, values, m=scalar):
+    """∂output/∂node for every node; None for nodes that depend on no input."""
+    ops, sources = graph.ops, graph.inputs
+    depends = depends_on_inputs(graph)
+    grads = [0.0] * len(ops)
+    grads[graph.output] = 1.0
+    for node in range(graph.output, -1, -1):
+        args = sources[node]
+        if not args or not depends[node]:
+            continue
+        upstream = grads[node]
+        local_grads = ops[node].local_grads
+        arg_values = [values[i] for i in args]
+        out = values[node]
+        for position, source in enumerate(args):
+            if depends[source]:
+                grads[source] += upstream * local_grads[position](m, *arg_values, out)
+    return [g if d else None for g, d in zip(grads, depends)]
+
+
+def find_problems(graph, values, grads):
+    """The first node whose value, and the first whose gradient, became nan or inf
+    while everything it was computed from was finite."""
+    problems = []
+    if not math.isfinite(sum(values)):
+        sources = graph.inputs
+        for node, value in enumerate(values):
+            if not math.isfinite(value) and all(math.isfinite(values[i]) for i in sources[node]):
+                problems.append(Problem(node, "value", value))
+                break
+    finite_grads = [g for g in grads if g is not None]
+    if not math.isfinite(sum(finite_grads)):
+        for node in range(len(grads) - 1, -1, -1):  # backward order: first reached first
+            grad = grads[node]
+            if grad is not None and not math.isfinite(grad):
+                problems.append(Problem(node, "gradient", grad))
+                break
+    return problems

@@ -1,0 +1,133 @@
+"""The `bpdiff` command: options in, renderer out, errors to exit codes.
+
+Exit codes: 0 ok, 1 a requested check failed, 2 bad input or usage. Results go to
+stdout, diagnostics to stderr; on error nothing is written to stdout.
+
+May import: click, bpdiff.api, bpdiff.errors, bpdiff.render.*.
+"""
+
+import json
+import os
+import sys
+
+import click
+
+from . import __version__
+from .errors import BpdiffError, BpdiffValueError
+
+EXAMPLES = """\b
+Examples:
+  bpdiff "(a+b)*b^3" --a 7 --b 3
+  bpdiff "c(a+2b)" --a 3 --b 1 --c -2 --json
+  bpdiff "d = 2b; e = a + d; L = c*e" --set a=3 --set b=1 --set c=-2
+  bpdiff -f examples/sigmoid_neuron.bp
+  echo "sigmoid(w*x + b)" | bpdiff - --w 2 --x -1 --b 0.5
+
+\b
+Inputs are given as --NAME VALUE, --NAME=VALUE or --set NAME=VALUE (for names that
+clash with an option), or in --vars FILE.json. A program may declare defaults: a = 7.
+Functions: sin cos tan exp log (ln) sqrt abs tanh sigmoid relu softplus max min pow.
+"""
+
+
+@click.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True,
+                                 "help_option_names": ["-h", "--help"]},
+               epilog=EXAMPLES)
+@click.argument("program", required=False)
+@click.option("-f", "--file", "file", type=str, metavar="FILE",
+              help="Read the program from FILE.")
+@click.option("--set", "assignments", multiple=True, metavar="NAME=VALUE",
+              help="Give an input's value (repeatable).")
+@click.option("--vars", "vars_file", metavar="FILE.json",
+              help="Read input values from a JSON object of name -> number.")
+@click.option("--output", metavar="NAME", help="Differentiate this named statement "
+              "instead of the last one.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of the table.")
+@click.option("--precision", type=click.IntRange(1, 17), default=6, show_default=True,
+              help="Significant digits in the table.")
+@click.option("--no-share", is_flag=True, help="Keep repeated subexpressions as separate nodes.")
+@click.option("--all", "show_all", is_flag=True, help="Show every node of a big graph.")
+@click.version_option(__version__, "-V", "--version", prog_name="bpdiff")
+@click.pass_context
+def command(ctx, program, file, assignments, vars_file, output, as_json, precision,
+            no_share, show_all):
+    """Differentiate PROGRAM and show every node's value and gradient.
+
+    PROGRAM is an expression such as "(a+b)*b^3" or statements separated by ';' or
+    new lines ("d = 2b; e = a + d; L = c*e"); '-' reads it from standard input.
+    """
+    from .api import differentiate
+    from .inputs import read_program, collect_values
+
+    program, extra = _split_program(program, ctx.args)
+    text = read_program(program, file)
+    values = collect_values(extra, assignments, vars_file)
+    result = differentiate(text, values, output=output, share=not no_share)
+    for problem in result.problems:
+        from .render.problems import describe
+        _warn(describe(result, problem))
+    if as_json:
+        from .render.json import render
+        _write(render(result))
+    else:
+        _print_table(result, precision, None if show_all else _max_rows())
+
+
+def _split_program(program, args):
+    """click leaves `--a 7` pairs in args; a program starting with '-' lands there too."""
+    if program is None and args and not args[0].startswith("--"):
+        return args[0], args[1:]
+    return program, args
+
+
+def _max_rows():
+    from .render.table import DEFAULT_MAX_ROWS
+    return DEFAULT_MAX_ROWS
+
+
+def _print_table(result, precision, max_rows):
+    from .render import table
+
+    if sys.stdout.isatty() and not os.environ.get("NO_COLOR"):
+        from rich.console import Console
+
+        console = Console()
+        for renderable in table.rich_table(result, precision, max_rows):
+            console.print(renderable)
+    else:
+        _write(table.plain(result, precision, max_rows))
+
+
+def _write(text):
+    sys.stdout.write(text)
+    sys.stdout.flush()
+
+
+def _warn(message):
+    click.echo(f"bpdiff: warning: {message}", err=True)
+
+
+def main(argv=None):
+    """Entry point of the `bpdiff` script and `python -m bpdiff`."""
+    try:
+        command.main(args=argv, prog_name="bpdiff", standalone_mode=False)
+    except BpdiffError as error:
+        click.echo(f"bpdiff: error: {error}", err=True)
+        sys.exit(error.exit_code)
+    except click.exceptions.Exit as done:
+        sys.exit(done.exit_code)
+    except click.ClickException as error:
+        error.show()
+        sys.exit(error.exit_code)
+    except click.Abort:
+        click.echo("bpdiff: aborted", err=True)
+        sys.exit(2)
+    except BrokenPipeError:
+        # The reader went away (`bpdiff ... | head`): stop quietly, as other tools do.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        sys.exit(0)
+    sys.exit(0)
+
+
+__all__ = ["main", "command", "json", "BpdiffValueError"]

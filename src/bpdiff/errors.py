@@ -1,0 +1,64 @@
+"""User-facing errors: a message, an optional source position, and an exit code.
+
+Raised anywhere in the pipeline, printed once at the edge (the CLI), never as a traceback.
+Exit codes: 2 for bad input or usage, 1 for a requested check that failed.
+
+May import: the standard library.
+"""
+
+import difflib
+
+
+class BpdiffError(Exception):
+    """An error meant for the user. `str()` gives the full message, with the source
+    line and a caret under the column when a position is known."""
+
+    exit_code = 2
+
+    def __init__(self, message, source=None, line=None, column=None, hint=None):
+        super().__init__(message)
+        self.message = message
+        self.source = source
+        self.line = line
+        self.column = column
+        self.hint = hint
+
+    def __str__(self):
+        parts = []
+        if self.line is not None:
+            parts.append(f"line {self.line}, column {self.column}: {self.message}")
+            if self.source is not None:
+                lines = self.source.splitlines() or [""]
+                if 1 <= self.line <= len(lines):
+                    text = lines[self.line - 1]
+                    if len(text) > 200:  # keep the caret visible on huge one-liners
+                        start = max(0, self.column - 100)
+                        text = ("…" if start else "") + text[start:start + 200]
+                        caret = self.column - start + (1 if start else 0)
+                    else:
+                        caret = self.column
+                    parts.append("  " + text.expandtabs(1))
+                    parts.append("  " + " " * (caret - 1) + "^")
+        else:
+            parts.append(self.message)
+        if self.hint:
+            parts.append(self.hint)
+        return "\n".join(parts)
+
+
+class BpdiffSyntaxError(BpdiffError):
+    """The program text does not follow the grammar."""
+
+
+class BpdiffNameError(BpdiffError):
+    """A name is unknown, missing a value, redefined or used before it is defined."""
+
+
+class BpdiffValueError(BpdiffError):
+    """A value given for an input is not a number or names no input."""
+
+
+def did_you_mean(name, candidates):
+    """' (did you mean 'x'?)' for the closest candidate, or '' if none is close."""
+    close = difflib.get_close_matches(name, list(candidates), n=1, cutoff=0.6)
+    return f" (did you mean '{close[0]}'?)" if close else ""

@@ -1,0 +1,119 @@
+"""The computation graph: plain data, built once, in topological order by construction.
+
+A node is created only after its inputs exist, so the order of the node lists *is* a
+topological order: forward is a loop over it, backward the same loop reversed, and no
+sort, recursion or visited set is ever needed. Identical subexpressions are shared by
+a dict keyed on (op, input ids) at creation time (hash-consing); variables are always
+shared. Nodes live in parallel lists indexed by node id.
+
+May import: bpdiff.ops, bpdiff.errors.
+"""
+
+from .ops import BY_NAME
+
+VAR = "var"
+CONST = "const"
+
+
+class Graph:
+    """Nodes as parallel lists: `ops[i]` (a Primitive, or VAR / CONST), `inputs[i]`
+    (tuple of node ids) and `payload[i]` (the variable's name or the constant's value).
+    `names` maps named intermediates and variables to node ids; `name_of` the reverse."""
+
+    __slots__ = ("ops", "inputs", "payload", "share", "_memo", "variables", "names",
+                 "name_of", "defaults", "output", "declared", "positions")
+
+    def __init__(self, share=True):
+        self.ops = []
+        self.inputs = []
+        self.payload = []
+        self.share = share
+        self._memo = {}
+        self.variables = {}  # name -> node id, in order of first appearance
+        self.names = {}  # every name a program defined or used -> node id
+        self.name_of = {}  # node id -> the name shown for it
+        self.defaults = {}  # variable name -> default value declared by `a = 7`
+        self.output = None
+        self.declared = {}  # every input the program names, used by the output or not
+        self.positions = {}  # input name -> (line, column) of its first use
+
+    def __len__(self):
+        return len(self.ops)
+
+    def _append(self, op, inputs, payload):
+        self.ops.append(op)
+        self.inputs.append(inputs)
+        self.payload.append(payload)
+        return len(self.ops) - 1
+
+    def constant(self, value):
+        """The node for a numeric literal (shared by value unless sharing is off)."""
+        if not self.share:
+            return self._append(CONST, (), value)
+        key = (CONST, value)
+        node = self._memo.get(key)
+        if node is None:
+            node = self._memo[key] = self._append(CONST, (), value)
+        return node
+
+    def variable(self, name):
+        """The node for input `name`, created on first use."""
+        node = self.variables.get(name)
+        if node is None:
+            node = self.variables[name] = self.names[name] = self._append(VAR, (), name)
+            self.name_of[node] = name
+        return node
+
+    def apply(self, op, inputs):
+        """The node for `op` applied to the node ids `inputs` (shared if seen before)."""
+        if not self.share:
+            return self._append(op, inputs, None)
+        key = (op.name, inputs)
+        node = self._memo.get(key)
+        if node is None:
+            node = self._memo[key] = self._append(op, inputs, None)
+        return node
+
+    def name_node(self, name, node):
+        """Give `node` the name `name`; a node that already shows a name (a variable,
+        an earlier intermediate) or a constant gets a named copy instead."""
+        if node in self.name_of or self.ops[node] is CONST:
+            node = self._append(BY_NAME["id"], (node,), None)
+        self.names[name] = node
+        self.name_of[node] = name
+        return node
+
+    def is_constant_literal(self, node):
+        """The value if `node` is a number or a negated number, else None."""
+        op = self.ops[node]
+        if op is CONST:
+            return self.payload[node]
+        if op is BY_NAME["neg"] and self.ops[self.inputs[node][0]] is CONST:
+            return -self.payload[self.inputs[node][0]]
+        return None
+
+    def pruned(self, output):
+        """A new Graph holding only the nodes `output` depends on, renumbered in the
+        same (topological) order, with `output` as its output."""
+        needed = bytearray(len(self.ops))
+        needed[output] = 1
+        inputs = self.inputs
+        for node in range(output, -1, -1):
+            if needed[node]:
+                for source in inputs[node]:
+                    needed[source] = 1
+        new_id = {}
+        kept = Graph(self.share)
+        for node in range(output + 1):
+            if needed[node]:
+                new_id[node] = kept._append(self.ops[node],
+                                            tuple([new_id[i] for i in inputs[node]]),
+                                            self.payload[node])
+        kept.variables = {n: new_id[i] for n, i in self.variables.items() if i in new_id}
+        kept.names = {n: new_id[i] for n, i in self.names.items() if i in new_id}
+        kept.name_of = {new_id[i]: n for i, n in self.name_of.items() if i in new_id}
+        kept.defaults = {n: v for n, v in self.defaults.items() if n in kept.variables}
+        kept.output = new_id[output]
+        kept.declared = dict.fromkeys(self.variables)
+        kept.positions = self.positions
+        return kept

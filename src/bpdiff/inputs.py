@@ -1,0 +1,97 @@
+"""Where the CLI's program text and input values come from: the argument, -f FILE or
+stdin; --NAME VALUE pairs, --set NAME=VALUE and --vars FILE.json.
+
+May import: json, bpdiff.errors.
+"""
+
+import json
+import re
+import sys
+
+from .errors import BpdiffValueError
+
+MAX_PROGRAM_BYTES = 64 * 1024 * 1024
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+
+
+def read_program(program, path):
+    """The program text from the argument, from `path`, or from stdin for '-'."""
+    if program is not None and path is not None:
+        raise BpdiffValueError("give the program either as an argument or with -f, not both")
+    if path is not None:
+        return _read_file(path)
+    if program is None:
+        raise BpdiffValueError("no program given",
+                               hint="try: bpdiff \"(a+b)*b^3\" --a 7 --b 3   (bpdiff --help for more)")
+    if program == "-":
+        return _decode(sys.stdin.buffer.read(MAX_PROGRAM_BYTES + 1), "standard input")
+    return program
+
+
+def _read_file(path):
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read(MAX_PROGRAM_BYTES + 1)
+    except IsADirectoryError:
+        raise BpdiffValueError(f"{path}: is a directory, not a program file") from None
+    except FileNotFoundError:
+        raise BpdiffValueError(f"{path}: no such file") from None
+    except OSError as error:
+        raise BpdiffValueError(f"{path}: cannot read: {error.strerror}") from None
+    return _decode(data, path)
+
+
+def _decode(data, where):
+    if len(data) > MAX_PROGRAM_BYTES:
+        raise BpdiffValueError(f"{where}: the program is over {MAX_PROGRAM_BYTES // 2**20} MiB")
+    if b"\0" in data:
+        raise BpdiffValueError(f"{where}: looks like a binary file, not a program")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise BpdiffValueError(f"{where}: not UTF-8 text (byte {error.start})") from None
+
+
+def collect_values(extra_args, assignments, vars_path):
+    """Input values by name, from --vars, then --NAME VALUE pairs and --set (later wins).
+    Values stay text here; the API turns them into numbers."""
+    values = _read_vars(vars_path) if vars_path else {}
+    values.update(_option_pairs(extra_args))
+    for item in assignments:
+        name, sep, value = item.partition("=")
+        if not sep or not _NAME.match(name.strip()):
+            raise BpdiffValueError(f"--set {item}: expected NAME=VALUE, e.g. --set a=7")
+        values[name.strip()] = value
+    return values
+
+
+def _option_pairs(args):
+    values = {}
+    position = 0
+    while position < len(args):
+        arg = args[position]
+        name, sep, value = arg[2:].partition("=")
+        if not arg.startswith("--") or not _NAME.match(name):
+            raise BpdiffValueError(f"unexpected argument {arg!r}",
+                                   hint="inputs are given as --NAME VALUE, e.g. --a 7;"
+                                        " put the program first, in quotes")
+        if not sep:
+            if position + 1 >= len(args):
+                raise BpdiffValueError(f"--{name} needs a value, e.g. --{name} 1")
+            position += 1
+            value = args[position]
+        values[name] = value
+        position += 1
+    return values
+
+
+def _read_vars(path):
+    text = _read_file(path)
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise BpdiffValueError(f"{path}: not valid JSON: {error.msg} at line {error.lineno},"
+                               f" column {error.colno}") from None
+    if not isinstance(data, dict):
+        raise BpdiffValueError(f"{path}: expected a JSON object of name -> number")
+    return data

@@ -1,0 +1,186 @@
+"""Text -> Graph: the Lark LALR parser, with a Transformer that builds graph nodes
+while parsing (no parse tree is built), and syntax errors rendered with a caret.
+
+The grammar (grammars/bpdiff.lark) is loaded once per process from a cached analysis.
+Names the primitive table knows as functions are re-tagged FUNC by a lexer callback,
+so the grammar itself needs no list of functions.
+
+May import: lark, bpdiff.ops, bpdiff.graph, bpdiff.errors.
+"""
+
+import functools
+from pathlib import Path
+
+from lark import Lark, Token, Transformer, Tree
+from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
+
+from .errors import BpdiffNameError, BpdiffSyntaxError, did_you_mean
+from .graph import VAR, Graph
+from .ops import BY_NAME, FUNCTIONS
+
+# How terminals are named in "expected ..." messages.
+_TERMINAL_NAMES = {
+    "NUMBER": "a number", "NAME": "a name", "FUNC": "a function", "LPAR": "'('",
+    "RPAR": "')'", "PLUS": "'+'", "MINUS": "'-'", "STAR": "'*'", "SLASH": "'/'",
+    "_POW": "'^'", "EQUAL": "'='", "COMMA": "','", "_SEP": "';' or a new line",
+    "$END": "the end of the input",
+}
+
+
+def _grammar_path():
+    packaged = Path(__file__).with_name("grammars") / "bpdiff.lark"
+    if packaged.exists():
+        return packaged
+    return Path(__file__).resolve().parents[2] / "grammars" / "bpdiff.lark"
+
+
+def _retag_function(token):
+    if token.value in FUNCTIONS:
+        token.type = "FUNC"
+    return token
+
+
+class _Builder(Transformer):
+    """Called by the parser at each reduction; returns node ids of `self.graph`."""
+
+    def __init__(self):
+        super().__init__()
+        self.graph = None
+        self.source = ""
+        self.last = None  # node id of the last statement
+        self.used_at = {}  # variable name -> (line, column, followed by '(')
+
+    def __default__(self, data, children, meta):
+        if data[0] == "_":  # Lark's helper rules for repetition: expanded by their parent
+            return Tree(data, children)
+        return self.graph.apply(BY_NAME[data], tuple(children))
+
+    def number(self, children):
+        return self.graph.constant(float(children[0]))
+
+    def var(self, children):
+        token = children[0]
+        name = token.value
+        graph = self.graph
+        node = graph.names.get(name)
+        if node is None:
+            node = graph.variable(name)
+            self.used_at[name] = (token.line, token.column)
+        return node
+
+    def call(self, children):
+        token, *args = children
+        op = FUNCTIONS[token.value]
+        if len(args) != op.arity:
+            count = "1 argument" if op.arity == 1 else f"{op.arity} arguments"
+            raise BpdiffSyntaxError(f"{token.value}() takes {count}, got {len(args)}",
+                                    self.source, token.line, token.column)
+        return self.graph.apply(op, tuple(args))
+
+    def assign(self, children):
+        token, node = children
+        name = token.value
+        graph = self.graph
+        if name in FUNCTIONS:
+            raise BpdiffNameError(f"'{name}' is a function and cannot be assigned to",
+                                  self.source, token.line, token.column)
+        if name in graph.names:
+            if graph.ops[graph.names[name]] is VAR and name not in graph.defaults:
+                line, column = self.used_at[name]
+                raise BpdiffNameError(
+                    f"'{name}' is assigned here but used before, at line {line}, column {column}",
+                    self.source, token.line, token.column,
+                    hint="define a name before the statements that use it")
+            raise BpdiffNameError(f"'{name}' is already defined; each name is assigned once",
+                                  self.source, token.line, token.column)
+        literal = graph.is_constant_literal(node)
+        if literal is not None:  # `a = 7` declares an input with a default value
+            node = graph.variable(name)
+            graph.defaults[name] = literal
+            self.used_at[name] = (token.line, token.column)
+        else:
+            node = graph.name_node(name, node)
+        self.last = node
+        return node
+
+    def expression(self, children):
+        self.last = children[0]
+        return self.last
+
+    def start(self, children):
+        return None
+
+
+@functools.cache
+def _parser():
+    builder = _Builder()
+    parser = Lark(_grammar_path().read_text(encoding="utf-8"), parser="lalr",
+                  lexer="contextual", transformer=builder, cache=True,
+                  lexer_callbacks={"NAME": _retag_function}, maybe_placeholders=False)
+    return parser, builder
+
+
+def parse(text, share=True, output=None):
+    """Parse program `text` into a Graph holding only what the output depends on.
+
+    The output is the last statement, or the name `output`. Raises BpdiffSyntaxError or
+    BpdiffNameError with the position of the problem.
+    """
+    parser, builder = _parser()
+    graph = builder.graph = Graph(share)
+    builder.source = text
+    builder.last = None
+    builder.used_at = {}
+    try:
+        _parse_statements(parser, text)
+    finally:
+        builder.graph = None
+    if output is not None:
+        if output not in graph.names:
+            raise BpdiffNameError(f"--output {output}: no such name in the program"
+                                  + did_you_mean(output, graph.names))
+        target = graph.names[output]
+    elif builder.last is None:
+        raise BpdiffSyntaxError("the program is empty: write an expression such as (a+b)*b^3")
+    else:
+        target = builder.last
+    graph.positions = builder.used_at
+    return graph.pruned(target)
+
+
+def _parse_statements(parser, text):
+    try:
+        parser.parse(text)
+    except UnexpectedInput as error:
+        raise _syntax_error(error, text) from None
+
+
+def _syntax_error(error, text):
+    if isinstance(error, UnexpectedCharacters):
+        char = text[error.pos_in_stream] if error.pos_in_stream < len(text) else ""
+        message = f"unexpected character {char!r}"
+    elif isinstance(error, UnexpectedEOF) or (
+            isinstance(error, UnexpectedToken) and error.token.type == "$END"):
+        message = "unexpected end of input"
+    else:
+        token = error.token
+        shown = "a new line" if token.type == "_SEP" and token.value != ";" else repr(token.value)
+        message = f"unexpected {shown}"
+    expected = sorted({_TERMINAL_NAMES.get(t, t) for t in getattr(error, "expected", ()) or ()})
+    hint = f"expected {_join_or(expected)}" if expected else None
+    line, column = _position(error, text)
+    return BpdiffSyntaxError(message, text, line, column, hint=hint)
+
+
+def _position(error, text):
+    line, column = getattr(error, "line", None), getattr(error, "column", None)
+    if isinstance(line, int) and line > 0:
+        return line, column
+    lines = text.splitlines() or [""]
+    return len(lines), len(lines[-1]) + 1
+
+
+def _join_or(items):
+    if len(items) <= 2:
+        return " or ".join(items)
+    return ", ".join(items[:-1]) + " or " + items[-1]

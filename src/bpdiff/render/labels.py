@@ -1,0 +1,42 @@
+"""Short labels for nodes: the name of a variable or named intermediate, else the
+node's expression with its operands written as names, numbers or `#id` references.
+
+May import: bpdiff.graph, bpdiff.render.numbers.
+"""
+
+from ..graph import CONST, VAR
+from .numbers import format_number
+
+
+def operand(graph, node):
+    """How an operand appears inside another node's label."""
+    name = graph.name_of.get(node)
+    if name is not None:
+        return name
+    if graph.ops[node] is CONST:
+        return format_number(graph.payload[node], 12)
+    return f"#{node}"
+
+
+def label(graph, node):
+    """The label of one node, e.g. 'b', '3', 'a + b', '#2 * #4', 'sin(#3)'."""
+    name = graph.name_of.get(node)
+    if name is not None:
+        return name
+    op = graph.ops[node]
+    if op is CONST or op is VAR:
+        return operand(graph, node)
+    args = [operand(graph, i) for i in graph.inputs[node]]
+    if op.symbol is None:
+        return f"{op.name}({', '.join(args)})"
+    if len(args) == 1:
+        return f"{op.symbol}{args[0]}"
+    if op.symbol == "^":
+        return f"{args[0]}^{args[1]}"
+    return f" {op.symbol} ".join(args)
+
+
+def op_name(graph, node):
+    """The operation's table name, or 'var' / 'const'."""
+    op = graph.ops[node]
+    return op if op is CONST or op is VAR else op.name

@@ -1,0 +1,21 @@
+"""Sentences for non-finite values and gradients found by the backward pass.
+
+May import: bpdiff.render.labels, bpdiff.render.numbers.
+"""
+
+from .labels import label
+from .numbers import format_number
+
+
+def describe(result, problem):
+    """One sentence naming the node where a nan or inf first appeared."""
+    graph = result.graph
+    node = problem.node
+    number = format_number(problem.number)
+    where = f"node #{node} ({label(graph, node)})"
+    if problem.stage == "value":
+        args = ", ".join(format_number(result.values[i]) for i in graph.inputs[node])
+        source = f" from input{'s' if len(graph.inputs[node]) > 1 else ''} {args}" if args else ""
+        return f"{where} has value {number}{source}; everything computed from it may be {number} too"
+    return (f"the gradient of {where} is {number}: a local derivative on its way to the"
+            " output is not finite at this point")

@@ -1,0 +1,134 @@
+"""IEEE-754 scalar math for the primitive table: never raises, returns nan/inf instead.
+
+Python's `math` raises on domain errors (log(0), sqrt(-1), 1/0, exp(1000));
+bpdiff must report such values, not crash. Every function here takes and returns
+floats and follows what NumPy/PyTorch would give. Imports only the standard library.
+"""
+
+import math
+
+inf = math.inf
+nan = math.nan
+isnan = math.isnan
+copysign = math.copysign
+
+
+def div(a, b):
+    """a / b with IEEE semantics for division by zero."""
+    try:
+        return a / b
+    except ZeroDivisionError:
+        if a == 0 or a != a:
+            return nan
+        return copysign(inf, a) * copysign(1.0, b)
+
+
+def _is_odd_integer(x):
+    return math.isfinite(x) and x == int(x) and int(x) % 2 == 1
+
+
+def pow(a, b):
+    """a ** b as C's pow(): real results only, nan outside the real domain."""
+    try:
+        return math.pow(a, b)
+    except OverflowError:
+        return -inf if a < 0 and _is_odd_integer(b) else inf
+    except ValueError:
+        if a == 0 and b < 0:  # pole: sign follows a signed zero for odd exponents
+            return copysign(inf, a) if _is_odd_integer(b) else inf
+        return nan  # negative base with a non-integer exponent
+
+
+def exp(x):
+    """e ** x, inf on overflow."""
+    try:
+        return math.exp(x)
+    except OverflowError:
+        return inf
+
+
+def log(x):
+    """Natural logarithm: -inf at 0, nan below."""
+    if x > 0:
+        return math.log(x)
+    return -inf if x == 0 else nan
+
+
+def sqrt(x):
+    """Square root, nan below zero."""
+    return math.sqrt(x) if x >= 0 else nan
+
+
+def _guarded(fn):
+    def safe(x):
+        try:
+            return fn(x)
+        except (ValueError, OverflowError):
+            return nan
+    safe.__name__ = fn.__name__
+    safe.__doc__ = f"{fn.__name__}(x), nan outside its domain."
+    return safe
+
+
+sin = _guarded(math.sin)
+cos = _guarded(math.cos)
+tan = _guarded(math.tan)
+tanh = math.tanh
+fabs = abs
+
+
+def sigmoid(x):
+    """Logistic function 1 / (1 + e^-x), stable for large |x|."""
+    if x >= 0:
+        return 1.0 / (1.0 + exp(-x))
+    z = exp(x)
+    return z / (1.0 + z)
+
+
+def sign(x):
+    """-1, 0 or 1 (sign(0) = 0, the abs'(0) = 0 convention); nan stays nan."""
+    if x > 0:
+        return 1.0
+    if x < 0:
+        return -1.0
+    return x * 0.0  # 0 for 0, nan for nan
+
+
+def step(x):
+    """1 where x > 0 else 0: relu's derivative with relu'(0) = 0."""
+    return 1.0 if x > 0 else 0.0
+
+
+def maximum(a, b):
+    """max(a, b), propagating nan like torch.maximum."""
+    if a != a or b != b:
+        return nan
+    return a if a >= b else b
+
+
+def minimum(a, b):
+    """min(a, b), propagating nan like torch.minimum."""
+    if a != a or b != b:
+        return nan
+    return a if a <= b else b
+
+
+def tie_share(a, b):
+    """How much of max(a, b)'s gradient goes to a: 1, 0, or 1/2 at a tie."""
+    if a > b:
+        return 1.0
+    if a < b:
+        return 0.0
+    return 0.5 if a == b else nan
+
+
+def softplus(x):
+    """log(1 + e^x), stable for large |x|."""
+    if x > 0:
+        return x + math.log1p(exp(-x))
+    return math.log1p(exp(x))
+
+
+def relu(x):
+    """max(x, 0), propagating nan."""
+    return 0.0 if x <= 0 else x
