@@ -6,14 +6,14 @@ stdout, diagnostics to stderr; on error nothing is written to stdout.
 May import: click, bpdiff.api, bpdiff.errors, bpdiff.render.*.
 """
 
-import json
 import os
 import sys
 
 import click
 
 from . import __version__
-from .errors import BpdiffError, BpdiffValueError
+from .errors import BpdiffError
+from .ops import function_list
 
 EXAMPLES = """\b
 Examples:
@@ -26,13 +26,13 @@ Examples:
 \b
 Inputs are given as --NAME VALUE, --NAME=VALUE or --set NAME=VALUE (for names that
 clash with an option), or in --vars FILE.json. A program may declare defaults: a = 7.
-Functions: sin cos tan exp log (ln) sqrt abs tanh sigmoid relu softplus max min pow.
+Functions: {functions}.
 """
 
 
 @click.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True,
                                  "help_option_names": ["-h", "--help"]},
-               epilog=EXAMPLES)
+               epilog=EXAMPLES.format(functions=function_list()))
 @click.argument("program", required=False)
 @click.option("-f", "--file", "file", type=str, metavar="FILE",
               help="Read the program from FILE.")
@@ -129,5 +129,3 @@ def main(argv=None):
         sys.exit(0)
     sys.exit(0)
 
-
-__all__ = ["main", "command", "json", "BpdiffValueError"]

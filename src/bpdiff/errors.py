@@ -60,5 +60,5 @@ class BpdiffValueError(BpdiffError):
 
 def did_you_mean(name, candidates):
     """' (did you mean 'x'?)' for the closest candidate, or '' if none is close."""
-    close = difflib.get_close_matches(name, list(candidates), n=1, cutoff=0.6)
+    close = difflib.get_close_matches(name, list(candidates), n=1, cutoff=0.5)
     return f" (did you mean '{close[0]}'?)" if close else ""

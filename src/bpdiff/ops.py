@@ -123,3 +123,13 @@ FUNCTIONS = {name: p for p in PRIMITIVES if p.symbol is None and p.name != "id"
              for name in (p.name, *p.aliases)}
 FUNCTIONS["pow"] = BY_NAME["pow"]
 """Every primitive a program may call by name, aliases included."""
+
+
+def function_list():
+    """The callable functions as the docs list them: 'sin, cos, ..., log (ln), ...'."""
+    shown = []
+    for p in PRIMITIVES:
+        if p.name in FUNCTIONS:
+            alias = f" ({', '.join(p.aliases)})" if p.aliases else ""
+            shown.append(p.name + alias)
+    return ", ".join(shown)

@@ -21,7 +21,7 @@ from .ops import BY_NAME, FUNCTIONS
 # How terminals are named in "expected ..." messages.
 _TERMINAL_NAMES = {
     "NUMBER": "a number", "NAME": "a name", "FUNC": "a function", "LPAR": "'('",
-    "RPAR": "')'", "PLUS": "'+'", "MINUS": "'-'", "STAR": "'*'", "SLASH": "'/'",
+    "RPAR": "')'", "PLUS": "'+'", "_MINUS": "'-'", "_TIMES": "'*'", "_DIVIDE": "'/'",
     "_POW": "'^'", "EQUAL": "'='", "COMMA": "','", "_SEP": "';' or a new line",
     "$END": "the end of the input",
 }
@@ -156,27 +156,27 @@ def _parse_statements(parser, text):
 
 
 def _syntax_error(error, text):
-    if isinstance(error, UnexpectedCharacters):
-        char = text[error.pos_in_stream] if error.pos_in_stream < len(text) else ""
-        message = f"unexpected character {char!r}"
-    elif isinstance(error, UnexpectedEOF) or (
-            isinstance(error, UnexpectedToken) and error.token.type == "$END"):
+    at_end = isinstance(error, UnexpectedEOF) or (
+        isinstance(error, UnexpectedToken) and error.token.type == "$END")
+    if at_end:
         message = "unexpected end of input"
+        line, column = _end_position(text)
+    elif isinstance(error, UnexpectedCharacters):
+        message = f"unexpected character {text[error.pos_in_stream]!r}"
+        line, column = error.line, error.column
     else:
         token = error.token
-        shown = "a new line" if token.type == "_SEP" and token.value != ";" else repr(token.value)
+        shown = "end of line" if token.type == "_SEP" and token.value != ";" else repr(token.value)
         message = f"unexpected {shown}"
-    expected = sorted({_TERMINAL_NAMES.get(t, t) for t in getattr(error, "expected", ()) or ()})
+        line, column = error.line, error.column
+    expected = getattr(error, "expected", None) or getattr(error, "allowed", None) or ()
+    expected = sorted({_TERMINAL_NAMES.get(t, t) for t in expected})
     hint = f"expected {_join_or(expected)}" if expected else None
-    line, column = _position(error, text)
     return BpdiffSyntaxError(message, text, line, column, hint=hint)
 
 
-def _position(error, text):
-    line, column = getattr(error, "line", None), getattr(error, "column", None)
-    if isinstance(line, int) and line > 0:
-        return line, column
-    lines = text.splitlines() or [""]
+def _end_position(text):
+    lines = text.split("\n")
     return len(lines), len(lines[-1]) + 1
 
 
