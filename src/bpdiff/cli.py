@@ -30,8 +30,7 @@ Functions: {functions}.
 """
 
 
-@click.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True,
-                                 "help_option_names": ["-h", "--help"]},
+@click.command(context_settings={"help_option_names": ["-h", "--help"]},
                epilog=EXAMPLES.format(functions=function_list()))
 @click.argument("program", required=False)
 @click.option("-f", "--file", "file", type=str, metavar="FILE",
@@ -57,11 +56,10 @@ def command(ctx, program, file, assignments, vars_file, output, as_json, precisi
     new lines ("d = 2b; e = a + d; L = c*e"); '-' reads it from standard input.
     """
     from .api import differentiate
-    from .inputs import read_program, collect_values
+    from .inputs import collect_values, read_program
 
-    program, extra = _split_program(program, ctx.args)
     text = read_program(program, file)
-    values = collect_values(extra, assignments, vars_file)
+    values = collect_values(ctx.obj["pairs"], assignments, vars_file)
     result = differentiate(text, values, output=output, share=not no_share)
     for problem in result.problems:
         from .render.problems import describe
@@ -71,13 +69,6 @@ def command(ctx, program, file, assignments, vars_file, output, as_json, precisi
         _write(render(result))
     else:
         _print_table(result, precision, None if show_all else _max_rows())
-
-
-def _split_program(program, args):
-    """click leaves `--a 7` pairs in args; a program starting with '-' lands there too."""
-    if program is None and args and not args[0].startswith("--"):
-        return args[0], args[1:]
-    return program, args
 
 
 def _max_rows():
@@ -107,10 +98,25 @@ def _warn(message):
     click.echo(f"bpdiff: warning: {message}", err=True)
 
 
+def _option_arity():
+    """Each option string of the command -> whether it takes a value."""
+    arity = {"-h": False, "--help": False}
+    for param in command.params:
+        if isinstance(param, click.Option):
+            for name in (*param.opts, *param.secondary_opts):
+                arity[name] = not (param.is_flag or param.count)
+    return arity
+
+
 def main(argv=None):
     """Entry point of the `bpdiff` script and `python -m bpdiff`."""
+    from .inputs import split_arguments
+
+    argv = sys.argv[1:] if argv is None else list(argv)
     try:
-        command.main(args=argv, prog_name="bpdiff", standalone_mode=False)
+        own, pairs = split_arguments(argv, _option_arity())
+        command.main(args=own, prog_name="bpdiff", standalone_mode=False,
+                     obj={"pairs": pairs})
     except BpdiffError as error:
         click.echo(f"bpdiff: error: {error}", err=True)
         sys.exit(error.exit_code)

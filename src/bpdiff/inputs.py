@@ -52,6 +52,38 @@ def _decode(data, where):
         raise BpdiffValueError(f"{where}: not UTF-8 text (byte {error.start})") from None
 
 
+def split_arguments(argv, options):
+    """Separate --NAME VALUE input pairs from the command's own arguments.
+
+    `options` maps each option string of the command to whether it takes a value.
+    Returns (arguments for the command, with positionals after '--', input pairs).
+    A positional may start with '-' (a program such as "-x^2")."""
+    own, positionals, pairs = [], [], []
+    position = 0
+    while position < len(argv):
+        arg = argv[position]
+        name = arg.split("=", 1)[0]
+        if arg == "--":
+            positionals.extend(argv[position + 1:])
+            break
+        if name in options:
+            own.append(arg)
+            if options[name] and "=" not in arg and position + 1 < len(argv):
+                position += 1
+                own.append(argv[position])
+        elif arg.startswith("--") and _NAME.match(name[2:]):
+            pairs.append(arg)
+            if "=" not in arg and position + 1 < len(argv):
+                position += 1
+                pairs.append(argv[position])
+        elif arg.startswith("--"):
+            own.append(arg)  # the command reports it as an unknown option
+        else:
+            positionals.append(arg)
+        position += 1
+    return own + ["--"] + positionals, pairs
+
+
 def collect_values(extra_args, assignments, vars_path):
     """Input values by name, from --vars, then --NAME VALUE pairs and --set (later wins).
     Values stay text here; the API turns them into numbers."""
@@ -71,10 +103,6 @@ def _option_pairs(args):
     while position < len(args):
         arg = args[position]
         name, sep, value = arg[2:].partition("=")
-        if not arg.startswith("--") or not _NAME.match(name):
-            raise BpdiffValueError(f"unexpected argument {arg!r}",
-                                   hint="inputs are given as --NAME VALUE, e.g. --a 7;"
-                                        " put the program first, in quotes")
         if not sep:
             if position + 1 >= len(args):
                 raise BpdiffValueError(f"--{name} needs a value, e.g. --{name} 1")
