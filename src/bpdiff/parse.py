@@ -9,9 +9,11 @@ May import: lark, bpdiff.ops, bpdiff.graph, bpdiff.errors.
 """
 
 import functools
+import re
 from pathlib import Path
 
 from lark import Lark, Token, Transformer, Tree
+from lark.lexer import Lexer
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
 from .errors import BpdiffNameError, BpdiffSyntaxError, did_you_mean
@@ -34,10 +36,40 @@ def _grammar_path():
     return Path(__file__).resolve().parents[2] / "grammars" / "bpdiff.lark"
 
 
-def _retag_function(token):
-    if token.value in FUNCTIONS:
-        token.type = "FUNC"
-    return token
+class _Lexer(Lexer):
+    """Lark's terminals as one regex, matched in a loop that keeps only each token's
+    offset: line and column are worked out from it when an error needs them. Names the
+    primitive table knows as functions become FUNC tokens here."""
+
+    def __init__(self, lexer_conf):
+        terminals = sorted(lexer_conf.terminals, key=lambda t: (
+            -t.priority, -t.pattern.max_width, -len(t.pattern.value), t.name))
+        self.pattern = re.compile("|".join(f"(?P<{t.name}>{t.pattern.to_regexp()})"
+                                           for t in terminals))
+        self.ignore = frozenset(lexer_conf.ignore)
+        self.allowed = frozenset(t.name for t in terminals) - self.ignore
+
+    def lex(self, text):
+        match_at, ignore, functions = self.pattern.match, self.ignore, FUNCTIONS
+        position, end = 0, len(text)
+        while position < end:
+            match = match_at(text, position)
+            if match is None:
+                line, column = line_column(text, position)
+                raise UnexpectedCharacters(text, position, line, column, allowed=self.allowed)
+            kind = match.lastgroup
+            value = match.group()
+            if kind not in ignore:
+                if kind == "NAME" and value in functions:
+                    kind = "FUNC"
+                yield Token(kind, value, position)
+            position = match.end()
+
+
+def line_column(text, position):
+    """1-based (line, column) of a character offset in `text`."""
+    line = text.count("\n", 0, position) + 1
+    return line, position - (text.rfind("\n", 0, position) + 1) + 1
 
 
 class _Builder(Transformer):
@@ -65,7 +97,7 @@ class _Builder(Transformer):
         node = graph.names.get(name)
         if node is None:
             node = graph.variable(name)
-            self.used_at[name] = (token.line, token.column)
+            self.used_at[name] = token.start_pos
         return node
 
     def call(self, children):
@@ -73,35 +105,36 @@ class _Builder(Transformer):
         op = FUNCTIONS[token.value]
         if len(args) != op.arity:
             count = "1 argument" if op.arity == 1 else f"{op.arity} arguments"
-            raise BpdiffSyntaxError(f"{token.value}() takes {count}, got {len(args)}",
-                                    self.source, token.line, token.column)
+            raise self._error(BpdiffSyntaxError, f"{token.value}() takes {count}, got {len(args)}",
+                              token)
         return self.graph.apply(op, tuple(args))
 
     def assign(self, children):
         token, node = children
         name = token.value
         graph = self.graph
-        if name in FUNCTIONS:
-            raise BpdiffNameError(f"'{name}' is a function and cannot be assigned to",
-                                  self.source, token.line, token.column)
         if name in graph.names:
             if graph.ops[graph.names[name]] is VAR and name not in graph.defaults:
-                line, column = self.used_at[name]
-                raise BpdiffNameError(
+                line, column = line_column(self.source, self.used_at[name])
+                raise self._error(
+                    BpdiffNameError,
                     f"'{name}' is assigned here but used before, at line {line}, column {column}",
-                    self.source, token.line, token.column,
-                    hint="define a name before the statements that use it")
-            raise BpdiffNameError(f"'{name}' is already defined; each name is assigned once",
-                                  self.source, token.line, token.column)
+                    token, hint="define a name before the statements that use it")
+            raise self._error(BpdiffNameError,
+                              f"'{name}' is already defined; each name is assigned once", token)
         literal = graph.is_constant_literal(node)
         if literal is not None:  # `a = 7` declares an input with a default value
             node = graph.variable(name)
             graph.defaults[name] = literal
-            self.used_at[name] = (token.line, token.column)
+            self.used_at[name] = token.start_pos
         else:
             node = graph.name_node(name, node)
         self.last = node
         return node
+
+    def _error(self, kind, message, token, hint=None):
+        line, column = line_column(self.source, token.start_pos)
+        return kind(message, self.source, line, column, hint=hint)
 
     def expression(self, children):
         self.last = children[0]
@@ -115,8 +148,7 @@ class _Builder(Transformer):
 def _parser():
     builder = _Builder()
     parser = Lark(_grammar_path().read_text(encoding="utf-8"), parser="lalr",
-                  lexer="contextual", transformer=builder, cache=True,
-                  lexer_callbacks={"NAME": _retag_function}, maybe_placeholders=False)
+                  lexer=_Lexer, transformer=builder, cache=True, maybe_placeholders=False)
     return parser, builder
 
 
@@ -144,7 +176,7 @@ def parse(text, share=True, output=None):
         raise BpdiffSyntaxError("the program is empty: write an expression such as (a+b)*b^3")
     else:
         target = builder.last
-    graph.positions = builder.used_at
+    graph.positions = {name: line_column(text, offset) for name, offset in builder.used_at.items()}
     return graph.pruned(target)
 
 
@@ -163,12 +195,12 @@ def _syntax_error(error, text):
         line, column = _end_position(text)
     elif isinstance(error, UnexpectedCharacters):
         message = f"unexpected character {text[error.pos_in_stream]!r}"
-        line, column = error.line, error.column
+        line, column = line_column(text, error.pos_in_stream)
     else:
         token = error.token
         shown = "end of line" if token.type == "_SEP" and token.value != ";" else repr(token.value)
         message = f"unexpected {shown}"
-        line, column = error.line, error.column
+        line, column = line_column(text, token.start_pos)
     expected = getattr(error, "expected", None) or getattr(error, "allowed", None) or ()
     expected = sorted({_TERMINAL_NAMES.get(t, t) for t in expected})
     hint = f"expected {_join_or(expected)}" if expected else None
