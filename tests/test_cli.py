@@ -225,3 +225,20 @@ def test_process_closed_pipe_exits_quietly(tmp_path):
     done = subprocess.run(["bash", "-o", "pipefail", "-c", shell], capture_output=True, text=True)
     assert "Traceback" not in done.stderr and "Error" not in done.stderr
     assert done.stdout == '{"expressi'
+
+
+def test_size_limit_refuses_big_programs(tmp_path):
+    big = tmp_path / "big.bp"
+    big.write_text("+".join(["x"] * 100_000))
+    result = run("-f", str(big), "--x", "1", "--max-size", "0.1")
+    assert result.exit_code == 2 and result.stdout == ""
+    assert "over the size limit of 104,857 bytes" in result.stderr
+    assert run("-f", str(big), "--x", "1", "--json").exit_code == 0
+    assert run("x+1", "--x", "1", "--max-size", "0.000001").exit_code == 2
+
+
+def test_huge_exponents_finish_at_once_with_inf_and_a_warning():
+    result = run("9^9^9^9", "--json")
+    assert result.exit_code == 0
+    assert json.loads(result.stdout)["value"] == "inf"
+    assert "warning: node #2 (9^#1) has value inf" in result.stderr

@@ -46,10 +46,12 @@ Functions: {functions}.
               help="Significant digits in the table.")
 @click.option("--no-share", is_flag=True, help="Keep repeated subexpressions as separate nodes.")
 @click.option("--all", "show_all", is_flag=True, help="Show every node of a big graph.")
+@click.option("--max-size", type=click.FloatRange(min=0, min_open=True), default=64,
+              show_default=True, metavar="MIB", help="Refuse programs larger than this.")
 @click.version_option(__version__, "-V", "--version", prog_name="bpdiff")
 @click.pass_context
 def command(ctx, program, file, assignments, vars_file, output, as_json, precision,
-            no_share, show_all):
+            no_share, show_all, max_size):
     """Differentiate PROGRAM and show every node's value and gradient.
 
     PROGRAM is an expression such as "(a+b)*b^3" or statements separated by ';' or
@@ -58,7 +60,7 @@ def command(ctx, program, file, assignments, vars_file, output, as_json, precisi
     from .api import differentiate
     from .inputs import collect_values, read_program
 
-    text = read_program(program, file)
+    text = read_program(program, file, max_size)
     values = collect_values(ctx.obj["pairs"], assignments, vars_file)
     result = differentiate(text, values, output=output, share=not no_share)
     for problem in result.problems:

@@ -10,40 +10,49 @@ import sys
 
 from .errors import BpdiffValueError
 
-MAX_PROGRAM_BYTES = 64 * 1024 * 1024
+DEFAULT_MAX_MIB = 64  # a 1,000,000-node program is about 10 MiB
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 
 
-def read_program(program, path):
-    """The program text from the argument, from `path`, or from stdin for '-'."""
+def read_program(program, path, max_mib=DEFAULT_MAX_MIB):
+    """The program text from the argument, from `path`, or from stdin for '-';
+    refused (exit 2) when over `max_mib` MiB, before it can exhaust memory."""
+    limit = int(max_mib * 2**20)
     if program is not None and path is not None:
         raise BpdiffValueError("give the program either as an argument or with -f, not both")
     if path is not None:
-        return _read_file(path)
+        return _read_file(path, limit)
     if program is None:
         raise BpdiffValueError("no program given",
                                hint="try: bpdiff \"(a+b)*b^3\" --a 7 --b 3   (bpdiff --help for more)")
     if program == "-":
-        return _decode(sys.stdin.buffer.read(MAX_PROGRAM_BYTES + 1), "standard input")
+        return _decode(sys.stdin.buffer.read(limit + 1), "standard input", limit)
+    if len(program) > limit:
+        raise _too_big("the program", limit)
     return program
 
 
-def _read_file(path):
+def _too_big(where, limit):
+    return BpdiffValueError(f"{where} is over the size limit of {limit:,} bytes",
+                            hint="raise it with --max-size MIB")
+
+
+def _read_file(path, limit):
     try:
         with open(path, "rb") as handle:
-            data = handle.read(MAX_PROGRAM_BYTES + 1)
+            data = handle.read(limit + 1)
     except IsADirectoryError:
         raise BpdiffValueError(f"{path}: is a directory, not a program file") from None
     except FileNotFoundError:
         raise BpdiffValueError(f"{path}: no such file") from None
     except OSError as error:
         raise BpdiffValueError(f"{path}: cannot read: {error.strerror}") from None
-    return _decode(data, path)
+    return _decode(data, path, limit)
 
 
-def _decode(data, where):
-    if len(data) > MAX_PROGRAM_BYTES:
-        raise BpdiffValueError(f"{where}: the program is over {MAX_PROGRAM_BYTES // 2**20} MiB")
+def _decode(data, where, limit):
+    if len(data) > limit:
+        raise _too_big(where, limit)
     if b"\0" in data:
         raise BpdiffValueError(f"{where}: looks like a binary file, not a program")
     try:
@@ -114,7 +123,7 @@ def _option_pairs(args):
 
 
 def _read_vars(path):
-    text = _read_file(path)
+    text = _read_file(path, DEFAULT_MAX_MIB * 2**20)
     try:
         data = json.loads(text)
     except json.JSONDecodeError as error:
