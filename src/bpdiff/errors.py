@@ -6,8 +6,6 @@ Exit codes: 2 for bad input or usage, 1 for a requested check that failed.
 May import: the standard library.
 """
 
-import difflib
-
 
 class BpdiffError(Exception):
     """An error meant for the user. `str()` gives the full message, with the source
@@ -60,5 +58,10 @@ class BpdiffValueError(BpdiffError):
 
 def did_you_mean(name, candidates):
     """' (did you mean 'x'?)' for the closest candidate, or '' if none is close."""
+    import difflib  # only on the error path
+
+    same_letters = [c for c in candidates if c.lower() == name.lower()]
+    if same_letters:
+        return f" (did you mean '{same_letters[0]}'?)"
     close = difflib.get_close_matches(name, list(candidates), n=1, cutoff=0.5)
     return f" (did you mean '{close[0]}'?)" if close else ""

@@ -19,12 +19,10 @@ a max/min tie splits the gradient evenly (1/2 each), sqrt'(0) = inf, and
 May import: the standard library.
 """
 
-from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, NamedTuple
 
 
-@dataclass(frozen=True, slots=True)
-class Primitive:
+class Primitive(NamedTuple):
     """One operation: how it computes, differentiates and prints."""
 
     name: str

@@ -9,8 +9,8 @@ May import: lark, bpdiff.ops, bpdiff.graph, bpdiff.errors.
 """
 
 import functools
+import os
 import re
-from pathlib import Path
 
 from lark import Lark, Token, Transformer, Tree
 from lark.lexer import Lexer
@@ -19,6 +19,13 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput
 from .errors import BpdiffNameError, BpdiffSyntaxError, did_you_mean
 from .graph import VAR, Graph
 from .ops import BY_NAME, FUNCTIONS
+
+# Characters from lecture notes that bpdiff writes differently.
+_CHARACTER_HINTS = {
+    "σ": "write sigmoid(x) for σ(x)", "[": "use ( ) for grouping", "]": "use ( ) for grouping",
+    "{": "use ( ) for grouping", "}": "use ( ) for grouping", "‖": "write the norm out, e.g. x^2",
+    "²": "write x^2 for x²", "³": "write x^3 for x³", ".": "a number needs a digit: .5 or 0.5",
+}
 
 # How terminals are named in "expected ..." messages.
 _TERMINAL_NAMES = {
@@ -29,11 +36,13 @@ _TERMINAL_NAMES = {
 }
 
 
-def _grammar_path():
-    packaged = Path(__file__).with_name("grammars") / "bpdiff.lark"
-    if packaged.exists():
+def grammar_path():
+    """The grammar shipped in the package, else the repository's (editable installs)."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    packaged = os.path.join(here, "grammars", "bpdiff.lark")
+    if os.path.exists(packaged):
         return packaged
-    return Path(__file__).resolve().parents[2] / "grammars" / "bpdiff.lark"
+    return os.path.join(here, os.pardir, os.pardir, "grammars", "bpdiff.lark")
 
 
 class _Lexer(Lexer):
@@ -47,7 +56,6 @@ class _Lexer(Lexer):
         self.pattern = re.compile("|".join(f"(?P<{t.name}>{t.pattern.to_regexp()})"
                                            for t in terminals))
         self.ignore = frozenset(lexer_conf.ignore)
-        self.allowed = frozenset(t.name for t in terminals) - self.ignore
 
     def lex(self, text):
         match_at, ignore, functions = self.pattern.match, self.ignore, FUNCTIONS
@@ -56,7 +64,7 @@ class _Lexer(Lexer):
             match = match_at(text, position)
             if match is None:
                 line, column = line_column(text, position)
-                raise UnexpectedCharacters(text, position, line, column, allowed=self.allowed)
+                raise UnexpectedCharacters(text, position, line, column)
             kind = match.lastgroup
             value = match.group()
             if kind not in ignore:
@@ -147,7 +155,9 @@ class _Builder(Transformer):
 @functools.cache
 def _parser():
     builder = _Builder()
-    parser = Lark(_grammar_path().read_text(encoding="utf-8"), parser="lalr",
+    with open(grammar_path(), encoding="utf-8") as grammar:
+        text = grammar.read()
+    parser = Lark(text, parser="lalr",
                   lexer=_Lexer, transformer=builder, cache=True, maybe_placeholders=False)
     return parser, builder
 
@@ -194,14 +204,17 @@ def _syntax_error(error, text):
         message = "unexpected end of input"
         line, column = _end_position(text)
     elif isinstance(error, UnexpectedCharacters):
-        message = f"unexpected character {text[error.pos_in_stream]!r}"
+        char = text[error.pos_in_stream]
+        message = f"unexpected character {char!r}"
+        if char in _CHARACTER_HINTS:
+            message += f" ({_CHARACTER_HINTS[char]})"
         line, column = line_column(text, error.pos_in_stream)
     else:
         token = error.token
         shown = "end of line" if token.type == "_SEP" and token.value != ";" else repr(token.value)
         message = f"unexpected {shown}"
         line, column = line_column(text, token.start_pos)
-    expected = getattr(error, "expected", None) or getattr(error, "allowed", None) or ()
+    expected = getattr(error, "expected", None) or ()  # for a bad character: any token
     expected = sorted({_TERMINAL_NAMES.get(t, t) for t in expected})
     hint = f"expected {_join_or(expected)}" if expected else None
     return BpdiffSyntaxError(message, text, line, column, hint=hint)

@@ -1,0 +1,77 @@
+"""bpdiff's own phase split, measured in-process (run by bench/run.py in a fresh
+interpreter of the bench venv, one process per measurement):
+
+  import       import bpdiff and the modules the pipeline uses (lark included)
+  grammar      building the Lark LALR parser from its cached analysis (first parse only)
+  parse+build  bpdiff.parse.parse(text): Lark parses and the Transformer builds the graph
+               while parsing, so the two are one phase
+  forward      resolving the input values and bpdiff.autodiff.forward(graph, inputs)
+  backward     bpdiff.autodiff.backward(graph, values)
+  render       bpdiff.api.Result(...) (which also scans for nan/inf) and
+               bpdiff.render.json.render(result), written to /dev/null
+
+    python bench/phases.py PROGRAM.bp VALUES.json     # prints one JSON object
+
+Reading the files is not timed. The CLI's whole-process time minus the sum of these is
+the interpreter's start-up and exit, click, and reading the program and values.
+"""
+
+import json
+import sys
+import time
+
+clock = time.perf_counter
+
+
+def main(program_path, values_path):
+    started = clock()
+    import bpdiff  # noqa: F401
+    import bpdiff.api
+    import bpdiff.autodiff
+    import bpdiff.parse
+    import bpdiff.render.json
+    phases = {"import": clock() - started}
+
+    with open(program_path, encoding="utf-8") as handle:
+        text = handle.read()
+    with open(values_path, encoding="utf-8") as handle:
+        given = json.load(handle)
+
+    t = clock()
+    setup = getattr(bpdiff.parse, "_parser", None)  # private: may change, then 0 here
+    if callable(setup):
+        try:
+            setup()
+        except TypeError:
+            pass
+    phases["grammar"] = clock() - t
+
+    t = clock()
+    graph = bpdiff.parse.parse(text)
+    phases["parse+build"] = clock() - t
+
+    t = clock()
+    inputs = bpdiff.api.resolve_inputs(graph, given, text)
+    values = bpdiff.autodiff.forward(graph, inputs)
+    phases["forward"] = clock() - t
+
+    t = clock()
+    grads = bpdiff.autodiff.backward(graph, values)
+    phases["backward"] = clock() - t
+
+    t = clock()
+    result = bpdiff.api.Result(text, graph, inputs, values, grads)
+    rendered = bpdiff.render.json.render(result)
+    with open("/dev/null", "w", encoding="utf-8") as sink:
+        sink.write(rendered)
+    phases["render"] = clock() - t
+
+    phases["total"] = clock() - started
+    print(json.dumps({"phases": phases, "graph_nodes": len(graph),
+                      "value": result.value, "version": bpdiff.__version__}))
+
+
+if __name__ == "__main__":
+    if len(sys.argv) != 3:
+        sys.exit("usage: phases.py PROGRAM.bp VALUES.json")
+    main(sys.argv[1], sys.argv[2])
