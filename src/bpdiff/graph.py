@@ -93,8 +93,8 @@ class Graph:
         return None
 
     def pruned(self, output):
-        """A new Graph holding only the nodes `output` depends on, renumbered in the
-        same (topological) order, with `output` as its output."""
+        """A Graph holding only the nodes `output` depends on, renumbered in the same
+        (topological) order, with `output` as its output (this graph if all are needed)."""
         needed = bytearray(len(self.ops))
         needed[output] = 1
         inputs = self.inputs
@@ -102,6 +102,10 @@ class Graph:
             if needed[node]:
                 for source in inputs[node]:
                     needed[source] = 1
+        if output == len(self.ops) - 1 and needed.count(0) == 0:  # nothing to drop
+            self.output = output
+            self.declared = dict.fromkeys(self.variables)
+            return self
         new_id = {}
         kept = Graph(self.share)
         for node in range(output + 1):

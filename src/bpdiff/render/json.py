@@ -8,7 +8,7 @@ May import: json, bpdiff.render.labels, bpdiff.render.numbers.
 
 import json
 
-from .labels import label, op_name
+from .labels import all_labels
 from .numbers import json_number
 from .problems import describe
 
@@ -17,9 +17,11 @@ def to_dict(result):
     """The result as plain JSON-ready data."""
     graph = result.graph
     values, grads, inputs, name_of = result.values, result.grads, graph.inputs, graph.name_of
-    nodes = [{"id": i, "op": op_name(graph, i), "label": label(graph, i),
-              "inputs": list(inputs[i]), "value": json_number(values[i]),
-              "grad": json_number(grads[i]), "name": name_of.get(i)}
+    labels = all_labels(graph)
+    ops = [op if isinstance(op, str) else op.name for op in graph.ops]
+    nodes = [{"id": i, "op": ops[i], "label": labels[i], "inputs": list(inputs[i]),
+              "value": json_number(values[i]), "grad": json_number(grads[i]),
+              "name": name_of.get(i)}
              for i in range(graph.output, -1, -1)]
     return {
         "expression": result.text,

@@ -18,15 +18,7 @@ def operand(graph, node):
     return f"#{node}"
 
 
-def label(graph, node):
-    """The label of one node, e.g. 'b', '3', 'a + b', '#2 * #4', 'sin(#3)'."""
-    name = graph.name_of.get(node)
-    if name is not None:
-        return name
-    op = graph.ops[node]
-    if op is CONST or op is VAR:
-        return operand(graph, node)
-    args = [operand(graph, i) for i in graph.inputs[node]]
+def _compose(op, args):
     if op.symbol is None:
         return f"{op.name}({', '.join(args)})"
     if len(args) == 1:
@@ -34,6 +26,26 @@ def label(graph, node):
     if op.symbol == "^":
         return f"{args[0]}^{args[1]}"
     return f" {op.symbol} ".join(args)
+
+
+def label(graph, node):
+    """The label of one node, e.g. 'b', '3', 'a + b', '#2 * #4', 'sin(#3)'."""
+    op = graph.ops[node]
+    if node in graph.name_of or op is CONST or op is VAR:
+        return operand(graph, node)
+    return _compose(op, [operand(graph, i) for i in graph.inputs[node]])
+
+
+def all_labels(graph):
+    """Every node's label, by node id, in one pass (what label() gives for each)."""
+    refs = [operand(graph, node) if op is CONST or node in graph.name_of else f"#{node}"
+            for node, op in enumerate(graph.ops)]
+    labels = refs[:]
+    inputs, name_of = graph.inputs, graph.name_of
+    for node, op in enumerate(graph.ops):
+        if op is not CONST and op is not VAR and node not in name_of:
+            labels[node] = _compose(op, [refs[i] for i in inputs[node]])
+    return labels
 
 
 def op_name(graph, node):

@@ -30,10 +30,10 @@ def json_number(x):
     """`x` as a strict-JSON value: ints for integral floats, strings for nan/inf."""
     if x is None:
         return None
+    if x.is_integer():
+        return int(x) if -2**53 < x < 2**53 else x
+    if x - x == 0:  # finite
+        return x
     if x != x:
         return "nan"
-    if x in (math.inf, -math.inf):
-        return "inf" if x > 0 else "-inf"
-    if x == int(x) and abs(x) < 2 ** 53:
-        return int(x)
-    return x
+    return "inf" if x > 0 else "-inf"
