@@ -4,6 +4,7 @@
 May import: bpdiff.parse, bpdiff.autodiff, bpdiff.errors, bpdiff.render.labels.
 """
 
+import functools
 from typing import NamedTuple
 
 from .autodiff import backward, find_problems, forward
@@ -35,6 +36,13 @@ class Result:
         self.values = values  # by node id
         self.grads = grads  # by node id
         self.problems = find_problems(graph, values, grads)
+
+    @functools.cached_property
+    def edges(self):
+        """Every edge of the backward pass (autodiff.Edge), in the order visited."""
+        record = []
+        backward(self.graph, self.values, record=record)
+        return record
 
     @property
     def value(self):

@@ -53,8 +53,21 @@ def depends_on_inputs(graph):
     return depends
 
 
-def backward(graph, values, m=scalar):
-    """∂output/∂node for every node; None for nodes that depend on no input."""
+class Edge(NamedTuple):
+    """One use of `source` by `node`: the chain rule's step along that edge."""
+
+    node: int  # the node that uses `source` (the parent, nearer the output)
+    position: int  # which input of `node` it is
+    source: int
+    local: float  # ∂node/∂source at this point
+    upstream: float  # ∂output/∂node
+    contribution: float  # upstream × local: this edge's share of ∂output/∂source
+
+
+def backward(graph, values, m=scalar, record=None):
+    """∂output/∂node for every node; None for nodes that depend on no input.
+
+    With a list as `record`, every edge's Edge is appended to it in the order visited."""
     ops, sources = graph.ops, graph.inputs
     depends = depends_on_inputs(graph)
     grads = [0.0] * len(ops)
@@ -69,7 +82,10 @@ def backward(graph, values, m=scalar):
         out = values[node]
         for position, source in enumerate(args):
             if depends[source]:
-                grads[source] += upstream * local_grads[position](m, *arg_values, out)
+                local = local_grads[position](m, *arg_values, out)
+                grads[source] += upstream * local
+                if record is not None:
+                    record.append(Edge(node, position, source, local, upstream, upstream * local))
     return [g if d else None for g, d in zip(grads, depends)]
 
 

@@ -45,13 +45,26 @@ Functions: {functions}.
 @click.option("--precision", type=click.IntRange(1, 17), default=6, show_default=True,
               help="Significant digits in the table.")
 @click.option("--no-share", is_flag=True, help="Keep repeated subexpressions as separate nodes.")
-@click.option("--all", "show_all", is_flag=True, help="Show every node of a big graph.")
+@click.option("--explain", is_flag=True, help="Narrate the forward and backward pass, edge by edge.")
+@click.option("--locals", "show_locals", is_flag=True,
+              help="Table of every edge: local derivative, upstream, contribution.")
+@click.option("--symbolic", is_flag=True, help="Print each gradient as an expression.")
+@click.option("--wrt", metavar="NAMES", help="With --symbolic: these inputs or named "
+              "intermediates (comma-separated).")
+@click.option("--symbolic-max", type=click.IntRange(min=10), default=2000, show_default=True,
+              metavar="CHARS", help="Longest gradient expression to print.")
+@click.option("--max-nodes", type=click.IntRange(min=1), default=200, show_default=True,
+              metavar="N", help="Above this many nodes, summarise the table and refuse "
+              "narration and pictures.")
+@click.option("--all", "--force", "show_all", is_flag=True,
+              help="No size limits: every table row, narration and pictures of any size.")
 @click.option("--max-size", type=click.FloatRange(min=0, min_open=True), default=64,
               show_default=True, metavar="MIB", help="Refuse programs larger than this.")
 @click.version_option(__version__, "-V", "--version", prog_name="bpdiff")
 @click.pass_context
 def command(ctx, program, file, assignments, vars_file, output, as_json, precision,
-            no_share, show_all, max_size):
+            no_share, explain, show_locals, symbolic, wrt, symbolic_max, max_nodes, show_all,
+            max_size):
     """Differentiate PROGRAM and show every node's value and gradient.
 
     PROGRAM is an expression such as "(a+b)*b^3" or statements separated by ';' or
@@ -66,22 +79,59 @@ def command(ctx, program, file, assignments, vars_file, output, as_json, precisi
     for problem in result.problems:
         from .render.problems import describe
         _warn(describe(result, problem))
+    if (explain or show_locals) and len(result.graph) > max_nodes and not show_all:
+        raise BpdiffError(f"the graph has {len(result.graph):,} nodes, more than --max-nodes"
+                          f" {max_nodes}: narration would flood the terminal",
+                          hint="add --force to print it anyway")
+    gradients = None
+    if symbolic:
+        from .render.gradients import symbolic_gradients
+        names = [n.strip() for n in wrt.split(",") if n.strip()] if wrt else None
+        gradients = symbolic_gradients(result, names, symbolic_max)
     if as_json:
         from .render.json import render
-        _write(render(result))
+        _write(render(result, explain=explain, locals_=show_locals, symbolic=gradients))
+        return
+    if not (explain or show_locals or symbolic):
+        _print_table(result, precision, None if show_all else max_nodes)
+    if explain:
+        from .render.explain import explain_text
+        _write(explain_text(result, precision))
+    if show_locals:
+        _print_locals(result, precision)
+    if symbolic:
+        from .render.gradients import symbolic_text
+        _write(symbolic_text(result, gradients, symbolic_max))
+
+
+def _print_locals(result, precision):
+    from .render.explain import LOCALS_COLUMNS, locals_rows
+    from .render.table import plain_rows
+
+    rows = locals_rows(result, precision)
+    if _use_rich():
+        from rich.console import Console
+        from rich.table import Table
+
+        table = Table(title="local gradients (one row per edge, backward order)")
+        for column in LOCALS_COLUMNS:
+            table.add_column(column, justify="right" if column in ("local", "upstream",
+                                                                   "contribution") else "left")
+        for row in rows:
+            table.add_row(*row)
+        Console().print(table)
     else:
-        _print_table(result, precision, None if show_all else _max_rows())
+        _write(plain_rows(LOCALS_COLUMNS, rows, numeric={"local", "upstream", "contribution"}))
 
 
-def _max_rows():
-    from .render.table import DEFAULT_MAX_ROWS
-    return DEFAULT_MAX_ROWS
+def _use_rich():
+    return sys.stdout.isatty() and not os.environ.get("NO_COLOR")
 
 
 def _print_table(result, precision, max_rows):
     from .render import table
 
-    if sys.stdout.isatty() and not os.environ.get("NO_COLOR"):
+    if _use_rich():
         from rich.console import Console
 
         console = Console()

@@ -10,7 +10,8 @@ values; derivative rules also receive the forward result `out` (as autograd's `a
 so `exp`, `tanh`, `sigmoid` and `sqrt` reuse it. Rules use only `+ - *` and `m.*`
 functions, never `/`, `**` or `math.*` directly, so they stay IEEE-safe and can later
 run on arrays. Formulas use bpdiff's own syntax with `{0}`, `{1}` for the inputs and
-`{out}` for the result.
+`{out}` for the result; they hold wherever the derivative exists (at a max/min tie
+the rule's even split applies, not the formula's step).
 
 Conventions at non-differentiable points follow PyTorch: relu'(0) = 0, abs'(0) = 0,
 a max/min tie splits the gradient evenly (1/2 each), sqrt'(0) = inf, and
@@ -106,12 +107,16 @@ PRIMITIVES = (
               ("sigmoid({0})",), "softplus log(1 + e^a)"),
     _function("max", 2, lambda m, a, b: m.maximum(a, b),
               (lambda m, a, b, out: m.tie_share(a, b), lambda m, a, b, out: m.tie_share(b, a)),
-              ("[{0} > {1}]", "[{1} > {0}]"), "larger of a and b",
+              ("step({0} - {1})", "step({1} - {0})"), "larger of a and b",
               kink="a tie splits the gradient evenly: 1/2 to each"),
     _function("min", 2, lambda m, a, b: m.minimum(a, b),
               (lambda m, a, b, out: m.tie_share(b, a), lambda m, a, b, out: m.tie_share(a, b)),
-              ("[{0} < {1}]", "[{1} < {0}]"), "smaller of a and b",
+              ("step({1} - {0})", "step({0} - {1})"), "smaller of a and b",
               kink="a tie splits the gradient evenly: 1/2 to each"),
+    _function("step", 1, lambda m, a: m.step(a), (lambda m, a, out: 0.0,), ("0",),
+              "1 where a > 0, else 0 (relu's derivative)", kink="step'(0) = 0"),
+    _function("sign", 1, lambda m, a: m.sign(a), (lambda m, a, out: 0.0,), ("0",),
+              "-1, 0 or 1 (abs's derivative)", kink="sign'(0) = 0"),
 )
 
 BY_NAME = {p.name: p for p in PRIMITIVES}

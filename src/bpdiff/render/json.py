@@ -13,8 +13,9 @@ from .numbers import json_number
 from .problems import describe
 
 
-def to_dict(result):
-    """The result as plain JSON-ready data."""
+def to_dict(result, explain=False, locals_=False, symbolic=None):
+    """The result as plain JSON-ready data; with `explain`, `locals_` or `symbolic`
+    (name -> expression text) their sections are added."""
     graph = result.graph
     values, grads, inputs, name_of = result.values, result.grads, graph.inputs, graph.name_of
     labels = all_labels(graph)
@@ -23,7 +24,7 @@ def to_dict(result):
               "value": json_number(values[i]), "grad": json_number(grads[i]),
               "name": name_of.get(i)}
              for i in range(graph.output, -1, -1)]
-    return {
+    data = {
         "expression": result.text,
         "value": json_number(result.value),
         "gradient": {k: json_number(v) for k, v in result.gradient.items()},
@@ -32,8 +33,34 @@ def to_dict(result):
         "nodes": nodes,
         "warnings": [describe(result, p) for p in result.problems],
     }
+    if explain:
+        from .explain import explain_steps
+        data["explain"] = [_numbers_to_json(step) for step in explain_steps(result)]
+    if locals_:
+        data["locals"] = [{"node": e.node, "position": e.position, "source": e.source,
+                           "local": json_number(e.local), "upstream": json_number(e.upstream),
+                           "contribution": json_number(e.contribution)}
+                          for e in result.edges]
+    if symbolic is not None:
+        data["symbolic"] = symbolic
+    return data
 
 
-def render(result):
-    """The JSON text, one object, ending in a newline."""
-    return json.dumps(to_dict(result), ensure_ascii=False, allow_nan=False) + "\n"
+_NUMBER_KEYS = ("value", "grad", "upstream", "local", "contribution")
+
+
+def _numbers_to_json(step):
+    step = dict(step)
+    for key in _NUMBER_KEYS:
+        if key in step:
+            step[key] = json_number(step[key])
+    if "operands" in step:
+        step["operands"] = [json_number(v) for v in step["operands"]]
+    if "terms" in step:
+        step["terms"] = [_numbers_to_json(t) for t in step["terms"]]
+    return step
+
+
+def render(result, **sections):
+    """The JSON text, one object, ending in a newline (sections as for to_dict)."""
+    return json.dumps(to_dict(result, **sections), ensure_ascii=False, allow_nan=False) + "\n"

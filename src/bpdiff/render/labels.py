@@ -19,6 +19,8 @@ def operand(graph, node):
 
 
 def _compose(op, args):
+    if op.name == "id":
+        return args[0]
     if op.symbol is None:
         return f"{op.name}({', '.join(args)})"
     if len(args) == 1:
@@ -28,12 +30,19 @@ def _compose(op, args):
     return f" {op.symbol} ".join(args)
 
 
-def label(graph, node):
-    """The label of one node, e.g. 'b', '3', 'a + b', '#2 * #4', 'sin(#3)'."""
+def expression(graph, node):
+    """The node's expression with operands as names, numbers or #id, whether or not the
+    node itself has a name: '2 * b' for d = 2b."""
     op = graph.ops[node]
-    if node in graph.name_of or op is CONST or op is VAR:
+    if op is CONST or op is VAR:
         return operand(graph, node)
     return _compose(op, [operand(graph, i) for i in graph.inputs[node]])
+
+
+def label(graph, node):
+    """The label of one node, e.g. 'b', '3', 'a + b', '#2 * #4', 'sin(#3)'."""
+    name = graph.name_of.get(node)
+    return name if name is not None else expression(graph, node)
 
 
 def all_labels(graph):

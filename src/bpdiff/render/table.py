@@ -60,16 +60,19 @@ def summary(result, precision):
 def plain(result, precision, max_rows=DEFAULT_MAX_ROWS):
     """The table as aligned plain text (no colour, no box drawing), ending in a newline."""
     body, note = rows(result, precision, max_rows)
-    widths = [max(len(h), *(len(r[k]) for r in body)) for k, h in enumerate(COLUMNS)]
+    text = plain_rows(COLUMNS, body, NUMERIC)
+    return text + (note + "\n" if note else "") + summary(result, precision) + "\n"
+
+
+def plain_rows(columns, body, numeric):
+    """Rows of strings as aligned text under a header; `numeric` columns right-aligned."""
+    widths = [max(len(h), *(len(r[k]) for r in body)) for k, h in enumerate(columns)]
     lines = []
-    for cells in (COLUMNS, *body):
-        padded = [cell.rjust(w) if COLUMNS[k] in NUMERIC else cell.ljust(w)
+    for cells in (columns, *body):
+        padded = [cell.rjust(w) if columns[k] in numeric else cell.ljust(w)
                   for k, (cell, w) in enumerate(zip(cells, widths))]
         lines.append("  ".join(padded).rstrip())
     lines.insert(1, "  ".join("-" * w for w in widths))
-    if note:
-        lines.append(note)
-    lines.append(summary(result, precision))
     return "\n".join(lines) + "\n"
 
 

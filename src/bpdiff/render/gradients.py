@@ -1,0 +1,35 @@
+"""`--symbolic`: ∂out/∂v as expressions, printed in bpdiff syntax.
+
+May import: bpdiff.symbolic, bpdiff.errors.
+"""
+
+from ..errors import BpdiffValueError, did_you_mean
+from ..symbolic import gradient_expressions, to_text
+
+MAX_SYMBOLIC_NODES = 5000  # expressions are nested tuples; deeper ones are not built
+
+
+def symbolic_gradients(result, wrt=None, max_chars=2000):
+    """{name: expression text, or None when over `max_chars`} for each input, or for
+    the inputs and named intermediates listed in `wrt`."""
+    graph = result.graph
+    if len(graph) > MAX_SYMBOLIC_NODES:
+        raise BpdiffValueError(f"--symbolic works on graphs of up to {MAX_SYMBOLIC_NODES:,}"
+                               f" nodes; this one has {len(graph):,}")
+    names = list(graph.variables) if not wrt else wrt
+    for name in names:
+        if name not in graph.names:
+            raise BpdiffValueError(f"--wrt {name}: no such input or named intermediate"
+                                   + did_you_mean(name, graph.names))
+    grads = gradient_expressions(graph)
+    return {name: to_text(grads[graph.names[name]], max_chars) for name in names}
+
+
+def symbolic_text(result, gradients, max_chars):
+    """The gradients as lines `∂out/∂a = ...`, ending in a newline."""
+    out = result.graph.name_of.get(result.graph.output, "out")
+    lines = [f"∂{out}/∂{name} = {text}" if text is not None else
+             f"∂{out}/∂{name}: the expression is over {max_chars:,} characters"
+             " (raise --symbolic-max to print it)"
+             for name, text in gradients.items()]
+    return "\n".join(lines) + "\n"
