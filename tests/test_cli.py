@@ -242,3 +242,42 @@ def test_huge_exponents_finish_at_once_with_inf_and_a_warning():
     assert result.exit_code == 0
     assert json.loads(result.stdout)["value"] == "inf"
     assert "warning: node #2 (9^#1) has value inf" in result.stderr
+
+
+@pytest.mark.parametrize("flag, marker", [("--dot", "digraph bpdiff"), ("--mermaid", "flowchart BT"),
+                                          ("--tree", "(shared, see above)"),
+                                          ("--explain", "Backward pass"),
+                                          ("--locals", "contribution"),
+                                          ("--symbolic", "∂out/∂b = ")])
+def test_views(flag, marker):
+    result = run("(a+b)*b^3", "--a", "7", "--b", "3", flag)
+    assert result.exit_code == 0, result.stderr
+    assert marker in result.stdout and "id  label" not in result.stdout
+
+
+def test_big_graphs_need_force_for_narration_and_pictures(tmp_path):
+    program = "+".join(f"x*{k}" for k in range(150))
+    for flag in ("--explain", "--dot", "--locals"):
+        refused = run(program, "--x", "1", flag)
+        assert refused.exit_code == 2 and "--force" in refused.stderr and refused.stdout == ""
+        assert run(program, "--x", "1", flag, "--force").exit_code == 0
+    assert run(program, "--x", "1", "--explain", "--max-nodes", "1000").exit_code == 0
+
+
+def test_render_needs_a_known_suffix(tmp_path):
+    result = run("x^2", "--x", "1", "--render", str(tmp_path / "g.gif"))
+    assert result.exit_code == 2 and ".svg, .png or .pdf" in result.stderr
+
+
+def test_render_svg(tmp_path):
+    if shutil.which("dot") is None:
+        pytest.skip("Graphviz's dot is not installed (apt-get install graphviz)")
+    target = tmp_path / "g.svg"
+    assert run("(a+b)*b^3", "--a", "7", "--b", "3", "--render", str(target)).exit_code == 0
+    assert target.read_text().lstrip().startswith(("<?xml", "<svg"))
+
+
+def test_render_without_graphviz_says_how_to_install(monkeypatch, tmp_path):
+    monkeypatch.setenv("PATH", str(tmp_path))
+    result = run("x^2", "--x", "1", "--render", str(tmp_path / "g.svg"))
+    assert result.exit_code == 2 and "apt-get install graphviz" in result.stderr

@@ -53,6 +53,12 @@ Functions: {functions}.
               "intermediates (comma-separated).")
 @click.option("--symbolic-max", type=click.IntRange(min=10), default=2000, show_default=True,
               metavar="CHARS", help="Longest gradient expression to print.")
+@click.option("--dot", "as_dot", is_flag=True, help="Print the graph as Graphviz DOT.")
+@click.option("--mermaid", "as_mermaid", is_flag=True,
+              help="Print the graph as a Mermaid flowchart (for Markdown pages).")
+@click.option("--tree", "as_tree", is_flag=True, help="Draw the graph as a tree, output at the top.")
+@click.option("--render", "render_path", metavar="FILE.svg|png|pdf",
+              help="Draw the graph to FILE with Graphviz's dot program.")
 @click.option("--max-nodes", type=click.IntRange(min=1), default=200, show_default=True,
               metavar="N", help="Above this many nodes, summarise the table and refuse "
               "narration and pictures.")
@@ -63,8 +69,8 @@ Functions: {functions}.
 @click.version_option(__version__, "-V", "--version", prog_name="bpdiff")
 @click.pass_context
 def command(ctx, program, file, assignments, vars_file, output, as_json, precision,
-            no_share, explain, show_locals, symbolic, wrt, symbolic_max, max_nodes, show_all,
-            max_size):
+            no_share, explain, show_locals, symbolic, wrt, symbolic_max, as_dot, as_mermaid,
+            as_tree, render_path, max_nodes, show_all, max_size):
     """Differentiate PROGRAM and show every node's value and gradient.
 
     PROGRAM is an expression such as "(a+b)*b^3" or statements separated by ';' or
@@ -79,10 +85,11 @@ def command(ctx, program, file, assignments, vars_file, output, as_json, precisi
     for problem in result.problems:
         from .render.problems import describe
         _warn(describe(result, problem))
-    if (explain or show_locals) and len(result.graph) > max_nodes and not show_all:
+    pictures = as_dot or as_mermaid or as_tree or render_path
+    if (explain or show_locals or pictures) and len(result.graph) > max_nodes and not show_all:
         raise BpdiffError(f"the graph has {len(result.graph):,} nodes, more than --max-nodes"
-                          f" {max_nodes}: narration would flood the terminal",
-                          hint="add --force to print it anyway")
+                          f" {max_nodes}: narration and pictures would flood the terminal",
+                          hint="add --force to make them anyway")
     gradients = None
     if symbolic:
         from .render.gradients import symbolic_gradients
@@ -92,7 +99,10 @@ def command(ctx, program, file, assignments, vars_file, output, as_json, precisi
         from .render.json import render
         _write(render(result, explain=explain, locals_=show_locals, symbolic=gradients))
         return
-    if not (explain or show_locals or symbolic):
+    if render_path:
+        from .render.pictures import dot, render_file
+        render_file(dot(result, precision), render_path)
+    if not (explain or show_locals or symbolic or pictures):
         _print_table(result, precision, None if show_all else max_nodes)
     if explain:
         from .render.explain import explain_text
@@ -102,6 +112,27 @@ def command(ctx, program, file, assignments, vars_file, output, as_json, precisi
     if symbolic:
         from .render.gradients import symbolic_text
         _write(symbolic_text(result, gradients, symbolic_max))
+    if as_dot:
+        from .render.pictures import dot
+        _write(dot(result, precision))
+    if as_mermaid:
+        from .render.pictures import mermaid
+        _write(mermaid(result, precision))
+    if as_tree:
+        _print_tree(result, precision)
+
+
+def _print_tree(result, precision):
+    from rich.console import Console
+
+    from .render.pictures import tree
+
+    try:
+        drawing = tree(result, precision)
+    except ValueError as error:
+        raise BpdiffError(str(error)) from None
+    plain = not _use_rich()
+    Console(no_color=plain, highlight=False, soft_wrap=plain).print(drawing)
 
 
 def _print_locals(result, precision):

@@ -235,9 +235,11 @@ def _compose(e, parts):
     op = BY_NAME[e[0]]
     if op.symbol is None:
         return f"{op.name}({', '.join(text for text, _ in parts)})", 9
-    if len(parts) == 1:
+    if len(parts) == 1:  # -(x/y) prints as -x/y: the same value, however it is read
         text, precedence = parts[0]
-        return f"{op.symbol}{_wrap(text, precedence, op.precedence + 1)}", op.precedence
+        if precedence >= 2:
+            return f"{op.symbol}{text}", min(precedence, op.precedence)
+        return f"{op.symbol}({text})", op.precedence
     (left, left_p), (right, right_p) = parts
     if op.right_assoc:
         left, right = _wrap(left, left_p, op.precedence + 1), _wrap(right, right_p, op.precedence)
