@@ -166,3 +166,12 @@ def test_locals_rows_are_the_edges():
     assert ("b → #4", "∂#4/∂b", "3*b^2", "27", "10", "270") in rows
     assert len(rows) == len(result.edges) == 5
     assert math.fsum(float(r[5]) for r in rows if r[0].startswith("b ")) == 297
+
+
+def test_kinks_are_named_with_their_convention():
+    result = differentiate("max(x, y)*relu(z) + abs(x - y)", x=1, y=1, z=0)
+    assert [result.graph.ops[n].name for n in result.kinks] == ["max", "relu", "abs"]
+    text = explain_text(result, 6)
+    assert "[a tie splits the gradient evenly: 1/2 to each] = 0.5" in text
+    assert "[relu'(0) = 0] = 0" in text
+    assert differentiate("max(x, y)", x=1, y=2).kinks == []

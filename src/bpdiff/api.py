@@ -7,7 +7,7 @@ May import: bpdiff.parse, bpdiff.autodiff, bpdiff.errors, bpdiff.render.labels.
 import functools
 from typing import NamedTuple
 
-from .autodiff import backward, find_problems, forward
+from .autodiff import backward, find_kinks, find_problems, forward
 from .errors import BpdiffNameError, BpdiffValueError, did_you_mean
 from .ops import FUNCTIONS
 from .parse import parse
@@ -36,6 +36,7 @@ class Result:
         self.values = values  # by node id
         self.grads = grads  # by node id
         self.problems = find_problems(graph, values, grads)
+        self.kinks = find_kinks(graph, values)  # node ids at a non-differentiable point
 
     @functools.cached_property
     def edges(self):

@@ -89,6 +89,17 @@ def backward(graph, values, m=scalar, record=None):
     return [g if d else None for g, d in zip(grads, depends)]
 
 
+def find_kinks(graph, values):
+    """Nodes evaluated exactly where their derivative does not exist (relu(0), a max
+    tie, ...), where the primitive table's stated convention was used."""
+    kinks = []
+    for node, op in enumerate(graph.ops):
+        if op is not VAR and op is not CONST and op.at_kink is not None:
+            if op.at_kink(*[values[i] for i in graph.inputs[node]]):
+                kinks.append(node)
+    return kinks
+
+
 def find_problems(graph, values, grads):
     """The first node whose value, and the first whose gradient, became nan or inf
     while everything it was computed from was finite."""

@@ -82,9 +82,12 @@ def command(ctx, program, file, assignments, vars_file, output, as_json, precisi
     text = read_program(program, file, max_size)
     values = collect_values(ctx.obj["pairs"], assignments, vars_file)
     result = differentiate(text, values, output=output, share=not no_share)
-    for problem in result.problems:
-        from .render.problems import describe
-        _warn(describe(result, problem))
+    if result.problems or result.kinks:
+        from .render.problems import describe, describe_kink
+        for problem in result.problems:
+            _warn(describe(result, problem))
+        for node in result.kinks:
+            _warn(describe_kink(result, node))
     pictures = as_dot or as_mermaid or as_tree or render_path
     if (explain or show_locals or pictures) and len(result.graph) > max_nodes and not show_all:
         raise BpdiffError(f"the graph has {len(result.graph):,} nodes, more than --max-nodes"

@@ -37,6 +37,7 @@ class Primitive(NamedTuple):
     right_assoc: bool = False
     aliases: tuple = ()  # extra names a program may call it by
     kink: str = ""  # the convention used where the derivative does not exist
+    at_kink: Callable | None = None  # (*inputs) -> True exactly at such a point
 
 
 def _pow_base_grad(m, a, b, out):
@@ -92,31 +93,38 @@ PRIMITIVES = (
     _function("log", 1, lambda m, a: m.log(a), (lambda m, a, out: m.div(1.0, a),),
               ("1/{0}",), "natural logarithm", aliases=("ln",)),
     _function("sqrt", 1, lambda m, a: m.sqrt(a), (lambda m, a, out: m.div(0.5, out),),
-              ("1/(2*sqrt({0}))",), "square root", kink="sqrt'(0) = inf"),
+              ("1/(2*sqrt({0}))",), "square root", kink="sqrt'(0) = inf",
+              at_kink=lambda a: a == 0),
     _function("abs", 1, lambda m, a: m.fabs(a), (lambda m, a, out: m.sign(a),),
-              ("sign({0})",), "absolute value", kink="abs'(0) = 0"),
+              ("sign({0})",), "absolute value", kink="abs'(0) = 0",
+              at_kink=lambda a: a == 0),
     _function("tanh", 1, lambda m, a: m.tanh(a), (lambda m, a, out: 1.0 - out * out,),
               ("1 - {out}^2",), "hyperbolic tangent"),
     _function("sigmoid", 1, lambda m, a: m.sigmoid(a),
               (lambda m, a, out: out * (1.0 - out),),
               ("{out}*(1 - {out})",), "logistic sigmoid 1/(1 + e^-a)", aliases=("sigma",)),
     _function("relu", 1, lambda m, a: m.relu(a), (lambda m, a, out: m.step(a),),
-              ("step({0})",), "rectifier max(a, 0)", kink="relu'(0) = 0"),
+              ("step({0})",), "rectifier max(a, 0)", kink="relu'(0) = 0",
+              at_kink=lambda a: a == 0),
     _function("softplus", 1, lambda m, a: m.softplus(a),
               (lambda m, a, out: m.sigmoid(a),),
               ("sigmoid({0})",), "softplus log(1 + e^a)"),
     _function("max", 2, lambda m, a, b: m.maximum(a, b),
               (lambda m, a, b, out: m.tie_share(a, b), lambda m, a, b, out: m.tie_share(b, a)),
               ("step({0} - {1})", "step({1} - {0})"), "larger of a and b",
-              kink="a tie splits the gradient evenly: 1/2 to each"),
+              kink="a tie splits the gradient evenly: 1/2 to each",
+              at_kink=lambda a, b: a == b),
     _function("min", 2, lambda m, a, b: m.minimum(a, b),
               (lambda m, a, b, out: m.tie_share(b, a), lambda m, a, b, out: m.tie_share(a, b)),
               ("step({1} - {0})", "step({0} - {1})"), "smaller of a and b",
-              kink="a tie splits the gradient evenly: 1/2 to each"),
+              kink="a tie splits the gradient evenly: 1/2 to each",
+              at_kink=lambda a, b: a == b),
     _function("step", 1, lambda m, a: m.step(a), (lambda m, a, out: 0.0,), ("0",),
-              "1 where a > 0, else 0 (relu's derivative)", kink="step'(0) = 0"),
+              "1 where a > 0, else 0 (relu's derivative)", kink="step'(0) = 0",
+              at_kink=lambda a: a == 0),
     _function("sign", 1, lambda m, a: m.sign(a), (lambda m, a, out: 0.0,), ("0",),
-              "-1, 0 or 1 (abs's derivative)", kink="sign'(0) = 0"),
+              "-1, 0 or 1 (abs's derivative)", kink="sign'(0) = 0",
+              at_kink=lambda a: a == 0),
 )
 
 BY_NAME = {p.name: p for p in PRIMITIVES}

@@ -52,12 +52,20 @@ def explain_steps(result):
         if result.grads[node] is None or node not in uses:
             continue
         terms = [{"via": e.node, "via_ref": ref(e.node), "upstream": e.upstream,
-                  "formula": local_formula(graph, e.node, e.position, ref),
+                  "formula": edge_formula(result, e, ref),
                   "local": e.local, "contribution": e.contribution}
                  for e in sorted(uses[node], key=lambda e: (e.node, e.position))]
         steps.append({"stage": "backward", "node": node, "ref": ref(node),
                       "grad": result.grads[node], "terms": terms})
     return steps
+
+
+def edge_formula(result, edge, ref):
+    """The local derivative's formula; at a kink, the convention used instead (the
+    formula holds only where the derivative exists)."""
+    if edge.node in result.kinks:
+        return f"[{result.graph.ops[edge.node].kink}]"
+    return local_formula(result.graph, edge.node, edge.position, ref)
 
 
 def explain_text(result, precision):
@@ -124,7 +132,7 @@ def locals_rows(result, precision):
     ref = references(graph)
     fmt = lambda x: format_number(x, precision)  # noqa: E731
     return [(f"{ref(e.source)} → {ref(e.node)}", f"∂{ref(e.node)}/∂{ref(e.source)}",
-             local_formula(graph, e.node, e.position, ref), fmt(e.local), fmt(e.upstream),
+             edge_formula(result, e, ref), fmt(e.local), fmt(e.upstream),
              fmt(e.contribution))
             for e in result.edges]
 

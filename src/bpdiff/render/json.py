@@ -10,7 +10,7 @@ import json
 
 from .labels import all_labels
 from .numbers import json_number
-from .problems import describe
+from .problems import describe, describe_kink
 
 
 def to_dict(result, explain=False, locals_=False, symbolic=None):
@@ -31,7 +31,8 @@ def to_dict(result, explain=False, locals_=False, symbolic=None):
         "inputs": {k: json_number(v) for k, v in result.inputs.items()},
         "output": graph.output,
         "nodes": nodes,
-        "warnings": [describe(result, p) for p in result.problems],
+        "warnings": [describe(result, p) for p in result.problems]
+                    + [describe_kink(result, node) for node in result.kinks],
     }
     if explain:
         from .explain import explain_steps

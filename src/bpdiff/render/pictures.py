@@ -19,8 +19,7 @@ from pathlib import Path
 
 from ..errors import BpdiffError
 from ..graph import CONST, VAR
-from ..symbolic import local_formula
-from .explain import references
+from .explain import edge_formula, references
 from .labels import expression, label, op_name
 from .numbers import DEFAULT_PRECISION, format_number
 
@@ -44,11 +43,11 @@ def title(graph, node):
     return f"{name} = {expression(graph, node)}"
 
 
-def edge_label(graph, edge, ref, precision):
+def edge_label(result, edge, ref, precision):
     """'∂u_4/∂u_2 = 2*u_2 = -4': the local derivative along one Edge, as formula and value.
     The formula is left out when it is just the value (∂e/∂a = 1) or too long to print."""
     value = format_number(edge.local, precision)
-    formula = local_formula(graph, edge.node, edge.position, ref)
+    formula = edge_formula(result, edge, ref)
     text = f"∂{ref(edge.node)}/∂{ref(edge.source)}"
     if formula is not None and formula != value:
         text += f" = {formula}"
@@ -149,7 +148,7 @@ def dot(result, precision=DEFAULT_PRECISION):
             if edge is None:
                 attributes += ', color="#9ca3af", style=dashed'
             else:
-                text = edge_label(graph, edge, ref, precision)
+                text = edge_label(result, edge, ref, precision)
                 tip = (f"upstream {format_number(edge.upstream, precision)}"
                        f" × local {format_number(edge.local, precision)}"
                        f" = {format_number(edge.contribution, precision)}")
@@ -197,7 +196,7 @@ def mermaid(result, precision=DEFAULT_PRECISION):
             if edge is None:
                 lines.append(f"    n{source} -.-> n{node}")
             else:
-                text = mermaid_quote(edge_label(graph, edge, ref, precision))
+                text = mermaid_quote(edge_label(result, edge, ref, precision))
                 lines.append(f"    n{source} -->|{text}| n{node}")
     lines.append("    classDef output stroke:#b91c1c,stroke-width:3px,fill:#fef3c7")
     lines.append("    classDef input stroke:#1d4ed8,fill:#dbeafe")

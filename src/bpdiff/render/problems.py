@@ -19,3 +19,10 @@ def describe(result, problem):
         return f"{where} has value {number}{source}; everything computed from it may be {number} too"
     return (f"the gradient of {where} is {number}: a local derivative on its way to the"
             " output is not finite at this point")
+
+
+def describe_kink(result, node):
+    """One sentence on a node evaluated at its kink, naming the convention used."""
+    op = result.graph.ops[node]
+    return (f"node #{node} ({label(result.graph, node)}) is at a point where {op.name} has"
+            f" no derivative; the convention used: {op.kink}")
