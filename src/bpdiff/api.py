@@ -113,14 +113,17 @@ def to_number(name, value):
     if isinstance(value, bool):
         raise BpdiffValueError(f"the value for '{name}' must be a number, not {value}")
     if isinstance(value, (int, float)):
-        return float(value)
+        try:
+            return float(value)
+        except OverflowError:
+            raise BpdiffValueError(f"the value for '{name}' is too large for a float") from None
     text = str(value).strip()
     try:
         if "/" in text:
             numerator, denominator = text.split("/")
             return float(numerator) / float(denominator)
         return float(text)
-    except (ValueError, ZeroDivisionError):
+    except (ValueError, ZeroDivisionError, OverflowError):
         raise BpdiffValueError(f"the value for '{name}' is not a number: {text!r}") from None
 
 

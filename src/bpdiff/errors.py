@@ -26,7 +26,7 @@ class BpdiffError(Exception):
         if self.line is not None:
             parts.append(f"line {self.line}, column {self.column}: {self.message}")
             if self.source is not None:
-                lines = self.source.splitlines() or [""]
+                lines = self.source.split("\n")
                 if 1 <= self.line <= len(lines):
                     text = lines[self.line - 1]
                     if len(text) > 200:  # keep the caret visible on huge one-liners

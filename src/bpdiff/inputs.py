@@ -17,6 +17,7 @@ _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 def read_program(program, path, max_mib=DEFAULT_MAX_MIB):
     """The program text from the argument, from `path`, or from stdin for '-';
     refused (exit 2) when over `max_mib` MiB, before it can exhaust memory."""
+    max_mib = max_mib if max_mib < 2**20 else 2**20  # also catches nan and inf
     limit = int(max_mib * 2**20)
     if program is not None and path is not None:
         raise BpdiffValueError("give the program either as an argument or with -f, not both")
@@ -26,9 +27,13 @@ def read_program(program, path, max_mib=DEFAULT_MAX_MIB):
         raise BpdiffValueError("no program given",
                                hint="try: bpdiff \"(a+b)*b^3\" --a 7 --b 3   (bpdiff --help for more)")
     if program == "-":
-        return _decode(sys.stdin.buffer.read(limit + 1), "standard input", limit)
+        return _decode(_read_at_most(sys.stdin.buffer, limit + 1), "standard input", limit)
     if len(program) > limit:
         raise _too_big("the program", limit)
+    try:
+        program.encode("utf-8")
+    except UnicodeEncodeError as error:  # undecodable bytes in the argument
+        raise BpdiffValueError(f"the program is not UTF-8 text (character {error.start})") from None
     return program
 
 
@@ -40,14 +45,28 @@ def _too_big(where, limit):
 def _read_file(path, limit):
     try:
         with open(path, "rb") as handle:
-            data = handle.read(limit + 1)
+            data = _read_at_most(handle, limit + 1)
     except IsADirectoryError:
         raise BpdiffValueError(f"{path}: is a directory, not a program file") from None
     except FileNotFoundError:
         raise BpdiffValueError(f"{path}: no such file") from None
     except OSError as error:
         raise BpdiffValueError(f"{path}: cannot read: {error.strerror}") from None
+    except ValueError:  # a NUL in the path
+        raise BpdiffValueError(f"{path!r}: not a valid file name") from None
     return _decode(data, path, limit)
+
+
+def _read_at_most(handle, count):
+    """Up to `count` bytes, read in pieces so a huge limit allocates nothing up front."""
+    pieces, total = [], 0
+    while total < count:
+        piece = handle.read(min(count - total, 1 << 20))
+        if not piece:
+            break
+        pieces.append(piece)
+        total += len(piece)
+    return b"".join(pieces)
 
 
 def _decode(data, where, limit):
@@ -129,6 +148,8 @@ def _read_vars(path):
     except json.JSONDecodeError as error:
         raise BpdiffValueError(f"{path}: not valid JSON: {error.msg} at line {error.lineno},"
                                f" column {error.colno}") from None
+    except (ValueError, RecursionError) as error:  # huge integers, deep nesting
+        raise BpdiffValueError(f"{path}: not usable JSON: {error}"[:300]) from None
     if not isinstance(data, dict):
         raise BpdiffValueError(f"{path}: expected a JSON object of name -> number")
     return data
