@@ -100,6 +100,10 @@ def _backward_lines(out, step, fmt):
     target = step["ref"]
     users = list(dict.fromkeys(t["via_ref"] for t in step["terms"]))
     lines = [f"  {target}, used by {' and '.join(users)}:"]
+    if users == [out] and len(step["terms"]) == 1:  # upstream is the seed 1: grad = local
+        term = step["terms"][0]
+        formula = "" if term["formula"] == fmt(term["local"]) else f" = {term['formula']}"
+        return lines + [f"    ∂{out}/∂{target}{formula} = {fmt(step['grad'])}"]
     for term in step["terms"]:
         via, value = term["via_ref"], fmt(term["local"])
         formula = "" if term["formula"] == value else f" = {term['formula']}"
