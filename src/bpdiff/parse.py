@@ -46,9 +46,15 @@ def grammar_path():
 
 
 class _Lexer(Lexer):
-    """Lark's terminals as one regex, matched in a loop that keeps only each token's
-    offset: line and column are worked out from it when an error needs them. Names the
-    primitive table knows as functions become FUNC tokens here."""
+    """Lark's terminals as one regex, scanned with finditer. Tokens carry no line or
+    column (worked out from an offset when an error needs them), and a token whose
+    position nobody reads is shared between equal occurrences: a long program makes
+    one Token per distinct name, number and operator, not one per occurrence.
+
+    Fresh tokens, with their own position, are made for the names of calls and
+    assignments (their errors point at them); `offset` is where the token last handed
+    to the parser starts, which is where a syntax error is. Names the primitive table
+    knows as functions become FUNC tokens here."""
 
     def __init__(self, lexer_conf):
         terminals = sorted(lexer_conf.terminals, key=lambda t: (
@@ -56,22 +62,36 @@ class _Lexer(Lexer):
         self.pattern = re.compile("|".join(f"(?P<{t.name}>{t.pattern.to_regexp()})"
                                            for t in terminals))
         self.ignore = frozenset(lexer_conf.ignore)
+        self.offset = 0
 
     def lex(self, text):
-        match_at, ignore, functions = self.pattern.match, self.ignore, FUNCTIONS
-        position, end = 0, len(text)
-        while position < end:
-            match = match_at(text, position)
-            if match is None:
-                line, column = line_column(text, position)
-                raise UnexpectedCharacters(text, position, line, column)
+        ignore, functions, assignment = self.ignore, FUNCTIONS, _ASSIGNMENT.match
+        shared = {}
+        expected = 0
+        for match in self.pattern.finditer(text):
+            start = match.start()
+            if start != expected:
+                break
+            expected = match.end()
             kind = match.lastgroup
+            if kind in ignore:
+                continue
             value = match.group()
-            if kind not in ignore:
-                if kind == "NAME" and value in functions:
-                    kind = "FUNC"
-                yield Token(kind, value, position)
-            position = match.end()
+            self.offset = start
+            if kind == "NAME" and (value in functions or assignment(text, expected)):
+                yield Token("FUNC" if value in functions else kind, value, start)
+                continue
+            token = shared.get(value)
+            if token is None:
+                token = shared[value] = Token(kind, value, start)
+            yield token
+        if expected != len(text):
+            self.offset = expected
+            line, column = line_column(text, expected)
+            raise UnexpectedCharacters(text, expected, line, column)
+
+
+_ASSIGNMENT = re.compile(r"[ \t\f\r]*=")
 
 
 def line_column(text, position):
@@ -213,7 +233,7 @@ def _syntax_error(error, text):
         token = error.token
         shown = "end of line" if token.type == "_SEP" and token.value != ";" else repr(token.value)
         message = f"unexpected {shown}"
-        line, column = line_column(text, token.start_pos)
+        line, column = line_column(text, _parser()[0].parser.lexer.lexer.offset)
     expected = getattr(error, "expected", None) or ()  # for a bad character: any token
     expected = sorted({_TERMINAL_NAMES.get(t, t) for t in expected})
     hint = f"expected {_join_or(expected)}" if expected else None
