@@ -7,8 +7,8 @@ every input's .grad as JSON.
 micrograd 0.1.0 (PyPI) has only + - * / ** (numeric exponent) and relu: no sin, tanh,
 sigmoid, exp or log, so the unary and mlp workloads are skipped for it (exit code 3,
 "unsupported"). Value.backward() sorts the graph with a recursive function, one Python
-frame per level of the graph, so the recursion limit is raised as a user would after the
-first RecursionError (Python 3.11 keeps pure-Python recursion off the C stack).
+frame per level of the graph, so the recursion limit is raised before it, as a user would
+after the first RecursionError (Python 3.11 keeps pure-Python recursion off the C stack).
 """
 
 import sys
@@ -27,10 +27,12 @@ class MicrogradBackend(Backend):
 
 
 def main():
-    sys.setrecursionlimit(10_000_000)
     text, values = load()
     inputs = {name: Value(v) for name, v in values.items()}
     out, frontend = run_program(text, dict(inputs), MicrogradBackend())
+    # Raised only now: a high limit would let Python's parser (ast.parse, above) recurse
+    # until the C stack overflows on a long sum, instead of raising RecursionError.
+    sys.setrecursionlimit(10_000_000)
     out.backward()
     emit(out.data, {name: v.grad for name, v in inputs.items()}, frontend)
 
