@@ -216,6 +216,22 @@ _BINARY_NAME = {"+": "add", "-": "sub", "*": "mul", "/": "div", "**": "pow"}
 _PREFIX = 3
 
 
+def program_function(pytext, statements, backend):
+    """f(inputs) -> the program's output, for tools that differentiate a Python function
+    (JAX, autograd): statements from parse_ast(), or the fallback reader when None."""
+    def program(inputs):
+        env = dict(inputs)
+        if statements is None:
+            return run_fallback(pytext, env, backend)
+        last = None
+        for name, expression in statements:
+            last = eval_ast(expression, env, backend)
+            if name is not None:
+                env[name] = last
+        return last
+    return program
+
+
 def run_fallback(pytext, env, backend):
     """Read and evaluate every statement of `pytext` with an operator-precedence
     (shunting-yard) reader: no recursion, any depth. Returns the last value."""

@@ -9,7 +9,7 @@ as a user would (sigmoid as 0.5*(tanh(x/2) + 1), which is stable for large |x|).
 """
 
 import autograd.numpy as anp
-from _common import (Backend, emit, eval_ast, load, main_guard, parse_ast, run_fallback,
+from _common import (Backend, emit, load, main_guard, parse_ast, program_function,
                      translate)
 from autograd import value_and_grad
 
@@ -29,18 +29,7 @@ def main():
     pytext = translate(text)
     statements = parse_ast(pytext)
     backend = AutogradBackend()
-
-    def program(inputs):
-        env = dict(inputs)
-        if statements is None:
-            return run_fallback(pytext, env, backend)
-        last = None
-        for name, expression in statements:
-            last = eval_ast(expression, env, backend)
-            if name is not None:
-                env[name] = last
-        return last
-
+    program = program_function(pytext, statements, backend)
     value, grads = value_and_grad(program)(values)
     emit(value, {name: float(g) for name, g in grads.items()},
          "ast" if statements is not None else "fallback")

@@ -14,8 +14,8 @@ import jax
 jax.config.update("jax_enable_x64", True)
 
 import jax.numpy as jnp  # noqa: E402
-from _common import (Backend, emit, eval_ast, load, main_guard, parse_ast,  # noqa: E402
-                     run_fallback, translate)
+from _common import (Backend, emit, load, main_guard, parse_ast, program_function,  # noqa: E402
+                     translate)
 
 
 class JaxBackend(Backend):
@@ -31,18 +31,7 @@ def main():
     pytext = translate(text)
     statements = parse_ast(pytext)
     backend = JaxBackend()
-
-    def program(inputs):
-        env = dict(inputs)
-        if statements is None:
-            return run_fallback(pytext, env, backend)
-        last = None
-        for name, expression in statements:
-            last = eval_ast(expression, env, backend)
-            if name is not None:
-                env[name] = last
-        return last
-
+    program = program_function(pytext, statements, backend)
     value, grads = jax.value_and_grad(program)(values)
     emit(value, {name: float(g) for name, g in grads.items()},
          "ast" if statements is not None else "fallback")
