@@ -55,8 +55,10 @@ def log(x):
 
 
 def sqrt(x):
-    """Square root, nan below zero."""
-    return math.sqrt(x) if x >= 0 else nan
+    """Square root, nan below zero; sqrt(-0.0) is +0.0 so that sqrt'(0) = +inf."""
+    if x > 0:
+        return math.sqrt(x)
+    return 0.0 if x == 0 else nan
 
 
 def _guarded(fn):
