@@ -52,6 +52,8 @@ SYMPY = {
     "softplus": lambda a: sp.log(1 + sp.exp(a)),
     "max": sp.Max,
     "min": sp.Min,
+    "step": lambda a: sp.Heaviside(a, 0),
+    "sign": sp.sign,
 }
 """Op name -> the same function built from SymPy expressions."""
 
@@ -85,19 +87,17 @@ DOMAINS = {
     "softplus": st.tuples(_floats(-30, 30)),
     "max": _DISTINCT,
     "min": _DISTINCT,
+    "step": st.tuples(_AWAY_FROM_0),
+    "sign": st.tuples(_AWAY_FROM_0),
 }
 """Op name -> points (tuples of inputs) inside the op's smooth domain."""
 
 UNPARSEABLE_FORMULAS = {
-    ("abs", 0): "sign({0})",
-    ("relu", 0): "step({0})",
-    ("max", 0): "[{0} > {1}]",
-    ("max", 1): "[{1} > {0}]",
-    ("min", 0): "[{0} < {1}]",
-    ("min", 1): "[{1} < {0}]",
+    # (op name, input): formula -- e.g. ("max", 0): "[{0} > {1}]" before step() existed
 }
-"""The derivative formulas written with notation bpdiff's own language lacks (step,
-sign, Iverson brackets); exactly these fail to parse, checked below."""
+"""The derivative formulas written with notation bpdiff's own language lacks (Iverson
+brackets, functions it does not have); exactly these fail to parse, checked below, and
+are evaluated by SymPy instead. Today every formula is valid bpdiff."""
 
 _SYMBOLS = sp.symbols("a b", real=True)
 IDS = [p.name for p in ops.PRIMITIVES]
@@ -112,8 +112,9 @@ def _sympy_parts(prim):
 
 
 def _at(expr, args, point):
-    """A SymPy expression's value at `point` (read as exact rationals), to 30 digits."""
-    return float(expr.subs({s: sp.Rational(v) for s, v in zip(args, point)}).evalf(30))
+    """A SymPy expression's value at `point`, computed with 40 significant digits (the
+    floats are exact at that precision, and exact cancellation gives exact zeros)."""
+    return float(expr.subs({s: sp.Float(v, 40) for s, v in zip(args, point)}).evalf(40))
 
 
 def _draw_point(data, prim):
@@ -258,13 +259,22 @@ def _grad(text, **values):
     return bpdiff.differentiate(text, **values).gradient
 
 
+ZERO_AT_ZERO = sorted(p.name for p in ops.PRIMITIVES if p.kink == f"{p.name}'(0) = 0")
+"""Ops documenting f'(0) = 0 (relu, abs, and any later one written the same way)."""
+
+
+def test_relu_and_abs_document_a_zero_derivative_at_zero():
+    assert {"relu", "abs"} <= set(ZERO_AT_ZERO)
+
+
+@pytest.mark.parametrize("name", ZERO_AT_ZERO)
 @pytest.mark.parametrize("zero", [0.0, -0.0])
-def test_relu_and_abs_have_zero_derivative_at_zero(zero):
-    assert _rule("relu", 0, zero) == 0.0
-    assert _rule("abs", 0, zero) == 0.0
-    assert _grad("relu(x)", x=zero) == {"x": 0.0}
-    assert _grad("abs(x)", x=zero) == {"x": 0.0}
-    assert _grad("x * relu(y)", x=3, y=zero) == {"x": 0.0, "y": 0.0}
+def test_derivative_at_zero_is_zero_where_documented(name, zero):
+    assert _rule(name, 0, zero) == 0.0
+    assert ops.BY_NAME[name].forward(m, zero) == 0.0  # relu, abs, step, sign all vanish
+    assert _grad(f"{name}(x)", x=zero) == {"x": 0.0}
+    assert _grad(f"x * {name}(y)", x=3, y=zero) == {"x": 0.0, "y": 0.0}
+    assert _grad(f"{name}(x - y)", x=1.5, y=1.5) == {"x": 0.0, "y": 0.0}
 
 
 @pytest.mark.parametrize("name", ["max", "min"])
@@ -282,6 +292,13 @@ def test_sqrt_derivative_at_zero_is_inf():
     r = bpdiff.differentiate("sqrt(x)", x=0)
     assert r.value == 0.0
     assert r.gradient == {"x": math.inf}
+
+
+def test_sqrt_derivative_at_negative_zero_is_inf():
+    # regression: sqrt(-0.0) was -0.0, so the rule 0.5/out gave -inf (fixed in 3c1a5b4)
+    assert _rule("sqrt", 0, -0.0) == math.inf
+    assert _grad("sqrt(x)", x=-0.0) == {"x": math.inf}
+    assert _grad("sqrt(-x)", x=0) == {"x": -math.inf}  # -1/(2 sqrt(-x)) -> -inf
 
 
 @pytest.mark.parametrize("a", [0.0, -0.0, 2.0, -3.0, 0.5])
@@ -342,6 +359,7 @@ DOMAIN_ERRORS = [
     ("exp(x) - exp(x)", {"x": 1000}, NAN, "exp", "exp(x)"),
     ("u = 1/x; v = u - u; v + 1", {"x": 0}, NAN, "div", "u"),
     ("tanh(exp(x)) + sqrt(-x)", {"x": 1}, NAN, "sqrt", None),
+    ("log(x) + 1/y", {"x": 0, "y": 0}, NAN, "log", "log(x)"),  # two sources: one reported
 ]
 
 
@@ -365,6 +383,13 @@ def test_domain_errors_give_nan_or_inf_and_name_the_first_node(text, values, val
     assert math.isnan(problem.number) if math.isnan(node.value) else problem.number == node.value
     if label is not None:
         assert node.label == label
+    # at most one problem per stage, each a non-finite number of the node it names
+    stages = [p.stage for p in r.problems]
+    assert stages in (["value"], ["value", "gradient"])
+    for p in r.problems[1:]:
+        assert not math.isfinite(p.number)
+        grad = r.grads[p.node]
+        assert math.isnan(grad) if math.isnan(p.number) else grad == p.number
 
 
 @pytest.mark.parametrize("name, point, value", [
@@ -389,8 +414,14 @@ def test_no_rule_raises_on_special_values(prim, special):
         assert isinstance(rule(m, *point, out), float | int)
 
 
-def test_problems_are_empty_for_finite_results():
-    r = bpdiff.differentiate("log(x) + sqrt(x) + 1/x", x=2)
+@pytest.mark.parametrize("text, values", [
+    ("log(x) + sqrt(x) + 1/x", {"x": 2}),
+    ("x - y", {"x": 1e308, "y": 1e308}),  # finite values whose sum overflows
+    ("1e308*x - 1e308*y", {"x": 1, "y": 1}),  # finite gradients whose sum overflows
+])
+def test_problems_are_empty_for_finite_results(text, values):
+    r = bpdiff.differentiate(text, **values)
+    assert math.isfinite(r.value)
     assert r.problems == []
 
 
