@@ -131,13 +131,20 @@ def _to_sympy(text):
                                      "sqrt(a^2 + 1)*b", "1/a^2", "a/a^2"])
 def test_symbolic_gradients_are_equivalent_to_sympy(program):
     graph = parse(program)
-    grads = gradient_expressions(graph)
+    algebra, grads = gradient_expressions(graph)
     source = _to_sympy(program.replace("c(a+2b)", "c*(a+2*b)"))
     for name, node in graph.variables.items():
-        ours = _to_sympy(to_text(grads[node]))
+        ours = _to_sympy(to_text(algebra, grads[node]))
         symbol = sympy.Symbol(name, real=True) if name in "ab" else sympy.Symbol(name)
         theirs = sympy.diff(source, symbol)
-        assert sympy.simplify(ours - theirs) == 0, (name, to_text(grads[node]), theirs)
+        assert sympy.simplify(ours - theirs) == 0, (name, to_text(algebra, grads[node]), theirs)
+
+
+def test_symbolic_deep_shared_graphs_finish():
+    # v_k uses v_(k-1) twice: the expression DAG doubles as a tree at every level.
+    program = "\n".join(["v0 = x"] + [f"v{k} = sin(v{k - 1})*v{k - 1}" for k in range(1, 3000)])
+    result = differentiate(program, x=0.3)
+    assert symbolic_gradients(result) == {"x": None}
 
 
 def test_symbolic_size_limit_and_named_intermediates():

@@ -1,10 +1,12 @@
 """Gradients as expressions: the backward pass run over symbolic expressions.
 
-An expression is a hash-consed tuple: ("num", value), ("sym", name) or
-(op_name, arg, ...). Smart constructors simplify as they build (constant folding,
-0 and 1 elimination, x*x -> x^2, a + a -> 2*a), so nothing is ever walked recursively
-afterwards. Local derivatives come from the primitive table's formulas, parsed once
-with bpdiff's own parser. Printing is iterative and stops early past a size limit.
+Expressions live in an Algebra: a hash-consed table whose entries are
+("num", value), ("sym", name) or (op_name, child id, ...), so an expression is an int
+and equal expressions have equal ids; nothing is ever hashed or compared deeply.
+Constructors simplify as they build (constant folding, 0 and 1 elimination,
+x*x -> x^2, a + a -> 2*a), so nothing is walked recursively afterwards. Local
+derivatives come from the primitive table's formulas, parsed once with bpdiff's own
+parser. Printing is iterative and stops early past a size limit.
 
 May import: bpdiff.ops, bpdiff.graph, bpdiff.parse, bpdiff.scalar, bpdiff.render.numbers.
 """
@@ -15,36 +17,56 @@ from . import scalar
 from .graph import CONST, VAR
 from .ops import BY_NAME
 
-ZERO, ONE = ("num", 0.0), ("num", 1.0)
 DEFAULT_MAX_CHARS = 2000
 
 
-def num(value):
-    """A number expression."""
-    return ("num", float(value))
+class Algebra:
+    """A table of hash-consed expressions; methods return expression ids."""
 
+    def __init__(self):
+        self.entries = []
+        self._ids = {}
+        self.zero, self.one = self.num(0), self.num(1)
 
-def sym(name):
-    """A symbol expression."""
-    return ("sym", name)
+    def _make(self, entry):
+        found = self._ids.get(entry)
+        if found is None:
+            found = self._ids[entry] = len(self.entries)
+            self.entries.append(entry)
+        return found
 
+    def num(self, value):
+        """A number."""
+        return self._make(("num", float(value)))
 
-def _is_num(e, value=None):
-    return e[0] == "num" and (value is None or e[1] == value)
+    def sym(self, name):
+        """A symbol."""
+        return self._make(("sym", name))
 
+    def number(self, e):
+        """The value of number expression `e`, else None."""
+        entry = self.entries[e]
+        return entry[1] if entry[0] == "num" else None
 
-def apply(op_name, *args):
-    """`op_name` applied to `args`, simplified locally."""
-    if all(a[0] == "num" for a in args):
-        value = BY_NAME[op_name].forward(scalar, *[a[1] for a in args])
-        if _foldable(op_name, value):
-            return num(value)
-    simplify = _SIMPLIFY.get(op_name)
-    if simplify is not None:
-        simplified = simplify(*args)
-        if simplified is not None:
-            return simplified
-    return (op_name, *args)
+    def op(self, e):
+        return self.entries[e][0]
+
+    def args(self, e):
+        return self.entries[e][1:]
+
+    def apply(self, op_name, *args):
+        """`op_name` applied to expressions `args`, simplified locally."""
+        values = [self.number(a) for a in args]
+        if None not in values:
+            value = BY_NAME[op_name].forward(scalar, *values)
+            if _foldable(op_name, value):
+                return self.num(value)
+        simplify = _SIMPLIFY.get(op_name)
+        if simplify is not None:
+            simplified = simplify(self, *args)
+            if simplified is not None:
+                return simplified
+        return self._make((op_name, *args))
 
 
 def _foldable(op_name, value):
@@ -58,83 +80,82 @@ def _foldable(op_name, value):
     return value.is_integer()
 
 
-def _add(a, b):
-    if _is_num(a, 0):
+def _add(x, a, b):
+    if a == x.zero:
         return b
-    if _is_num(b, 0):
+    if b == x.zero:
         return a
     if a == b:
-        return apply("mul", num(2), a)
-    if b[0] == "neg":
-        return apply("sub", a, b[1])
-    if a[0] == "neg":
-        return apply("sub", b, a[1])
+        return x.apply("mul", x.num(2), a)
+    if x.op(b) == "neg":
+        return x.apply("sub", a, x.args(b)[0])
+    if x.op(a) == "neg":
+        return x.apply("sub", b, x.args(a)[0])
     return None
 
 
-def _sub(a, b):
-    if _is_num(b, 0):
+def _sub(x, a, b):
+    if b == x.zero:
         return a
-    if _is_num(a, 0):
-        return apply("neg", b)
+    if a == x.zero:
+        return x.apply("neg", b)
     if a == b:
-        return ZERO
+        return x.zero
     return None
 
 
-def _mul(a, b):
-    if _is_num(a, 0) or _is_num(b, 0):
-        return ZERO
-    if _is_num(a, 1):
+def _mul(x, a, b):
+    if x.zero in (a, b):
+        return x.zero
+    if a == x.one:
         return b
-    if _is_num(b, 1):
+    if b == x.one:
         return a
-    if _is_num(a, -1):
-        return apply("neg", b)
-    if _is_num(b, -1):
-        return apply("neg", a)
-    if _is_num(b) and not _is_num(a):  # numbers first: 2*x, not x*2
-        return apply("mul", b, a)
+    na, nb = x.number(a), x.number(b)
+    if na == -1:
+        return x.apply("neg", b)
+    if nb == -1:
+        return x.apply("neg", a)
+    if nb is not None and na is None:  # numbers first: 2*x, not x*2
+        return x.apply("mul", b, a)
     if a == b:
-        return apply("pow", a, num(2))
-    if _is_num(a) and b[0] == "mul" and _is_num(b[1]):  # 2*(3*x) -> 6*x
-        return apply("mul", num(a[1] * b[1][1]), b[2])
-    if a[0] == "neg":
-        return apply("neg", apply("mul", a[1], b))
-    if b[0] == "neg":
-        return apply("neg", apply("mul", a, b[1]))
+        return x.apply("pow", a, x.num(2))
+    if na is not None and x.op(b) == "mul" and x.number(x.args(b)[0]) is not None:
+        inner_number, rest = x.args(b)  # 2*(3*y) -> 6*y
+        return x.apply("mul", x.num(na * x.number(inner_number)), rest)
+    if x.op(a) == "neg":
+        return x.apply("neg", x.apply("mul", x.args(a)[0], b))
+    if x.op(b) == "neg":
+        return x.apply("neg", x.apply("mul", a, x.args(b)[0]))
     return None
 
 
-def _div(a, b):
-    if _is_num(a, 0):
-        return ZERO
-    if _is_num(b, 1):
+def _div(x, a, b):
+    if a == x.zero:
+        return x.zero
+    if b == x.one:
         return a
     if a == b:
-        return ONE
-    if a[0] == "neg":
-        return apply("neg", apply("div", a[1], b))
-    if _is_num(a) and a[1] < 0:
-        return apply("neg", apply("div", num(-a[1]), b))
+        return x.one
+    if x.op(a) == "neg":
+        return x.apply("neg", x.apply("div", x.args(a)[0], b))
+    na = x.number(a)
+    if na is not None and na < 0:
+        return x.apply("neg", x.apply("div", x.num(-na), b))
     return None
 
 
-def _pow(a, b):
-    if _is_num(b, 0):
-        return ONE
-    if _is_num(b, 1):
+def _pow(x, a, b):
+    if b == x.zero:
+        return x.one
+    if b == x.one or a == x.one:
         return a
-    if _is_num(a, 1):
-        return ONE
     return None
 
 
-def _neg(a):
-    if a[0] == "neg":
-        return a[1]
-    if _is_num(a):
-        return num(-a[1])
+def _neg(x, a):
+    if x.op(a) == "neg":
+        return x.args(a)[0]
     return None
 
 
@@ -150,7 +171,7 @@ def _template(op_name, position):
     return parse(text.replace("{0}", "_0").replace("{1}", "_1").replace("{out}", "_out"))
 
 
-def local_derivative(op_name, position, args, out):
+def local_derivative(algebra, op_name, position, args, out):
     """The local derivative formula of `op_name` w.r.t. input `position`, as an
     expression in `args` (input expressions) and `out` (the node's own expression)."""
     template = _template(op_name, position)
@@ -158,56 +179,54 @@ def local_derivative(op_name, position, args, out):
     built = []
     for node, op in enumerate(template.ops):
         if op is CONST:
-            built.append(num(template.payload[node]))
+            built.append(algebra.num(template.payload[node]))
         elif op is VAR:
             built.append(bound[template.payload[node]])
         else:
-            built.append(apply(op.name, *[built[i] for i in template.inputs[node]]))
+            built.append(algebra.apply(op.name, *[built[i] for i in template.inputs[node]]))
     return built[template.output]
 
 
-def node_expressions(graph, leaf=None):
-    """Each node's value as an expression in the inputs (or, with `leaf`, stopping at
-    the nodes for which leaf(node) gives an expression)."""
+def node_expressions(algebra, graph):
+    """Each node's value as an expression in the inputs."""
     exprs = []
     for node, op in enumerate(graph.ops):
-        given = leaf(node) if leaf else None
-        if given is not None:
-            exprs.append(given)
-        elif op is CONST:
-            exprs.append(num(graph.payload[node]))
+        if op is CONST:
+            exprs.append(algebra.num(graph.payload[node]))
         elif op is VAR:
-            exprs.append(sym(graph.payload[node]))
+            exprs.append(algebra.sym(graph.payload[node]))
         elif op.name == "id":
             exprs.append(exprs[graph.inputs[node][0]])
         else:
-            exprs.append(apply(op.name, *[exprs[i] for i in graph.inputs[node]]))
+            exprs.append(algebra.apply(op.name, *[exprs[i] for i in graph.inputs[node]]))
     return exprs
 
 
 def gradient_expressions(graph):
-    """∂output/∂node as an expression in the inputs, for every node (ZERO if unused)."""
-    exprs = node_expressions(graph)
-    grads = [ZERO] * len(graph.ops)
-    grads[graph.output] = ONE
+    """(algebra, grads): ∂output/∂node as an expression in the inputs for every node
+    (algebra.zero where unused)."""
+    algebra = Algebra()
+    exprs = node_expressions(algebra, graph)
+    grads = [algebra.zero] * len(graph.ops)
+    grads[graph.output] = algebra.one
     for node in range(graph.output, -1, -1):
         op = graph.ops[node]
         if op is CONST or op is VAR:
             continue
         args = [exprs[i] for i in graph.inputs[node]]
         for position, source in enumerate(graph.inputs[node]):
-            local = local_derivative(op.name, position, args, exprs[node])
-            grads[source] = apply("add", grads[source], apply("mul", grads[node], local))
-    return grads
+            local = local_derivative(algebra, op.name, position, args, exprs[node])
+            grads[source] = algebra.apply("add", grads[source],
+                                          algebra.apply("mul", grads[node], local))
+    return algebra, grads
 
 
-def to_text(expr, max_chars=DEFAULT_MAX_CHARS):
+def to_text(algebra, expr, max_chars=DEFAULT_MAX_CHARS):
     """`expr` in bpdiff syntax with the fewest parentheses, or None when longer than
     `max_chars` characters."""
     from .render.numbers import format_number
 
-    # Post-order over an explicit stack; each subexpression is printed once (shared
-    # subexpressions are looked up), and the total size is checked as we go.
+    # Post-order over an explicit stack; each subexpression is printed once.
     printed = {}
     stack = [expr]
     while stack:
@@ -215,24 +234,25 @@ def to_text(expr, max_chars=DEFAULT_MAX_CHARS):
         if e in printed:
             stack.pop()
             continue
-        if e[0] in ("num", "sym"):
-            text = format_number(e[1], 12) if e[0] == "num" else e[1]
-            printed[e] = (text, 9 if e[0] == "sym" or e[1] >= 0 else 3)
+        entry = algebra.entries[e]
+        if entry[0] in ("num", "sym"):
+            text = format_number(entry[1], 12) if entry[0] == "num" else entry[1]
+            printed[e] = (text, 9 if entry[0] == "sym" or entry[1] >= 0 else 3)
             stack.pop()
             continue
-        missing = [a for a in e[1:] if a not in printed]
+        missing = [a for a in entry[1:] if a not in printed]
         if missing:
             stack.extend(missing)
             continue
         stack.pop()
-        printed[e] = _compose(e, [printed[a] for a in e[1:]])
+        printed[e] = _compose(entry[0], [printed[a] for a in entry[1:]])
         if len(printed[e][0]) > max_chars:
             return None
     return printed[expr][0]
 
 
-def _compose(e, parts):
-    op = BY_NAME[e[0]]
+def _compose(op_name, parts):
+    op = BY_NAME[op_name]
     if op.symbol is None:
         return f"{op.name}({', '.join(text for text, _ in parts)})", 9
     if len(parts) == 1:  # -(x/y) prints as -x/y: the same value, however it is read
@@ -256,6 +276,8 @@ def _wrap(text, precedence, needed):
 def local_formula(graph, node, position, ref):
     """∂node/∂(its input `position`) as text in the node's operands, e.g. '2*u2' for
     u4 = u2^2. `ref(i)` names node i; constants appear as numbers."""
-    args = [num(graph.payload[i]) if graph.ops[i] is CONST else sym(ref(i))
+    algebra = Algebra()
+    args = [algebra.num(graph.payload[i]) if graph.ops[i] is CONST else algebra.sym(ref(i))
             for i in graph.inputs[node]]
-    return to_text(local_derivative(graph.ops[node].name, position, args, sym(ref(node))))
+    out = algebra.sym(ref(node))
+    return to_text(algebra, local_derivative(algebra, graph.ops[node].name, position, args, out))

@@ -6,7 +6,7 @@ May import: bpdiff.symbolic, bpdiff.errors.
 from ..errors import BpdiffValueError, did_you_mean
 from ..symbolic import gradient_expressions, to_text
 
-MAX_SYMBOLIC_NODES = 5000  # expressions are nested tuples; deeper ones are not built
+MAX_SYMBOLIC_NODES = 20_000  # expressions grow with the graph; bigger ones are refused
 
 
 def symbolic_gradients(result, wrt=None, max_chars=2000):
@@ -21,8 +21,8 @@ def symbolic_gradients(result, wrt=None, max_chars=2000):
         if name not in graph.names:
             raise BpdiffValueError(f"--wrt {name}: no such input or named intermediate"
                                    + did_you_mean(name, graph.names))
-    grads = gradient_expressions(graph)
-    return {name: to_text(grads[graph.names[name]], max_chars) for name in names}
+    algebra, grads = gradient_expressions(graph)
+    return {name: to_text(algebra, grads[graph.names[name]], max_chars) for name in names}
 
 
 def symbolic_text(result, gradients, max_chars):
