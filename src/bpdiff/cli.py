@@ -66,22 +66,91 @@ Functions: {functions}.
               help="No size limits: every table row, narration and pictures of any size.")
 @click.option("--max-size", type=click.FloatRange(min=0, min_open=True), default=64,
               show_default=True, metavar="MIB", help="Refuse programs larger than this.")
+@click.option("--expect", "expectations", multiple=True, metavar="KEY=NUMBER",
+              help="Check an answer (repeatable): KEY is 'value' (the output), an input or "
+              "named intermediate (∂output/∂NAME) or NAME.value; NUMBER a decimal or a "
+              "fraction such as -1/4. Exit 1 if a check fails.")
+@click.option("--rtol", type=float, metavar="R", help="Relative tolerance of the checks, "
+              "against max(|expected|, |got|); NUMBER's last written digit must be right "
+              "too  [default: 5e-3: an answer rounded to 3 significant digits passes, one "
+              "wrong in the 2nd digit fails]")
+@click.option("--atol", type=float, metavar="A", help="Absolute tolerance of the checks  "
+              "[default: 1e-9]")
+@click.option("--gradcheck", "run_gradcheck", is_flag=True, help="Compare every gradient "
+              "with central finite differences (relative error as in CS231n); exit 1 "
+              "above --gradcheck-tol.")
+@click.option("--gradcheck-tol", type=float, metavar="T",
+              help="Largest relative error --gradcheck accepts  [default: 1e-6]")
+@click.option("--problems", "problems_path", metavar="FILE.toml",
+              help="Grade a problem set: every [[problem]]'s program, values and expected "
+              "answers (see README); with --json, a report for graders.")
+@click.option("--quiz", type=click.IntRange(1, 1000), metavar="N",
+              help="Print N random backprop exercises with tidy answers.")
+@click.option("--level", type=click.IntRange(1, 3), metavar="1-3", help="With --quiz: 1 "
+              "a couple of gates, 2 shared subexpressions and several paths, 3 sigmoid/tanh "
+              "neurons and losses  [default: 1]")
+@click.option("--seed", type=int, metavar="N", help="With --quiz: the random seed (the same "
+              "seed gives the same quiz)  [default: random, printed]")
+@click.option("--answers", "answers_path", metavar="FILE.toml",
+              help="With --quiz: write the answer key, in the --problems format.")
+@click.option("--exact", is_flag=True, help="Rational arithmetic: + - * / and integer "
+              "powers exact (1/x^2 at x=2 gives -1/4); other functions fall back to floats "
+              "(marked ≈).")
 @click.version_option(__version__, "-V", "--version", prog_name="bpdiff")
 @click.pass_context
 def command(ctx, program, file, assignments, vars_file, output, as_json, precision,
             no_share, explain, show_locals, symbolic, wrt, symbolic_max, as_dot, as_mermaid,
-            as_tree, render_path, max_nodes, show_all, max_size):
+            as_tree, render_path, max_nodes, show_all, max_size, expectations, rtol, atol,
+            run_gradcheck, gradcheck_tol, problems_path, quiz, level, seed, answers_path,
+            exact):
     """Differentiate PROGRAM and show every node's value and gradient.
 
     PROGRAM is an expression such as "(a+b)*b^3" or statements separated by ';' or
     new lines ("d = 2b; e = a + d; L = c*e"); '-' reads it from standard input.
     """
-    from .api import differentiate
     from .inputs import collect_values, read_program
 
+    rtol, atol, gradcheck_tol = (_tolerance(name, value, default) for name, value, default in (
+        ("--rtol", rtol, 5e-3), ("--atol", atol, 1e-9), ("--gradcheck-tol", gradcheck_tol, 1e-6)))
+    if quiz is None and (level is not None or seed is not None or answers_path is not None):
+        raise BpdiffError("--level, --seed and --answers go with --quiz N")
+    if quiz is not None or problems_path is not None:
+        mode = "--quiz" if quiz is not None else "--problems"
+        _refuse_with(mode, {
+            "PROGRAM": program is not None or file is not None,
+            "input values": bool(ctx.obj["pairs"] or assignments or vars_file),
+            "--problems": quiz is not None and problems_path is not None,
+            "--output": output is not None, "--expect": bool(expectations),
+            "--gradcheck": run_gradcheck, "--no-share": no_share,
+            "--explain, --locals, --symbolic or pictures": bool(
+                explain or show_locals or symbolic or as_dot or as_mermaid or as_tree
+                or render_path),
+            "--json or --exact": quiz is not None and (as_json or exact)})
+        if quiz is not None:
+            return _run_quiz(quiz, level or 1, seed, answers_path)
+        return _run_problems(ctx, problems_path, rtol, atol, exact, as_json, precision)
     text = read_program(program, file, max_size)
     values = collect_values(ctx.obj["pairs"], assignments, vars_file)
+    checks = None
+    if expectations:
+        from .check import parse_expectation
+        expectations = [parse_expectation(item) for item in expectations]
+    if exact:
+        from .exact import differentiate
+    else:
+        from .api import differentiate
     result = differentiate(text, values, output=output, share=not no_share)
+    if expectations:
+        from .check import check
+        checks = check(result, expectations, rtol, atol)
+    grad_rows = None
+    if run_gradcheck:
+        from .gradcheck import gradcheck
+        grad_rows = gradcheck(result, gradcheck_tol, force=show_all)
+    if exact and result.exact.oversized:
+        _warn(f"exact arithmetic gave up on {result.exact.oversized:,} operation(s) whose"
+              f" result would exceed {result.exact.limit:,} bits; those numbers, and what is"
+              " computed from them, are floats (marked ≈)")
     if result.problems or result.kinks:
         from .render.problems import describe, describe_kink
         for problem in result.problems:
@@ -100,8 +169,10 @@ def command(ctx, program, file, assignments, vars_file, output, as_json, precisi
         gradients = symbolic_gradients(result, names, symbolic_max)
     if as_json:
         from .render.json import render
-        _write(render(result, explain=explain, locals_=show_locals, symbolic=gradients))
-        return
+        _write(render(result, explain=explain, locals_=show_locals, symbolic=gradients,
+                      checks=checks, gradcheck=None if grad_rows is None
+                      else (grad_rows, gradcheck_tol)))
+        return _verdict(ctx, checks, grad_rows)
     if render_path:
         from .render.pictures import dot, render_file
         render_file(dot(result, precision), render_path)
@@ -123,6 +194,109 @@ def command(ctx, program, file, assignments, vars_file, output, as_json, precisi
         _write(mermaid(result, precision))
     if as_tree:
         _print_tree(result, precision)
+    if checks is not None:
+        from .render import checks as render_checks
+        _print(render_checks.checks_rich(result, checks, precision) if _use_rich()
+               else render_checks.checks_plain(result, checks, precision))
+    if grad_rows is not None:
+        from .render import checks as render_checks
+        _print(render_checks.gradcheck_rich(result, grad_rows, gradcheck_tol, precision)
+               if _use_rich() else
+               render_checks.gradcheck_plain(result, grad_rows, gradcheck_tol, precision))
+    return _verdict(ctx, checks, grad_rows)
+
+
+def _tolerance(name, value, default):
+    import math
+
+    if value is None:
+        return default
+    if not (math.isfinite(value) and value >= 0):
+        raise BpdiffError(f"{name} must be a finite number >= 0, not {value}")
+    return value
+
+
+def _refuse_with(mode, clashes):
+    given = [name for name, present in clashes.items() if present]
+    if given:
+        raise BpdiffError(f"{mode} does not take {', '.join(given)}",
+                          hint="--problems FILE.toml holds its own programs and values;"
+                               " --quiz N makes its own")
+
+
+def _verdict(ctx, checks, grad_rows):
+    """Exit 1, with a line on stderr, when a check or the gradient check failed."""
+    failures = []
+    if checks is not None and not all(c.passed for c in checks):
+        from .render.checks import summary_line
+        failures.append(summary_line(checks))
+    if grad_rows is not None and any(row.status == "fail" for row in grad_rows):
+        failed = [row.name for row in grad_rows if row.status == "fail"]
+        failures.append(f"gradcheck failed for {', '.join(failed)}")
+    if failures:
+        click.echo(f"bpdiff: {'; '.join(failures)}", err=True)
+        ctx.exit(1)
+
+
+def _run_problems(ctx, path, rtol, atol, exact, as_json, precision):
+    from .problems import grade, read
+    from .render import checks as render_checks
+
+    problems, tolerances = read(path)
+    graded = grade(problems, tolerances, rtol, atol, exact, where=path)
+    if as_json:
+        _write(render_checks.problems_json(graded, path, precision))
+    elif _use_rich():
+        from rich.console import Console
+        from rich.text import Text
+
+        text = render_checks.problems_plain(graded, precision)
+        Console(highlight=False).print(Text(text.rstrip("\n")))
+    else:
+        _write(render_checks.problems_plain(graded, precision))
+    if not all(g.passed for g in graded):
+        failed = [g.problem.name for g in graded if not g.passed]
+        click.echo(f"bpdiff: {len(failed)} of {len(graded)} problems failed:"
+                   f" {', '.join(failed)}", err=True)
+        ctx.exit(1)
+
+
+def _run_quiz(count, level, seed, answers_path):
+    import random
+
+    from .quiz import generate
+    from .render.checks import answers_toml, quiz_text
+
+    if seed is None:
+        seed = random.SystemRandom().randrange(1_000_000)
+    quiz = generate(count, seed, level)
+    if answers_path is not None:
+        _write_file(answers_path, answers_toml(quiz, level, seed))
+    _write(quiz_text(quiz, level, seed))
+
+
+def _write_file(path, text):
+    try:
+        with open(path, "w", encoding="utf-8") as handle:
+            handle.write(text)
+    except IsADirectoryError:
+        raise BpdiffError(f"{path}: is a directory") from None
+    except OSError as error:
+        raise BpdiffError(f"{path}: cannot write: {error.strerror}") from None
+    except ValueError:  # a NUL in the path
+        raise BpdiffError(f"{path!r}: not a valid file name") from None
+
+
+def _print(renderables):
+    """Text, or rich renderables on a terminal."""
+    if isinstance(renderables, str):
+        _write(renderables)
+        return
+    from rich.console import Console
+
+    console = Console(highlight=False)
+    for renderable in renderables:
+        console.print(renderable)
 
 
 def _print_tree(result, precision):
@@ -201,8 +375,8 @@ def main(argv=None):
     argv = sys.argv[1:] if argv is None else list(argv)
     try:
         own, pairs = split_arguments(argv, _option_arity())
-        command.main(args=own, prog_name="bpdiff", standalone_mode=False,
-                     obj={"pairs": pairs})
+        code = command.main(args=own, prog_name="bpdiff", standalone_mode=False,
+                            obj={"pairs": pairs})  # ctx.exit(1): a check failed
     except BpdiffError as error:
         click.echo(f"bpdiff: error: {error}", err=True)
         sys.exit(error.exit_code)
@@ -219,5 +393,5 @@ def main(argv=None):
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         sys.exit(0)
-    sys.exit(0)
+    sys.exit(code if type(code) is int else 0)
 

@@ -15,7 +15,9 @@ the rule's even split applies, not the formula's step).
 
 Conventions at non-differentiable points follow PyTorch: relu'(0) = 0, abs'(0) = 0,
 a max/min tie splits the gradient evenly (1/2 each), sqrt'(0) = inf, and
-∂(a^b)/∂a = 0 where b = 0, ∂(a^b)/∂b = 0 where a = 0 and b >= 0.
+∂(a^b)/∂a = 0 where b = 0, ∂(a^b)/∂b = 0 where a = 0 and b >= 0. `subgradients`
+lists the other conventions in use there (relu'(0) = 1, a tie sending everything to
+one side), which `--expect` accepts too.
 
 May import: the standard library.
 """
@@ -38,6 +40,8 @@ class Primitive(NamedTuple):
     aliases: tuple = ()  # extra names a program may call it by
     kink: str = ""  # the convention used where the derivative does not exist
     at_kink: Callable | None = None  # (*inputs) -> True exactly at such a point
+    subgradients: Callable | None = None  # (*inputs) -> at a kink, the local derivatives
+    # (one tuple per input) that each valid convention would give, the one used included
 
 
 def _pow_base_grad(m, a, b, out):
@@ -50,6 +54,11 @@ def _pow_exponent_grad(m, a, b, out):
     if a == 0 and b >= 0:
         return 0.0
     return out * m.log(a)
+
+
+def _tie_shares(a, b):
+    # A max/min tie may split the gradient evenly or send all of it to either input.
+    return ((0.5, 0.5), (1.0, 0.0), (0.0, 1.0))
 
 
 def _binary(name, symbol, precedence, forward, grads, formulas, doc, **extra):
@@ -97,7 +106,7 @@ PRIMITIVES = (
               at_kink=lambda a: a == 0),
     _function("abs", 1, lambda m, a: m.fabs(a), (lambda m, a, out: m.sign(a),),
               ("sign({0})",), "absolute value", kink="abs'(0) = 0",
-              at_kink=lambda a: a == 0),
+              at_kink=lambda a: a == 0, subgradients=lambda a: ((0.0,), (-1.0,), (1.0,))),
     _function("tanh", 1, lambda m, a: m.tanh(a), (lambda m, a, out: 1.0 - out * out,),
               ("1 - {out}^2",), "hyperbolic tangent"),
     _function("sigmoid", 1, lambda m, a: m.sigmoid(a),
@@ -105,7 +114,7 @@ PRIMITIVES = (
               ("{out}*(1 - {out})",), "logistic sigmoid 1/(1 + e^-a)", aliases=("sigma",)),
     _function("relu", 1, lambda m, a: m.relu(a), (lambda m, a, out: m.step(a),),
               ("step({0})",), "rectifier max(a, 0)", kink="relu'(0) = 0",
-              at_kink=lambda a: a == 0),
+              at_kink=lambda a: a == 0, subgradients=lambda a: ((0.0,), (1.0,))),
     _function("softplus", 1, lambda m, a: m.softplus(a),
               (lambda m, a, out: m.sigmoid(a),),
               ("sigmoid({0})",), "softplus log(1 + e^a)"),
@@ -113,12 +122,12 @@ PRIMITIVES = (
               (lambda m, a, b, out: m.tie_share(a, b), lambda m, a, b, out: m.tie_share(b, a)),
               ("step({0} - {1})", "step({1} - {0})"), "larger of a and b",
               kink="a tie splits the gradient evenly: 1/2 to each",
-              at_kink=lambda a, b: a == b),
+              at_kink=lambda a, b: a == b, subgradients=_tie_shares),
     _function("min", 2, lambda m, a, b: m.minimum(a, b),
               (lambda m, a, b, out: m.tie_share(b, a), lambda m, a, b, out: m.tie_share(a, b)),
               ("step({1} - {0})", "step({0} - {1})"), "smaller of a and b",
               kink="a tie splits the gradient evenly: 1/2 to each",
-              at_kink=lambda a, b: a == b),
+              at_kink=lambda a, b: a == b, subgradients=_tie_shares),
     _function("step", 1, lambda m, a: m.step(a), (lambda m, a, out: 0.0,), ("0",),
               "1 where a > 0, else 0 (relu's derivative)", kink="step'(0) = 0",
               at_kink=lambda a: a == 0),

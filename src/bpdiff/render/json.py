@@ -9,13 +9,15 @@ May import: json, bpdiff.render.labels, bpdiff.render.numbers.
 import json
 
 from .labels import all_labels
-from .numbers import json_number
+from .numbers import format_fraction, json_number
 from .problems import describe, describe_kink
 
 
-def to_dict(result, explain=False, locals_=False, symbolic=None):
+def to_dict(result, explain=False, locals_=False, symbolic=None, checks=None, gradcheck=None):
     """The result as plain JSON-ready data; with `explain`, `locals_` or `symbolic`
-    (name -> expression text) their sections are added."""
+    (name -> expression text) their sections are added, and so are `checks` (from
+    bpdiff.check) and `gradcheck` ((rows, tolerance) from bpdiff.gradcheck). An --exact
+    run adds the fractions as text (an "exact" object, and one in each node)."""
     graph = result.graph
     values, grads, inputs, name_of = result.values, result.grads, graph.inputs, graph.name_of
     labels = all_labels(graph)
@@ -44,7 +46,33 @@ def to_dict(result, explain=False, locals_=False, symbolic=None):
                           for e in result.edges]
     if symbolic is not None:
         data["symbolic"] = symbolic
+    if getattr(result, "exact", None) is not None:
+        _add_exact(data, result)
+    if checks is not None or gradcheck is not None:
+        from .checks import checks_json, gradcheck_json
+        if checks is not None:
+            data["checks"] = checks_json(result, checks)
+        if gradcheck is not None:
+            data["gradcheck"] = gradcheck_json(*gradcheck)
     return data
+
+
+def _add_exact(data, result):
+    exact, graph = result.exact, result.graph
+
+    def text(q):
+        return None if q is None else format_fraction(q)
+
+    for node in data["nodes"]:
+        node["exact"] = {"value": text(exact.values[node["id"]]),
+                         "grad": text(exact.grads[node["id"]])}
+    data["exact"] = {
+        "value": text(exact.values[graph.output]),
+        "gradient": {name: text(exact.grads[node]) for name, node in graph.variables.items()},
+        "inputs": {name: text(q) for name, q in exact.inputs.items()},
+        "limit_bits": exact.limit,
+        "oversized": exact.oversized,
+    }
 
 
 _NUMBER_KEYS = ("value", "grad", "upstream", "local", "contribution")

@@ -37,3 +37,24 @@ def json_number(x):
     if x != x:
         return "nan"
     return "inf" if x > 0 else "-inf"
+
+
+MAX_FRACTION_CHARS = 40  # longer exact numbers show rounded in tables (JSON has them all)
+
+
+def format_fraction(q):
+    """An exact number as text: 270 -> '270', -1/4 -> '-1/4'."""
+    return str(q.numerator) if q.denominator == 1 else f"{q.numerator}/{q.denominator}"
+
+
+def format_exact(fraction, number, precision=DEFAULT_PRECISION):
+    """A number of an --exact run for a table: the fraction, or '≈' and `number`
+    rounded when there is no fraction (an approximation) or it is too long to show."""
+    if number is None:
+        return "—"
+    if fraction is not None:
+        text = format_fraction(fraction)
+        if len(text) <= MAX_FRACTION_CHARS:
+            return text
+    text = format_number(number, precision)
+    return text if text in ("nan", "inf", "-inf") else "≈" + text

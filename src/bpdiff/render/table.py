@@ -10,7 +10,7 @@ May import: bpdiff.render.labels, bpdiff.render.numbers, rich (in rich_table onl
 import heapq
 
 from .labels import operand
-from .numbers import format_number
+from .numbers import format_exact, format_number
 
 COLUMNS = ("id", "label", "op", "inputs", "value", "gradient")
 NUMERIC = {"id", "value", "gradient"}
@@ -38,30 +38,50 @@ def rows(result, precision, max_rows=DEFAULT_MAX_ROWS):
         note = (f"{count - len(shown):,} of {count:,} nodes hidden: showing the output, inputs,"
                 f" named intermediates and the {TOP_ROWS} nodes with the largest |gradient|"
                 " (--all shows every node)")
-    return [_row(result, i, precision) for i in shown], note
+    exact = getattr(result, "exact", None)  # set by an --exact run
+    return [_row(result, i, precision, exact) for i in shown], note
 
 
-def _row(result, node, precision):
+def _row(result, node, precision, exact=None):
     item = result.node(node)
     inputs = ", ".join(operand(result.graph, i) for i in item.inputs)
+    if exact is not None:
+        return (str(node), item.label, item.op, inputs,
+                format_exact(exact.values[node], item.value, precision),
+                format_exact(exact.grads[node], item.grad, precision))
     return (str(node), item.label, item.op, inputs,
             format_number(item.value, precision), format_number(item.grad, precision))
 
 
 def summary(result, precision):
     """'L = -10;  ∂L/∂a = -2, ∂L/∂b = -4, ∂L/∂c = 5' for the output and each input."""
-    out = result.graph.name_of.get(result.graph.output, "out")
-    parts = [f"∂{out}/∂{name} = {format_number(g, precision)}"
+    graph = result.graph
+    out = graph.name_of.get(graph.output, "out")
+    exact = getattr(result, "exact", None)
+
+    def shown(number, node, stage):
+        if exact is None:
+            return format_number(number, precision)
+        return format_exact(getattr(exact, stage)[node], number, precision)
+
+    parts = [f"∂{out}/∂{name} = {shown(g, graph.variables[name], 'grads')}"
              for name, g in result.gradient.items()]
-    head = f"{out} = {format_number(result.value, precision)}"
+    head = f"{out} = {shown(result.value, graph.output, 'values')}"
     return head + (";  " + ", ".join(parts) if parts else "")
+
+
+EXACT_NOTE = ("exact arithmetic: ≈ marks a rounded number (not rational, or too long to"
+              " show; --json has every fraction)")
 
 
 def plain(result, precision, max_rows=DEFAULT_MAX_ROWS):
     """The table as aligned plain text (no colour, no box drawing), ending in a newline."""
     body, note = rows(result, precision, max_rows)
     text = plain_rows(COLUMNS, body, NUMERIC)
-    return text + (note + "\n" if note else "") + summary(result, precision) + "\n"
+    text += (note + "\n" if note else "") + summary(result, precision) + "\n"
+    if getattr(result, "exact", None) is not None and "≈" in text:
+        text += EXACT_NOTE + "\n"
+    return text
 
 
 def plain_rows(columns, body, numeric):
@@ -90,4 +110,7 @@ def rich_table(result, precision, max_rows=DEFAULT_MAX_ROWS):
                          style=styles.get(column))
     for cells in body:
         table.add_row(*cells)
-    return table, Text(summary(result, precision), style="bold")
+    line = summary(result, precision)
+    if getattr(result, "exact", None) is not None and any("≈" in c for r in body for c in r):
+        line += "\n" + EXACT_NOTE
+    return table, Text(line, style="bold")

@@ -1,0 +1,362 @@
+"""Exact rational arithmetic for `--exact`: a second math namespace for the primitive
+table, so `1/x^2` at x = 2 gives ∂ = -1/4, not -0.25000000000000006.
+
+Values are `Q`, a Fraction whose + - × and the namespace's div and integer pow stay
+exact; the other functions (exp, log, sin, ...) return `Approx`, a float that stays a
+float through all later arithmetic, so every number knows whether it is exact. Plain
+floats met in arithmetic are the rules' own literals (1.0, -1.0, 0.5): they are taken
+at their exact binary value, which for those literals is the number written.
+
+A result of more than LIMIT_BITS bits in its numerator or denominator (`9^9^9`) is not
+computed: the operation falls back to floats (an `Oversized` value) and is counted, so
+nothing can hang or exhaust memory. differentiate() runs the pipeline with this
+namespace and returns an api.Result whose floats are the exact numbers rounded, plus
+`result.exact` (an Exact) holding the fractions.
+
+May import: fractions, bpdiff.api, bpdiff.autodiff, bpdiff.graph, bpdiff.parse,
+bpdiff.scalar, bpdiff.errors.
+"""
+
+import contextvars
+import math
+import re
+import sys
+from fractions import Fraction
+from typing import NamedTuple
+
+from . import scalar
+
+LIMIT_BITS = 10_000
+_oversized = contextvars.ContextVar("bpdiff_exact_oversized", default=None)
+
+
+class Approx(float):
+    """A float that is an approximation: arithmetic with it gives Approx again."""
+
+    __slots__ = ()
+
+    def __add__(self, other):
+        return Approx(float(self) + to_float(other))
+
+    def __radd__(self, other):
+        return Approx(to_float(other) + float(self))
+
+    def __sub__(self, other):
+        return Approx(float(self) - to_float(other))
+
+    def __rsub__(self, other):
+        return Approx(to_float(other) - float(self))
+
+    def __mul__(self, other):
+        return Approx(float(self) * to_float(other))
+
+    def __rmul__(self, other):
+        return Approx(to_float(other) * float(self))
+
+    def __truediv__(self, other):
+        return Approx(scalar.div(float(self), to_float(other)))
+
+    def __rtruediv__(self, other):
+        return Approx(scalar.div(to_float(other), float(self)))
+
+    def __neg__(self):
+        return Approx(-float(self))
+
+    def __pos__(self):
+        return self
+
+    def __abs__(self):
+        return Approx(abs(float(self)))
+
+
+class Oversized(Approx):
+    """The float stand-in for an exact result over LIMIT_BITS bits."""
+
+    __slots__ = ()
+
+
+def to_float(x):
+    """`x` as a plain float; a fraction beyond float range becomes ±inf, not an error."""
+    try:
+        return float(x)
+    except OverflowError:
+        return math.inf if x > 0 else -math.inf
+
+
+def _exact(x):
+    """`x` as a Fraction, or None when it is an approximation (or nan/inf)."""
+    if isinstance(x, Approx):
+        return None
+    if isinstance(x, Fraction):
+        return x
+    if isinstance(x, int):
+        return Fraction(x)
+    if isinstance(x, float) and math.isfinite(x):
+        return Fraction(x)
+    return None
+
+
+def _too_big(numerator, denominator):
+    return max(abs(numerator).bit_length(), denominator.bit_length()) > LIMIT_BITS
+
+
+def _give_up(value):
+    hits = _oversized.get()
+    if hits is not None:
+        hits.append(1)
+    return Oversized(value)
+
+
+def _q(fraction):
+    """A Fraction as a Q, or an Oversized float when it is over the size limit."""
+    if _too_big(fraction.numerator, fraction.denominator):
+        return _give_up(to_float(fraction))
+    return Fraction.__new__(Q, fraction)
+
+
+def _binary(exact_op, float_op):
+    def forward(self, other):
+        b = _exact(other)
+        if b is None:
+            return Approx(float_op(to_float(self), to_float(other)))
+        return _q(exact_op(self, b))
+
+    def reverse(self, other):
+        b = _exact(other)
+        if b is None:
+            return Approx(float_op(to_float(other), to_float(self)))
+        return _q(exact_op(b, self))
+    return forward, reverse
+
+
+class Q(Fraction):
+    """An exact rational value: arithmetic with Q, int or a literal float stays exact."""
+
+    __slots__ = ()
+
+    # Fraction's own methods, called directly: no dispatch back to Q, no recursion.
+    __add__, __radd__ = _binary(Fraction.__add__, float.__add__)
+    __sub__, __rsub__ = _binary(Fraction.__sub__, float.__sub__)
+    __mul__, __rmul__ = _binary(Fraction.__mul__, float.__mul__)
+
+    def __truediv__(self, other):
+        return div(self, other)
+
+    def __rtruediv__(self, other):
+        return div(other, self)
+
+    def __neg__(self):
+        return Fraction.__new__(Q, Fraction.__neg__(self))
+
+    def __pos__(self):
+        return self
+
+    def __abs__(self):
+        return Fraction.__new__(Q, Fraction.__abs__(self))
+
+    def __repr__(self):
+        return f"Q({self})"
+
+
+def exact(value):
+    """`value` as a Q when it is exact, else as Approx."""
+    e = _exact(value)
+    return Approx(to_float(value)) if e is None else _q(e)
+
+
+# ---- the namespace: the names bpdiff.scalar offers, exact where they can be ----------
+
+inf = math.inf
+nan = math.nan
+isnan = scalar.isnan
+copysign = scalar.copysign
+
+
+def div(a, b):
+    """a / b, exact for exact operands; division by zero as in bpdiff.scalar."""
+    ea, eb = _exact(a), _exact(b)
+    if ea is None or eb is None or eb == 0:
+        return Approx(scalar.div(to_float(a), to_float(b)))
+    return _q(Fraction.__truediv__(ea, eb))
+
+
+def pow(a, b):
+    """a ** b, exact for an exact base and an integer exponent (a square root too,
+    for an exponent n/2 of a perfect square); else as bpdiff.scalar.pow."""
+    ea, eb = _exact(a), _exact(b)
+    if ea is not None and eb is not None and not (ea == 0 and eb < 0):
+        if eb.denominator == 1:
+            n = eb.numerator
+            if n == 0:
+                return Fraction.__new__(Q, 1)
+            if abs(n) * math.log2(max(abs(ea.numerator), ea.denominator)) > LIMIT_BITS:
+                return _give_up(scalar.pow(to_float(a), to_float(b)))
+            return _q(Fraction.__pow__(ea, n))
+        if eb.denominator == 2 and ea > 0:
+            root = _exact_sqrt(ea)
+            if root is not None:
+                return pow(root, Fraction(eb.numerator))
+    return Approx(scalar.pow(to_float(a), to_float(b)))
+
+
+def _exact_sqrt(x):
+    """The square root of a Fraction when it is rational, else None."""
+    if x < 0:
+        return None
+    n, d = math.isqrt(x.numerator), math.isqrt(x.denominator)
+    if n * n == x.numerator and d * d == x.denominator:
+        return Fraction(n, d)
+    return None
+
+
+def sqrt(x):
+    """Square root: exact for a perfect square, else as bpdiff.scalar.sqrt."""
+    e = _exact(x)
+    root = None if e is None else _exact_sqrt(e)
+    return Approx(scalar.sqrt(to_float(x))) if root is None else _q(root)
+
+
+def _transcendental(fn, exact_points):
+    """A float function of bpdiff.scalar, exact at the points listed (e.g. exp(0) = 1)."""
+    def apply(x):
+        e = _exact(x)
+        if e is not None and e in exact_points:
+            return _q(Fraction(exact_points[e]))
+        return Approx(fn(to_float(x)))
+    apply.__name__ = fn.__name__
+    apply.__doc__ = f"{fn.__name__}(x) as a float (Approx), exact only at {sorted(exact_points)}."
+    return apply
+
+
+exp = _transcendental(scalar.exp, {0: 1})
+log = _transcendental(scalar.log, {1: 0})
+sin = _transcendental(scalar.sin, {0: 0})
+cos = _transcendental(scalar.cos, {0: 1})
+tan = _transcendental(scalar.tan, {0: 0})
+tanh = _transcendental(scalar.tanh, {0: 0})
+sigmoid = _transcendental(scalar.sigmoid, {0: Fraction(1, 2)})
+softplus = _transcendental(scalar.softplus, {})
+
+
+def fabs(x):
+    """|x|, exact for exact x."""
+    return abs(x)
+
+
+# These only compare and pick, so bpdiff.scalar's versions are exact already.
+sign = scalar.sign
+step = scalar.step
+maximum = scalar.maximum
+minimum = scalar.minimum
+tie_share = scalar.tie_share
+relu = scalar.relu
+
+
+# ---- numbers from text -----------------------------------------------------------------
+
+_DECIMAL = re.compile(r"\s*[+-]?(\d*)\.?(\d*)(?:[eE]([+-]?\d+))?\s*\Z")
+
+
+def parse_number(text):
+    """A number's text (decimal, `1e-3` or a fraction `-1/4`) as an exact Fraction;
+    None when it is no number, or too large to hold exactly (over LIMIT_BITS)."""
+    text = str(text).strip()
+    if text.count("/") == 1:
+        top, bottom = (_decimal(part) for part in text.split("/"))
+        if top is None or bottom is None or bottom == 0:
+            return None
+        return top / bottom
+    return _decimal(text)
+
+
+def _decimal(text):
+    match = _DECIMAL.match(text)
+    if match is None or not (match.group(1) or match.group(2)):
+        return None
+    digits = len(match.group(1)) + len(match.group(2))
+    exponent = int(match.group(3) or 0) if len(match.group(3) or "") < 8 else 10**8
+    if (digits + abs(exponent)) * 3.33 > LIMIT_BITS:
+        return None
+    return Fraction(text.strip())
+
+
+def constant(value):
+    """A float the parser read from a program as the number written there: its
+    shortest decimal (0.1 -> 1/10), as a Q; nan and inf stay floats (Approx)."""
+    if isinstance(value, float) and math.isfinite(value):
+        return _q(Fraction(repr(value)))
+    return exact(value)
+
+
+def input_value(name, given):
+    """An input's value as given (number or text) as a Q, else Approx."""
+    if isinstance(given, bool):
+        return Approx(math.nan)
+    if isinstance(given, int):
+        return exact(given)
+    if isinstance(given, float):
+        return constant(given)
+    number = parse_number(given)
+    if number is None:
+        from .api import to_number
+        return Approx(to_number(name, given))
+    return _q(number)
+
+
+# ---- the pipeline --------------------------------------------------------------------
+
+
+class Exact(NamedTuple):
+    """The fractions of an exact run, by node id. A value or gradient that could not be
+    kept exact is None there (its float is in the Result); `oversized` counts the
+    operations that fell back to floats for size."""
+
+    values: list
+    grads: list
+    inputs: dict  # name -> Fraction or None
+    oversized: int
+    limit: int = LIMIT_BITS
+
+
+def differentiate(text, values=None, *, output=None, share=True):
+    """As bpdiff.differentiate, in exact arithmetic: a Result whose floats are the exact
+    numbers rounded, with `result.exact` (an Exact) holding the fractions."""
+    from .api import Result, resolve_inputs
+    from .autodiff import backward, find_kinks, forward
+    from .parse import parse
+
+    graph = parse(text, share=share, output=output)
+    given = dict(values or {})
+    float_inputs = resolve_inputs(graph, given, text)
+    inputs = {name: input_value(name, given[name]) if name in given
+              else constant(graph.defaults[name]) for name in float_inputs}
+    hits = []
+    token = _oversized.set(hits)
+    try:
+        node_values = forward(_with_exact_constants(graph), inputs, m=_SELF)
+        node_grads = backward(graph, node_values, m=_SELF)
+    finally:
+        _oversized.reset(token)
+    result = Result(text, graph, {k: to_float(v) for k, v in inputs.items()},
+                    [to_float(v) for v in node_values],
+                    [None if g is None else to_float(g) for g in node_grads])
+    result.kinks = find_kinks(graph, node_values)
+    result.exact = Exact([_exact(v) for v in node_values],
+                         [None if g is None else _exact(g) for g in node_grads],
+                         {k: _exact(v) for k, v in inputs.items()}, len(hits))
+    return result
+
+
+def _with_exact_constants(graph):
+    """A copy of `graph` (sharing its lists) whose constants are exact."""
+    from .graph import CONST, Graph
+
+    copy = Graph.__new__(Graph)
+    for slot in Graph.__slots__:
+        setattr(copy, slot, getattr(graph, slot))
+    copy.payload = [constant(p) if op is CONST else p
+                    for op, p in zip(graph.ops, graph.payload)]
+    return copy
+
+
+_SELF = sys.modules[__name__]  # this module is the namespace passed to the rules as `m`

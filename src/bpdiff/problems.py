@@ -1,0 +1,226 @@
+"""Problem sets for `--problems FILE.toml`: load, validate and grade them.
+
+    rtol = 0.005                  # optional, for every problem (else --rtol)
+    atol = 1e-9                   # optional (else --atol)
+
+    [[problem]]
+    name = "dag"                  # optional; "problem N" otherwise
+    program = "(a+b)*b^3"         # required: an expression or statements
+    output = "e"                  # optional: a named statement as the output
+    exact = false                 # optional: rational arithmetic (--exact)
+    rtol = 0.005                  # optional, this problem only
+    [problem.values]              # the inputs (defaults in the program count too)
+    a = 7
+    b = "3"                       # numbers, or text such as "-1/4"
+    [problem.expect]              # the answers to check: keys as for --expect
+    value = 270
+    a = 27
+    b = 297
+    "c.value" = 10                # or c.value = 10 (a dotted key)
+
+A malformed file raises BpdiffValueError (exit 2) naming the problem and the field;
+grading returns data (Graded), which bpdiff.render.checks prints.
+
+May import: tomllib, bpdiff.api, bpdiff.check, bpdiff.exact, bpdiff.inputs, bpdiff.errors.
+"""
+
+import math
+from typing import NamedTuple
+
+from .check import DEFAULT_ATOL, DEFAULT_RTOL, check, expectation_of
+from .errors import BpdiffError, BpdiffValueError, did_you_mean
+
+PROBLEM_FIELDS = ("name", "program", "output", "exact", "rtol", "atol", "values", "expect")
+TOP_FIELDS = ("problem", "rtol", "atol")
+
+
+class Problem(NamedTuple):
+    """One problem of a set, validated."""
+
+    name: str
+    program: str
+    values: dict  # input name -> number or text
+    expect: tuple  # Expectation, in file order
+    output: str | None = None
+    exact: bool = False
+    rtol: float | None = None
+    atol: float | None = None
+
+
+class Graded(NamedTuple):
+    """A problem, its Result and its checks."""
+
+    problem: Problem
+    result: object
+    checks: list
+
+    @property
+    def passed(self):
+        """Whether every check passed."""
+        return all(c.passed for c in self.checks)
+
+
+def read(path):
+    """The problems of the TOML file at `path` (a list of Problem, plus the file's own
+    rtol/atol as a dict); raises BpdiffValueError naming what is wrong."""
+    import tomllib
+
+    from .inputs import read_program  # the same size limit and messages as -f
+
+    text = read_program(None, path)
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise BpdiffValueError(f"{path}: not valid TOML: {error}") from None
+    return parse(data, path)
+
+
+def parse(data, where="problems"):
+    """Problems from TOML data already read (see read())."""
+    for key in data:
+        if key not in TOP_FIELDS:
+            raise BpdiffValueError(f"{where}: unknown top-level field '{key}'"
+                                   f"{did_you_mean(key, TOP_FIELDS)}",
+                                   hint="problems are [[problem]] tables")
+    tolerances = {k: _tolerance(data[k], f"{where}: field '{k}'") for k in ("rtol", "atol")
+                  if k in data}
+    tables = data.get("problem")
+    if not isinstance(tables, list) or not tables:
+        raise BpdiffValueError(f"{where}: no problems: expected [[problem]] tables",
+                               hint='e.g. [[problem]]  program = "(a+b)*b^3" ...')
+    problems = []
+    names = set()
+    for index, table in enumerate(tables, 1):
+        problem = _problem(table, index, where)
+        if problem.name in names:
+            raise BpdiffValueError(f"{where}: problem {index}: the name {problem.name!r}"
+                                   " is used twice")
+        names.add(problem.name)
+        problems.append(problem)
+    return problems, tolerances
+
+
+def _problem(table, index, where):
+    label = f"{where}: problem {index}"
+    if not isinstance(table, dict):
+        raise BpdiffValueError(f"{label}: expected a table")
+    name = table.get("name", f"problem {index}")
+    if not isinstance(name, str) or not name.strip():
+        raise BpdiffValueError(f"{label}, field 'name': expected a non-empty string")
+    label = f"{where}: problem {index} ({name!r})"
+    for key in table:
+        if key not in PROBLEM_FIELDS:
+            raise BpdiffValueError(f"{label}: unknown field '{key}'"
+                                   f"{did_you_mean(key, PROBLEM_FIELDS)}")
+    program = table.get("program")
+    if not isinstance(program, str) or not program.strip():
+        raise BpdiffValueError(f"{label}, field 'program': "
+                               + ("missing" if program is None else "expected a string"))
+    output = table.get("output")
+    if output is not None and not isinstance(output, str):
+        raise BpdiffValueError(f"{label}, field 'output': expected a name")
+    exact = table.get("exact", False)
+    if not isinstance(exact, bool):
+        raise BpdiffValueError(f"{label}, field 'exact': expected true or false")
+    values = table.get("values", {})
+    if not isinstance(values, dict):
+        raise BpdiffValueError(f"{label}, field 'values': expected a table of name = number")
+    for key, value in values.items():
+        if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+            raise BpdiffValueError(f"{label}, field 'values.{key}': {_shown(value)} is not"
+                                   " a number")
+    expect = table.get("expect")
+    if not isinstance(expect, dict) or not expect:
+        raise BpdiffValueError(f"{label}, field 'expect': "
+                               + ("missing" if expect is None else
+                                  "expected a table of key = number"))
+    expectations = []
+    for key, value in _flatten(expect):
+        found = expectation_of(key, value) if isinstance(value, (int, float, str)) else None
+        if found is None:
+            raise BpdiffValueError(f"{label}, field 'expect.{key}': {_shown(value)} is not"
+                                   " a number")
+        expectations.append(found)
+    return Problem(name, program, values, tuple(expectations), output, exact,
+                   *(_tolerance(table[k], f"{label}, field '{k}'") if k in table else None
+                     for k in ("rtol", "atol")))
+
+
+def _shown(value):
+    """A TOML value as the file wrote it (true, "x", [1, 2])."""
+    import json
+
+    try:
+        return json.dumps(value, ensure_ascii=False, default=str)
+    except ValueError:
+        return str(value)
+
+
+def _flatten(table):
+    """(key, value) pairs of a table whose dotted keys (c.value = 10) made subtables."""
+    pairs = []
+    stack = [("", table)]
+    while stack:
+        prefix, current = stack.pop(0)
+        for key, value in current.items():
+            if isinstance(value, dict):
+                stack.append((f"{prefix}{key}.", value))
+            else:
+                pairs.append((prefix + key, value))
+    return pairs
+
+
+def _tolerance(value, label):
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not (
+            math.isfinite(value) and value >= 0):
+        raise BpdiffValueError(f"{label}: expected a number >= 0")
+    return float(value)
+
+
+def grade(problems, tolerances=None, rtol=DEFAULT_RTOL, atol=DEFAULT_ATOL, exact=False,
+          where="problems"):
+    """Run and check every problem: a list of Graded. `tolerances` (the file's own) and
+    each problem's rtol/atol override `rtol`/`atol`. A problem that cannot run (a syntax
+    error, an unknown key) raises BpdiffValueError naming it and the field."""
+    from . import api
+    from . import exact as exact_arithmetic
+
+    tolerances = tolerances or {}
+    graded = []
+    for index, problem in enumerate(problems, 1):
+        label = f"{where}: problem {index} ({problem.name!r})"
+        run = (exact_arithmetic.differentiate if exact or problem.exact
+               else api.differentiate)
+        try:
+            result = run(problem.program, problem.values, output=problem.output)
+        except BpdiffError as error:
+            field = _field(error)
+            hint = "add it to [problem.values]" if field == "values" else None
+            plain = BpdiffError(error.message, error.source, error.line, error.column, hint)
+            raise BpdiffValueError(f"{label}, field '{field}': {plain}") from None
+        problem_rtol = _pick(problem.rtol, tolerances.get("rtol"), rtol)
+        problem_atol = _pick(problem.atol, tolerances.get("atol"), atol)
+        try:
+            checks = check(result, problem.expect, problem_rtol, problem_atol)
+        except BpdiffError as error:
+            key, _, message = error.message.removeprefix("--expect ").partition(": ")
+            raise BpdiffValueError(f"{label}, field 'expect.{key}': {message}",
+                                   hint=error.hint) from None
+        graded.append(Graded(problem, result, checks))
+    return graded
+
+
+def _field(error):
+    """Which field of a problem an error from running it is about."""
+    from .errors import BpdiffNameError
+
+    if error.message.startswith("--output"):
+        return "output"
+    if isinstance(error, BpdiffValueError) or (
+            isinstance(error, BpdiffNameError) and error.message.startswith("no value")):
+        return "values"
+    return "program"
+
+
+def _pick(*choices):
+    return next(c for c in choices if c is not None)
