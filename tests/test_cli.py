@@ -281,3 +281,12 @@ def test_render_without_graphviz_says_how_to_install(monkeypatch, tmp_path):
     monkeypatch.setenv("PATH", str(tmp_path))
     result = run("x^2", "--x", "1", "--render", str(tmp_path / "g.svg"))
     assert result.exit_code == 2 and "apt-get install graphviz" in result.stderr
+
+
+@pytest.mark.parametrize("program", ["(a+b)*b^3", "log(a - 7)/(b - 3) + max(a, a)",
+                                     "d = 2b; e = a + d; L = sqrt(e)*e", "-a^-b", "1e300*a*a + b"])
+def test_fast_json_nodes_equal_the_general_encoding(program):
+    from bpdiff.render.json import render, to_dict
+
+    result = bpdiff.differentiate(program, a=7, b=3)
+    assert json.loads(render(result)) == json.loads(json.dumps(to_dict(result)))
