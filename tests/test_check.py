@@ -13,6 +13,7 @@ from pathlib import Path
 
 import jsonschema
 import pytest
+from conftest import run_main
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
@@ -31,20 +32,7 @@ PROBLEMS_SCHEMA = json.loads((SCHEMAS / "problems.schema.json").read_text())
 DAG = ["(a+b)*b^3", "--a", "7", "--b", "3"]
 
 
-def run(*args):
-    """main() in-process: (exit code, stdout, stderr)."""
-    import contextlib
-    import io
-
-    from bpdiff.cli import main
-
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        try:
-            main(list(args))
-        except SystemExit as done:
-            return done.code, out.getvalue(), err.getvalue()
-    raise AssertionError("main() returned instead of exiting")
+run = run_main
 
 
 def process(*args, cwd=None):
@@ -648,3 +636,17 @@ def test_the_readme_problem_set_example_grades():
     problems, tolerances = parse(tomllib.loads(example))
     [graded] = grade(problems, tolerances)
     assert graded.passed and len(graded.checks) == 5
+
+
+def test_kink_conventions_include_the_one_the_table_uses():
+    from bpdiff import scalar
+    from bpdiff.ops import PRIMITIVES
+
+    with_conventions = [op for op in PRIMITIVES if op.subgradients is not None]
+    assert {op.name for op in with_conventions} == {"relu", "abs", "max", "min"}
+    for op in with_conventions:
+        args = (0.0,) * op.arity if op.arity == 1 else (1.0, 1.0)
+        assert op.at_kink(*args)
+        out = op.forward(scalar, *args)
+        used = tuple(rule(scalar, *args, out) for rule in op.local_grads)
+        assert used in [tuple(c) for c in op.subgradients(*args)], op.name

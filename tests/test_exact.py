@@ -11,6 +11,7 @@ from pathlib import Path
 
 import jsonschema
 import pytest
+from conftest import run_main
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
@@ -21,19 +22,7 @@ from bpdiff.exact import Approx, Q, differentiate, parse_number
 SCHEMA = json.loads((Path(bpdiff.__file__).parent / "schema" / "result.schema.json").read_text())
 
 
-def run(*args):
-    import contextlib
-    import io
-
-    from bpdiff.cli import main
-
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        try:
-            main(list(args))
-        except SystemExit as done:
-            return done.code, out.getvalue(), err.getvalue()
-    raise AssertionError("main() returned instead of exiting")
+run = run_main
 
 
 def grads(result):

@@ -788,7 +788,7 @@ def cli_problems(code, stdout, stderr):
     if type(code) is not int or code not in (0, 1, 2):
         problems.append(Violation("exit-code", f"exit code {code!r}"))
     elif code != 0:
-        if stdout:
+        if stdout and code == 2:  # exit 1 (a check failed) prints its report on stdout
             problems.append(Violation("stdout-on-error",
                                       f"exit {code} with stdout {stdout[:200]!r}"))
         if not stderr.strip():

@@ -9,6 +9,7 @@ from fractions import Fraction
 from pathlib import Path
 
 import pytest
+from conftest import run_main
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -18,19 +19,7 @@ from bpdiff.quiz import generate
 from bpdiff.render.checks import answers_toml, quiz_text
 
 
-def run(*args):
-    import contextlib
-    import io
-
-    from bpdiff.cli import main
-
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        try:
-            main(list(args))
-        except SystemExit as done:
-            return done.code, out.getvalue(), err.getvalue()
-    raise AssertionError("main() returned instead of exiting")
+run = run_main
 
 
 def _key(quiz, level=1, seed=0):
