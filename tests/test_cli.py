@@ -12,7 +12,6 @@ import pytest
 from click.testing import CliRunner
 
 import bpdiff
-from bpdiff.cli import command
 
 SCHEMA = json.loads((Path(bpdiff.__file__).parent / "schema" / "result.schema.json").read_text())
 

@@ -9,10 +9,10 @@ bpdiff.render.explain, bpdiff.render.table, rich (in the *_rich functions only).
 """
 
 import json
-import math
 import re
 from fractions import Fraction
 
+from ..exact import to_float
 from .explain import edge_formula, references
 from .labels import label
 from .numbers import format_fraction, format_number, json_number
@@ -34,9 +34,9 @@ def _number(x, precision, fractions=False):
         return format_number(x, precision)
     if x.denominator == 1:
         return str(x.numerator) if abs(x.numerator) < 10**15 else format_number(
-            _float(x), precision)
+            to_float(x), precision)
     text = format_fraction(x)
-    decimal = format_number(_float(x), precision)
+    decimal = format_number(to_float(x), precision)
     if fractions and len(text) <= 24:
         return text
     if _plain_decimal(decimal) and Fraction(decimal) == x:
@@ -48,15 +48,8 @@ def _plain_decimal(text):
     return re.fullmatch(r"-?\d+(\.\d+)?(e-?\d+)?", text) is not None
 
 
-def _float(x):
-    try:
-        return float(x)
-    except OverflowError:
-        return math.inf if x > 0 else -math.inf
-
-
 def _json(x):
-    return json_number(None if x is None else _float(x))
+    return json_number(None if x is None else to_float(x))
 
 
 # ---- --expect ------------------------------------------------------------------------
@@ -135,13 +128,13 @@ def _diagnosis_text(result, check, ref, fmt):
     out = ref(graph.output)
     target = ref(check.node)
     if d.kind == "rounded":
-        better = _number(Fraction(f"{_float(check.got):.3g}"), 3)
+        better = _number(Fraction(f"{to_float(check.got):.3g}"), 3)
         return (f"your answer is bpdiff's number rounded too far ({fmt(check.got)} →"
                 f" {fmt(check.expected)}): give 3 significant digits ({better}), or loosen"
                 " --rtol")
     if d.kind == "last_digit":
-        scale = max(abs(_float(check.expected)), abs(_float(check.got)))
-        off = abs(_float(check.difference)) / scale
+        scale = max(abs(to_float(check.expected)), abs(to_float(check.got)))
+        off = abs(to_float(check.difference)) / scale
         return (f"your answer is {off:.2%} off, more than its last digit allows: to the"
                 f" digits you wrote, bpdiff's number is {_number(d.number, 12)}")
     if d.kind in ("gradient_of", "value_of"):
