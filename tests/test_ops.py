@@ -3,7 +3,8 @@ finite differences and against SymPy, the same through the whole pipeline
 (`bpdiff.differentiate`), the documented conventions at kinks and domain errors, and
 every printable derivative formula evaluated by bpdiff itself.
 
-Every test is parametrized over `ops.PRIMITIVES`, so a newly added operation is tested
+Every test is parametrized over `ops.SCALAR_PRIMITIVES` (tensor-only ops are tested in
+tests/test_tensor.py), so a newly added operation is tested
 automatically; one missing from SYMPY or DOMAINS below makes those tests fail.
 SymPy is a test-only dependency.
 """
@@ -100,8 +101,8 @@ brackets, functions it does not have); exactly these fail to parse, checked belo
 are evaluated by SymPy instead. Today every formula is valid bpdiff."""
 
 _SYMBOLS = sp.symbols("a b", real=True)
-IDS = [p.name for p in ops.PRIMITIVES]
-PRIMS = pytest.mark.parametrize("prim", ops.PRIMITIVES, ids=IDS)
+IDS = [p.name for p in ops.SCALAR_PRIMITIVES]
+PRIMS = pytest.mark.parametrize("prim", ops.SCALAR_PRIMITIVES, ids=IDS)
 
 
 def _sympy_parts(prim):
@@ -139,9 +140,10 @@ def test_every_op_has_a_sympy_meaning_and_a_domain(prim):
 
 
 def test_tables_name_no_op_that_does_not_exist():
-    assert set(SYMPY) == set(ops.BY_NAME)
-    assert set(DOMAINS) == set(ops.BY_NAME)
-    assert {name for name, _ in UNPARSEABLE_FORMULAS} <= set(ops.BY_NAME)
+    scalar_ops = {p.name for p in ops.SCALAR_PRIMITIVES}  # tensor ops: tests/test_tensor.py
+    assert set(SYMPY) == scalar_ops
+    assert set(DOMAINS) == scalar_ops
+    assert {name for name, _ in UNPARSEABLE_FORMULAS} <= scalar_ops
 
 
 # ---------------------------------------------------------------------------------------
@@ -221,7 +223,7 @@ def _program_texts(prim):
 
 def _pipeline_cases():
     cases = []
-    for prim in ops.PRIMITIVES:
+    for prim in ops.SCALAR_PRIMITIVES:
         texts = _program_texts(prim) or [None]  # None: the op cannot be written; fails
         cases.extend(pytest.param(prim, text, id=f"{prim.name}:{text}") for text in texts)
     return cases
@@ -259,7 +261,7 @@ def _grad(text, **values):
     return bpdiff.differentiate(text, **values).gradient
 
 
-ZERO_AT_ZERO = sorted(p.name for p in ops.PRIMITIVES if p.kink == f"{p.name}'(0) = 0")
+ZERO_AT_ZERO = sorted(p.name for p in ops.SCALAR_PRIMITIVES if p.kink == f"{p.name}'(0) = 0")
 """Ops documenting f'(0) = 0 (relu, abs, and any later one written the same way)."""
 
 
@@ -430,7 +432,7 @@ def test_problems_are_empty_for_finite_results(text, values):
 
 
 def _formula_cases():
-    return [pytest.param(p, i, id=f"{p.name}-d{i}") for p in ops.PRIMITIVES
+    return [pytest.param(p, i, id=f"{p.name}-d{i}") for p in ops.SCALAR_PRIMITIVES
             for i in range(p.arity)]
 
 
@@ -453,7 +455,7 @@ def _parses(text):
 
 def test_the_unparseable_formulas_are_exactly_the_allowlisted_ones():
     unparseable = {}
-    for prim in ops.PRIMITIVES:
+    for prim in ops.SCALAR_PRIMITIVES:
         point = (1.25, 0.75)[:prim.arity]  # inside every op's smooth domain
         out = prim.forward(m, *point)
         for i, formula in enumerate(prim.grad_formulas):

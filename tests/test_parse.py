@@ -63,6 +63,12 @@ def test_implicit_multiplication(text, values, expected):
     assert value(text, **values) == pytest.approx(expected)
 
 
+def test_a_function_name_without_parenthesis_is_a_plain_name():
+    # The seeds name an intermediate `dot`: only `name(` calls a function.
+    assert value("dot = w*x + b; f = sigmoid(dot)", w=1, x=2, b=-2) == pytest.approx(0.5)
+    assert value("sum + 1", sum=2) == 3
+
+
 def test_a_name_before_parenthesis_is_a_call_only_for_functions():
     graph = parse("c(a)")
     assert graph.ops[graph.output] is BY_NAME["mul"]
@@ -75,16 +81,21 @@ def test_every_alias_in_the_grammar_is_an_op_and_every_op_is_reachable():
     rules = [line for line in Path(grammar_path()).read_text().splitlines()
              if not line.lstrip().startswith("//")]
     aliases = set(re.findall(r"->\s*(\w+)", "\n".join(rules)))
-    structural = {"assign", "expression", "number", "var", "call"}
+    structural = {"assign", "expression", "number", "var", "call", "array", "keyword"}
     assert aliases - structural <= set(BY_NAME)
     reachable = (aliases - structural) | {p.name for p in FUNCTIONS.values()} | {"id"}
+    reachable |= {p.with_axis for p in FUNCTIONS.values() if p.with_axis}  # f(x, axis=k)
     assert {p.name for p in PRIMITIVES} == reachable
 
 
 def test_every_function_is_callable_by_name():
     for name, op in FUNCTIONS.items():
-        args = ", ".join(["0.5"] * op.arity)
-        assert math.isfinite(value(f"{name}({args})"))
+        if op.vjps is None:
+            args = ", ".join(["0.5"] * op.arity)
+        else:  # tensor functions: vectors, and a class index for cross_entropy
+            args = ", ".join(["[0.5, 0.25]", "[1, 2]" if op.name != "cross_entropy" else "1"]
+                             [:op.arity])
+        assert math.isfinite(float(differentiate(f"sum({name}({args}))").value))
 
 
 def test_statements_named_intermediates_and_comments():
@@ -151,11 +162,11 @@ def test_named_copy_of_an_input():
     ("x 2", BpdiffSyntaxError, "unexpected '2'", 1, 3),
     ("max(a)", BpdiffSyntaxError, "max() takes 2 arguments, got 1", 1, 1),
     ("sin(a, b)", BpdiffSyntaxError, "sin() takes 1 argument, got 2", 1, 1),
-    ("sin + 1", BpdiffSyntaxError, "unexpected '+'", 1, 5),
+    ("sin(+)", BpdiffSyntaxError, "unexpected ')'", 1, 6),
     ("a = 1; a = 2; a", BpdiffNameError, "'a' is already defined", 1, 8),
     ("y = 2x; y = 3; y", BpdiffNameError, "'y' is already defined", 1, 9),
     ("b + 1; b = 3", BpdiffNameError, "used before, at line 1, column 1", 1, 8),
-    ("exp = 3; exp", BpdiffSyntaxError, "unexpected '='", 1, 5),
+    ("exp = 3; exp(", BpdiffSyntaxError, "unexpected end of input", 1, 14),
 ])
 def test_errors_point_at_the_problem(text, kind, fragment, line, column):
     with pytest.raises(kind) as info:

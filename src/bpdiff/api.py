@@ -1,17 +1,22 @@
 """The Python API: `differentiate(text, **values)` runs the whole pipeline
 (parse -> graph -> forward -> backward) and returns a Result. The CLI is built on it.
 
-May import: bpdiff.parse, bpdiff.autodiff, bpdiff.errors, bpdiff.render.labels.
+When some input value is an array, or the program has array literals or tensor-only
+operations, the passes run on NumPy arrays (bpdiff.tensor, imported only then).
+
+May import: bpdiff.parse, bpdiff.autodiff, bpdiff.errors, bpdiff.render.labels,
+bpdiff.scalar, bpdiff.tensor (lazily), numpy (lazily).
 """
 
 import functools
 from typing import NamedTuple
 
-from .autodiff import backward, find_kinks, find_problems, forward
+from . import scalar
+from .autodiff import TensorError, backward, find_kinks, find_problems, forward
 from .errors import BpdiffNameError, BpdiffValueError, did_you_mean
 from .ops import FUNCTIONS
 from .parse import parse
-from .render.labels import label, op_name
+from .render.labels import expression, label, op_name
 
 
 class Node(NamedTuple):
@@ -21,7 +26,7 @@ class Node(NamedTuple):
     op: str
     label: str
     inputs: tuple
-    value: float
+    value: float  # a NumPy array in tensor mode
     grad: float | None  # ∂output/∂node; None when the node depends on no input
     name: str | None
 
@@ -29,21 +34,28 @@ class Node(NamedTuple):
 class Result:
     """A finished forward and backward pass over a program."""
 
-    def __init__(self, text, graph, inputs, values, grads):
+    def __init__(self, text, graph, inputs, values, grads, math=scalar):
         self.text = text
         self.graph = graph
         self.inputs = inputs  # variable name -> value, in order of first appearance
         self.values = values  # by node id
         self.grads = grads  # by node id
-        self.problems = find_problems(graph, values, grads)
+        self.math = math  # bpdiff.scalar, or bpdiff.tensor when values are arrays
+        self.tensor = getattr(math, "ARRAYS", False)
+        self.problems = find_problems(graph, values, grads, math)
         self.kinks = find_kinks(graph, values)  # node ids at a non-differentiable point
 
     @functools.cached_property
     def edges(self):
         """Every edge of the backward pass (autodiff.Edge), in the order visited."""
         record = []
-        backward(self.graph, self.values, record=record)
+        backward(self.graph, self.values, self.math, record=record)
         return record
+
+    @property
+    def output_is_scalar(self):
+        """False for an array-valued output (its gradients are those of sum(output))."""
+        return not self.tensor or self.values[self.graph.output].ndim == 0
 
     @property
     def value(self):
@@ -81,8 +93,32 @@ def differentiate(text, /, values=None, *, output=None, share=True, **named_valu
     graph = parse(text, share=share, output=output)
     given = {**(values or {}), **named_values}
     inputs = resolve_inputs(graph, given, text)
-    node_values = forward(graph, inputs)
-    return Result(text, graph, inputs, node_values, backward(graph, node_values))
+    math = scalar
+    if graph.tensor or any(type(v) is not float for v in inputs.values()):
+        from . import tensor as math
+        inputs = {name: math.constant(value) for name, value in inputs.items()}
+    try:
+        node_values = forward(graph, inputs, math)
+    except TensorError as error:
+        raise _shape_error(graph, error) from None
+    return Result(text, graph, inputs, node_values, backward(graph, node_values, math), math)
+
+
+def _shape_error(graph, error):
+    from .tensor import shape_text
+
+    message = error.message
+    if "broadcast" in message:
+        message = "shapes " + " and ".join(map(shape_text, error.dims)) + " do not broadcast"
+    op = graph.ops[error.node]
+    hint = None
+    if op.name == "mul" and _matmul_fits(*error.dims):
+        hint = "* multiplies elementwise; for the matrix product write @"
+    return BpdiffValueError(f"{expression(graph, error.node)}: {message}", hint=hint)
+
+
+def _matmul_fits(a, b):
+    return 1 <= len(a) <= 2 and 1 <= len(b) <= 2 and a[-1] == b[0]
 
 
 def resolve_inputs(graph, given, text=None):
@@ -98,7 +134,7 @@ def resolve_inputs(graph, given, text=None):
     missing = []
     for name in graph.variables:
         if name in given:
-            inputs[name] = to_number(name, given[name])
+            inputs[name] = to_value(name, given[name])
         elif name in graph.defaults:
             inputs[name] = graph.defaults[name]
         else:
@@ -106,6 +142,47 @@ def resolve_inputs(graph, given, text=None):
     if missing:
         raise _missing_values(graph, missing, text)
     return inputs
+
+
+def to_value(name, value):
+    """A number (see to_number) or an array: a list, tuple, NumPy array or the text of a
+    JSON array such as '[[1, 2], [3, 4]]' (rectangular, numbers only), as float64."""
+    if isinstance(value, str) and value.lstrip().startswith("["):
+        import json
+
+        try:
+            value = json.loads(value)
+        except ValueError:
+            raise BpdiffValueError(f"the value for '{name}' is not a valid JSON array:"
+                                   f" {value.strip()[:60]!r}") from None
+    if isinstance(value, (list, tuple)) or hasattr(value, "shape"):
+        return _to_array(name, value)
+    return to_number(name, value)
+
+
+def _to_array(name, value):
+    import numpy as np
+
+    pending = [value]
+    while pending:  # numbers only: NumPy would take True and "1" as 1.0
+        item = pending.pop()
+        if isinstance(item, (list, tuple)):
+            pending.extend(item)
+        elif isinstance(item, bool) or not isinstance(item, (int, float, np.ndarray,
+                                                             np.number)):
+            raise BpdiffValueError(f"the value for '{name}' must hold numbers only,"
+                                   f" not {item!r}")
+        elif isinstance(item, np.ndarray) and item.dtype.kind not in "iuf":
+            raise BpdiffValueError(f"the value for '{name}' must hold numbers, not"
+                                   f" {item.dtype} values")
+    try:
+        array = np.array(value, dtype=np.float64)
+    except (ValueError, OverflowError):
+        raise BpdiffValueError(f"the value for '{name}' is not a rectangular array: its rows"
+                               " differ in length") from None
+    if array.size == 0:
+        raise BpdiffValueError(f"the value for '{name}' is an empty array")
+    return array
 
 
 def to_number(name, value):

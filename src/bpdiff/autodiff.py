@@ -6,7 +6,12 @@ derivative into each input's gradient (`+=`, so a node on several paths sums the
 Values and gradients live in their own lists indexed by node id; the graph is not changed.
 Non-finite numbers are found afterwards and described as data (Problem), never printed.
 
-May import: bpdiff.graph, bpdiff.scalar.
+With `m` = bpdiff.tensor (its ARRAYS is True: some value is an array) the same passes run on NumPy arrays:
+elementwise rules give a local derivative that multiplies the upstream gradient
+elementwise, tensor-only rules give the vector-Jacobian product directly, and either
+is summed back over broadcast axes to its input's shape.
+
+May import: bpdiff.graph, bpdiff.scalar (bpdiff.tensor is passed in as `m`).
 """
 
 import math
@@ -24,8 +29,20 @@ class Problem(NamedTuple):
     number: float
 
 
+class TensorError(Exception):
+    """An operation that cannot run on its operands' shapes or indices, at `node`."""
+
+    def __init__(self, node, message, dims):
+        super().__init__(message)
+        self.node = node
+        self.message = message
+        self.dims = dims  # the operands' shapes
+
+
 def forward(graph, inputs, m=scalar):
     """Every node's value, given `inputs` (variable name -> value)."""
+    if getattr(m, "ARRAYS", False):
+        return _forward_tensor(graph, inputs, m)
     ops, sources, payload = graph.ops, graph.inputs, graph.payload
     values = [0.0] * len(ops)
     for node, op in enumerate(ops):
@@ -35,6 +52,24 @@ def forward(graph, inputs, m=scalar):
             values[node] = inputs[payload[node]]
         else:
             values[node] = op.forward(m, *[values[i] for i in sources[node]])
+    return values
+
+
+def _forward_tensor(graph, inputs, m):
+    ops, sources, payload = graph.ops, graph.inputs, graph.payload
+    values = [None] * len(ops)
+    with m.quiet():
+        for node, op in enumerate(ops):
+            if op is CONST:
+                values[node] = m.constant(payload[node])
+            elif op is VAR:
+                values[node] = inputs[payload[node]]
+            else:
+                args = [values[i] for i in sources[node]]
+                try:
+                    values[node] = m.asarray(op.forward(m, *args))
+                except ValueError as error:
+                    raise TensorError(node, str(error), [a.shape for a in args]) from None
     return values
 
 
@@ -68,6 +103,8 @@ def backward(graph, values, m=scalar, record=None):
     """∂output/∂node for every node; None for nodes that depend on no input.
 
     With a list as `record`, every edge's Edge is appended to it in the order visited."""
+    if getattr(m, "ARRAYS", False):
+        return _backward_tensor(graph, values, m, record)
     ops, sources = graph.ops, graph.inputs
     depends = depends_on_inputs(graph)
     grads = [0.0] * len(ops)
@@ -89,20 +126,53 @@ def backward(graph, values, m=scalar, record=None):
     return [g if d else None for g, d in zip(grads, depends)]
 
 
+def _backward_tensor(graph, values, m, record):
+    # A non-scalar output is seeded with ones: the gradients are those of sum(output).
+    ops, sources = graph.ops, graph.inputs
+    depends = depends_on_inputs(graph)
+    grads = [None] * len(ops)
+    with m.quiet():
+        grads[graph.output] = m.ones_like(values[graph.output])
+        for node in range(graph.output, -1, -1):
+            args = sources[node]
+            if not args or not depends[node]:
+                continue
+            op, upstream, out = ops[node], grads[node], values[node]
+            arg_values = [values[i] for i in args]
+            for position, source in enumerate(args):
+                if not depends[source]:
+                    continue
+                if op.vjps is not None:
+                    local = None  # a Jacobian, applied by the rule rather than stored
+                    contribution = op.vjps[position](m, upstream, *arg_values, out)
+                else:
+                    local = op.local_grads[position](m, *arg_values, out)
+                    contribution = upstream * local
+                contribution = m.unbroadcast(contribution, arg_values[position].shape)
+                previous = grads[source]
+                grads[source] = contribution if previous is None else previous + contribution
+                if record is not None:
+                    record.append(Edge(node, position, source, local, upstream, contribution))
+        return [m.settle(g) if d else None for g, d in zip(grads, depends)]
+
+
 def find_kinks(graph, values):
     """Nodes evaluated exactly where their derivative does not exist (relu(0), a max
     tie, ...), where the primitive table's stated convention was used."""
     kinks = []
     for node, op in enumerate(graph.ops):
         if op is not VAR and op is not CONST and op.at_kink is not None:
-            if op.at_kink(*[values[i] for i in graph.inputs[node]]):
+            at_kink = op.at_kink(*[values[i] for i in graph.inputs[node]])
+            if at_kink is True or at_kink is not False and at_kink.any():  # arrays: anywhere
                 kinks.append(node)
     return kinks
 
 
-def find_problems(graph, values, grads):
+def find_problems(graph, values, grads, m=scalar):
     """The first node whose value, and the first whose gradient, became nan or inf
     while everything it was computed from was finite."""
+    if getattr(m, "ARRAYS", False):
+        return _find_tensor_problems(graph, values, grads, m.first_nonfinite)
     problems = []
     if not math.isfinite(sum(values)):
         sources = graph.inputs
@@ -116,5 +186,21 @@ def find_problems(graph, values, grads):
             grad = grads[node]
             if grad is not None and not math.isfinite(grad):
                 problems.append(Problem(node, "gradient", grad))
+                break
+    return problems
+
+
+def _find_tensor_problems(graph, values, grads, first_bad):
+    problems = []
+    for node, value in enumerate(values):
+        number = first_bad(value)
+        if number is not None and all(first_bad(values[i]) is None for i in graph.inputs[node]):
+            problems.append(Problem(node, "value", number))
+            break
+    for node in range(len(grads) - 1, -1, -1):
+        if grads[node] is not None:
+            number = first_bad(grads[node])
+            if number is not None:
+                problems.append(Problem(node, "gradient", number))
                 break
     return problems

@@ -64,6 +64,8 @@ Functions: {functions}.
               "narration and pictures.")
 @click.option("--all", "--force", "show_all", is_flag=True,
               help="No size limits: every table row, narration and pictures of any size.")
+@click.option("--full", is_flag=True, help="Print every element of arrays (by default "
+              "those over 12 elements show their shape, min, max and mean).")
 @click.option("--max-size", type=click.FloatRange(min=0, min_open=True), default=64,
               show_default=True, metavar="MIB", help="Refuse programs larger than this.")
 @click.option("--expect", "expectations", multiple=True, metavar="KEY=NUMBER",
@@ -100,7 +102,7 @@ Functions: {functions}.
 @click.pass_context
 def command(ctx, program, file, assignments, vars_file, output, as_json, precision,
             no_share, explain, show_locals, symbolic, wrt, symbolic_max, as_dot, as_mermaid,
-            as_tree, render_path, max_nodes, show_all, max_size, expectations, rtol, atol,
+            as_tree, render_path, max_nodes, show_all, full, max_size, expectations, rtol, atol,
             run_gradcheck, gradcheck_tol, problems_path, quiz, level, seed, answers_path,
             exact):
     """Differentiate PROGRAM and show every node's value and gradient.
@@ -140,6 +142,8 @@ def command(ctx, program, file, assignments, vars_file, output, as_json, precisi
     else:
         from .api import differentiate
     result = differentiate(text, values, output=output, share=not no_share)
+    if result.tensor:
+        _tensor_checks(result, symbolic, expectations, run_gradcheck)
     if expectations:
         from .check import check
         checks = check(result, expectations, rtol, atol)
@@ -177,7 +181,7 @@ def command(ctx, program, file, assignments, vars_file, output, as_json, precisi
         from .render.pictures import dot, render_file
         render_file(dot(result, precision), render_path)
     if not (explain or show_locals or symbolic or pictures):
-        _print_table(result, precision, None if show_all else max_nodes)
+        _print_table(result, precision, None if show_all else max_nodes, full)
     if explain:
         from .render.explain import explain_text
         _write(explain_text(result, precision))
@@ -204,6 +208,18 @@ def command(ctx, program, file, assignments, vars_file, output, as_json, precisi
                if _use_rich() else
                render_checks.gradcheck_plain(result, grad_rows, gradcheck_tol, precision))
     return _verdict(ctx, checks, grad_rows)
+
+
+def _tensor_checks(result, symbolic, expectations, run_gradcheck):
+    """Refuse what tensor programs do not support yet; warn about an array output."""
+    refused = [option for option, given in (("--symbolic", symbolic), ("--expect", expectations),
+                                            ("--gradcheck", run_gradcheck)) if given]
+    if refused:
+        raise BpdiffError(f"{', '.join(refused)} work on scalar programs, not on arrays")
+    if not result.output_is_scalar:
+        shape = result.values[result.graph.output].shape
+        _warn(f"the output is an array of shape {shape}, not a number: the gradients are"
+              " those of sum(output), the usual seed of ones")
 
 
 def _tolerance(name, value, default):
@@ -336,17 +352,17 @@ def _use_rich():
     return sys.stdout.isatty() and not os.environ.get("NO_COLOR")
 
 
-def _print_table(result, precision, max_rows):
+def _print_table(result, precision, max_rows, full=False):
     from .render import table
 
     if _use_rich():
         from rich.console import Console
 
         console = Console()
-        for renderable in table.rich_table(result, precision, max_rows):
+        for renderable in table.rich_table(result, precision, max_rows, full):
             console.print(renderable)
     else:
-        _write(table.plain(result, precision, max_rows))
+        _write(table.plain(result, precision, max_rows, full))
 
 
 def _write(text):

@@ -25,6 +25,7 @@ from fractions import Fraction
 from typing import NamedTuple
 
 from . import scalar
+from .errors import BpdiffError
 
 LIMIT_BITS = 10_000
 _oversized = contextvars.ContextVar("bpdiff_exact_oversized", default=None)
@@ -250,6 +251,7 @@ maximum = scalar.maximum
 minimum = scalar.minimum
 tie_share = scalar.tie_share
 relu = scalar.relu
+where = scalar.where
 
 
 # ---- numbers from text -----------------------------------------------------------------
@@ -328,6 +330,8 @@ def differentiate(text, values=None, *, output=None, share=True):
     graph = parse(text, share=share, output=output)
     given = dict(values or {})
     float_inputs = resolve_inputs(graph, given, text)
+    if graph.tensor or any(type(v) is not float for v in float_inputs.values()):
+        raise BpdiffError("--exact works on scalar programs, not on arrays")
     inputs = {name: input_value(name, given[name]) if name in given
               else constant(graph.defaults[name]) for name in float_inputs}
     hits = []

@@ -21,7 +21,7 @@ class Graph:
     `names` maps named intermediates and variables to node ids; `name_of` the reverse."""
 
     __slots__ = ("ops", "inputs", "payload", "share", "_memo", "variables", "names",
-                 "name_of", "defaults", "output", "declared", "positions")
+                 "name_of", "defaults", "output", "declared", "positions", "tensor")
 
     def __init__(self, share=True):
         self.ops = []
@@ -36,6 +36,7 @@ class Graph:
         self.output = None
         self.declared = {}  # every input the program names, used by the output or not
         self.positions = {}  # input name -> (line, column) of its first use
+        self.tensor = False  # whether the program has array literals or tensor-only ops
 
     def __len__(self):
         return len(self.ops)
@@ -89,7 +90,8 @@ class Graph:
         if op is CONST:
             return self.payload[node]
         if op is BY_NAME["neg"] and self.ops[self.inputs[node][0]] is CONST:
-            return -self.payload[self.inputs[node][0]]
+            value = self.payload[self.inputs[node][0]]
+            return -value if type(value) is float else None
         return None
 
     def pruned(self, output):
@@ -120,4 +122,5 @@ class Graph:
         kept.output = new_id[output]
         kept.declared = dict.fromkeys(self.variables)
         kept.positions = self.positions
+        kept.tensor = self.tensor
         return kept

@@ -42,18 +42,19 @@ class Primitive(NamedTuple):
     at_kink: Callable | None = None  # (*inputs) -> True exactly at such a point
     subgradients: Callable | None = None  # (*inputs) -> at a kink, the local derivatives
     # (one tuple per input) that each valid convention would give, the one used included
+    vjps: tuple | None = None  # tensor-only ops: one rule (m, g, *inputs, out) per input,
+    # the upstream gradient g times the Jacobian, shaped like that input
+    form: str | None = None  # how it prints when not infix or name(...): '{0}.T', '{0}[{1}]'
+    callable: bool | None = None  # whether a program calls it by name (default: no symbol)
+    with_axis: str | None = None  # the op `name(x, axis=k)` stands for
 
 
 def _pow_base_grad(m, a, b, out):
-    if b == 0:
-        return 0.0
-    return b * m.pow(a, b - 1.0)
+    return m.where(b == 0, 0.0, b * m.pow(a, b - 1.0))
 
 
 def _pow_exponent_grad(m, a, b, out):
-    if a == 0 and b >= 0:
-        return 0.0
-    return out * m.log(a)
+    return m.where((a == 0) & (b >= 0), 0.0, out * m.log(a))
 
 
 def _tie_shares(a, b):
@@ -136,10 +137,121 @@ PRIMITIVES = (
               at_kink=lambda a: a == 0),
 )
 
+
+# ---- tensor-only operations: their derivatives are vector-Jacobian products ----------
+# A rule gets the upstream gradient g (shaped like the op's result) and returns
+# g times the op's Jacobian, shaped like the input. Integer arguments (axes, indices,
+# class labels) get a zero gradient: they are not differentiable.
+
+def _matmul_grad_left(m, g, a, b, out):
+    # ∂(a @ b) against a is g @ bᵀ; a vector operand acts as a row (a) or a column (b).
+    rows, cols = m.as_matrix_rows(a), m.as_matrix_columns(b)
+    g = m.reshape(g, (rows.shape[0], cols.shape[1]))
+    return m.reshape(m.matmul(g, m.transpose(cols)), a.shape)
+
+
+def _matmul_grad_right(m, g, a, b, out):
+    # ... and against b it is aᵀ @ g.
+    rows, cols = m.as_matrix_rows(a), m.as_matrix_columns(b)
+    g = m.reshape(g, (rows.shape[0], cols.shape[1]))
+    return m.reshape(m.matmul(m.transpose(rows), g), b.shape)
+
+
+def _softmax(m, z):
+    e = m.exp(z - m.last_axis_max(z))
+    return e / m.last_axis_sum(e)
+
+
+def _logsumexp(m, z, keep=False):
+    top = m.last_axis_max(z)
+    result = m.log(m.last_axis_sum(m.exp(z - top))) + top
+    return result if keep else m.reshape(result, result.shape[:-1])
+
+
+def _cross_entropy(m, z, k):
+    return m.div(m.total(_logsumexp(m, z) - m.pick(z, k)), m.batch_size(z))
+
+
+def _no_grad(m, g, *inputs_and_out):
+    return 0.0
+
+
+def _dot(m, a, b):
+    m.same_shape(a, b, "dot")
+    return m.total(a * b)
+
+
+def _tensor(name, arity, forward, vjps, formulas, doc, **extra):
+    return Primitive(name, arity, forward, (), formulas, doc, vjps=vjps, **extra)
+
+
+TENSOR_PRIMITIVES = (
+    _tensor("matmul", 2, lambda m, a, b: m.matmul(a, b),
+            (_matmul_grad_left, _matmul_grad_right), ("g @ {1}.T", "{0}.T @ g"),
+            "matrix product a @ b of matrices and vectors", symbol="@", precedence=2),
+    _tensor("transpose", 1, lambda m, a: m.transpose(a),
+            (lambda m, g, a, out: m.transpose(g),), ("g.T",),
+            "transpose x.T or transpose(x) (a vector is its own transpose)",
+            form="{0}.T", callable=True),
+    _tensor("sum", 1, lambda m, a: m.total(a), (lambda m, g, a, out: m.spread(g, a),),
+            ("g (copied to every element)",), "sum of all elements; sum(x, axis=k) along one",
+            with_axis="sum_axis"),
+    _tensor("sum_axis", 2, lambda m, a, k: m.total(a, k),
+            (lambda m, g, a, k, out: m.spread(g, a, k), _no_grad),
+            ("g (copied along axis {1})", "0"), "sum along an axis",
+            form="sum({0}, axis={1})", callable=False),
+    _tensor("mean", 1, lambda m, a: m.div(m.total(a), m.count(a)),
+            (lambda m, g, a, out: m.div(m.spread(g, a), m.count(a)),),
+            ("g/n (copied to every element)",),
+            "mean of all elements; mean(x, axis=k) along one", with_axis="mean_axis"),
+    _tensor("mean_axis", 2, lambda m, a, k: m.div(m.total(a, k), m.count(a, k)),
+            (lambda m, g, a, k, out: m.div(m.spread(g, a, k), m.count(a, k)), _no_grad),
+            ("g/n (copied along axis {1})", "0"), "mean along an axis",
+            form="mean({0}, axis={1})", callable=False),
+    _tensor("dot", 2, _dot, (lambda m, g, a, b, out: g * b, lambda m, g, a, b, out: g * a),
+            ("g*{1}", "g*{0}"), "dot product: sum of a*b over equal shapes"),
+    _tensor("norm2", 1, lambda m, a: m.total(a * a), (lambda m, g, a, out: 2.0 * g * a,),
+            ("2*g*{0}",), "squared Euclidean norm ‖x‖², the sum of squares"),
+    _tensor("norm", 1, lambda m, a: m.sqrt(m.total(a * a)),
+            (lambda m, g, a, out: m.where(out == 0, 0.0, g * m.div(a, out)),),
+            ("g*{0}/{out}",), "Euclidean norm ‖x‖", kink="norm'(0) = 0 (a subgradient)",
+            at_kink=lambda a: (a == 0).all()),
+    _tensor("softmax", 1, _softmax,
+            (lambda m, g, z, out: out * (g - m.last_axis_sum(g * out)),),
+            ("{out}*(g - sum(g*{out}))",), "softmax over the last axis, stable"),
+    _tensor("logsumexp", 1, _logsumexp,
+            (lambda m, g, z, out: m.keep_last(g) * m.exp(z - m.keep_last(out)),),
+            ("g*softmax({0})",), "log(sum(exp(z))) over the last axis, stable"),
+    _tensor("log_softmax", 1, lambda m, z: z - _logsumexp(m, z, keep=True),
+            (lambda m, g, z, out: g - m.exp(out) * m.last_axis_sum(g),),
+            ("g - softmax({0})*sum(g)",), "log(softmax(z)) over the last axis, stable"),
+    _tensor("cross_entropy", 2, _cross_entropy,
+            (lambda m, g, z, k, out: g * m.div(_softmax(m, z) - m.one_hot(z, k),
+                                                m.batch_size(z)), _no_grad),
+            ("g*(softmax({0}) - onehot({1}))", "0"),
+            "-log(softmax(z)[k]) for class index k; for a matrix of rows of scores and a "
+            "vector of classes, the mean over rows"),
+    _tensor("index", 2, lambda m, a, i: m.element(a, i),
+            (lambda m, g, a, i, out: m.scatter(g, a, i), _no_grad), ("g at [{1}]", "0"),
+            "element z[i] (indices from 0; negative from the end)", form="{0}[{1}]",
+            callable=False),
+    _tensor("index2", 3, lambda m, a, i, j: m.element(a, i, j),
+            (lambda m, g, a, i, j, out: m.scatter(g, a, i, j), _no_grad, _no_grad),
+            ("g at [{1}, {2}]", "0", "0"), "element W[i, j]", form="{0}[{1}, {2}]",
+            callable=False),
+)
+
+SCALAR_PRIMITIVES = PRIMITIVES
+"""The operations on numbers (elementwise on arrays): local derivatives, not VJPs."""
+
+PRIMITIVES = SCALAR_PRIMITIVES + TENSOR_PRIMITIVES
+"""Every operation."""
+
 BY_NAME = {p.name: p for p in PRIMITIVES}
 """Every primitive by its table name (the grammar's aliases use these names)."""
 
-FUNCTIONS = {name: p for p in PRIMITIVES if p.symbol is None and p.name != "id"
+FUNCTIONS = {name: p for p in PRIMITIVES
+             if ((p.symbol is None and p.name != "id") if p.callable is None else p.callable)
              for name in (p.name, *p.aliases)}
 FUNCTIONS["pow"] = BY_NAME["pow"]
 """Every primitive a program may call by name, aliases included."""

@@ -11,6 +11,7 @@ May import: lark, bpdiff.ops, bpdiff.graph, bpdiff.errors.
 import functools
 import os
 import re
+from typing import NamedTuple
 
 from lark import Lark, Token, Transformer, Tree
 from lark.lexer import Lexer
@@ -22,8 +23,7 @@ from .ops import BY_NAME, FUNCTIONS
 
 # Characters from lecture notes that bpdiff writes differently.
 _CHARACTER_HINTS = {
-    "σ": "write sigmoid(x) for σ(x)", "[": "use ( ) for grouping", "]": "use ( ) for grouping",
-    "{": "use ( ) for grouping", "}": "use ( ) for grouping", "‖": "write the norm out, e.g. x^2",
+    "σ": "write sigmoid(x) for σ(x)", "{": "use ( ) for grouping", "}": "use ( ) for grouping", "‖": "write the norm out, e.g. x^2",
     "²": "write x^2 for x²", "³": "write x^3 for x³", ".": "a number needs a digit: .5 or 0.5",
 }
 
@@ -32,6 +32,7 @@ _TERMINAL_NAMES = {
     "NUMBER": "a number", "NAME": "a name", "FUNC": "a function", "LPAR": "'('",
     "RPAR": "')'", "PLUS": "'+'", "_MINUS": "'-'", "_TIMES": "'*'", "_DIVIDE": "'/'",
     "_POW": "'^'", "EQUAL": "'='", "COMMA": "','", "_SEP": "';' or a new line",
+    "LSQB": "'['", "RSQB": "']'", "AT": "'@'", "_DOT_T": "'.T'",
     "$END": "the end of the input",
 }
 
@@ -54,7 +55,8 @@ class _Lexer(Lexer):
     Fresh tokens, with their own position, are made for the names of calls and
     assignments (their errors point at them); `offset` is where the token last handed
     to the parser starts, which is where a syntax error is. Names the primitive table
-    knows as functions become FUNC tokens here."""
+    knows as functions become FUNC tokens here when a '(' follows; otherwise they are
+    names like any other (the seeds call an intermediate `dot`)."""
 
     def __init__(self, lexer_conf):
         terminals = sorted(lexer_conf.terminals, key=lambda t: (
@@ -66,6 +68,7 @@ class _Lexer(Lexer):
 
     def lex(self, text):
         ignore, functions, assignment = self.ignore, FUNCTIONS, _ASSIGNMENT.match
+        opens_call = _CALL.match
         shared = {}
         expected = 0
         for match in self.pattern.finditer(text):
@@ -79,7 +82,8 @@ class _Lexer(Lexer):
             value = match.group()
             self.offset = start
             if kind == "NAME" and (value in functions or assignment(text, expected)):
-                yield Token("FUNC" if value in functions else kind, value, start)
+                call = value in functions and opens_call(text, expected)
+                yield Token("FUNC" if call else kind, value, start)
                 continue
             token = shared.get(value)
             if token is None:
@@ -92,6 +96,29 @@ class _Lexer(Lexer):
 
 
 _ASSIGNMENT = re.compile(r"[ \t\f\r]*=")
+_CALL = re.compile(r"[ \t\f\r]*\(")  # a function's name is a call only before '('
+
+
+class _Keyword(NamedTuple):
+    """A keyword argument of a call, `axis=0`."""
+
+    name: str
+    node: int
+    token: Token
+
+
+def _same_nesting(rows):
+    """Whether nested tuples all have one shape."""
+    first = _nested_shape(rows[0])
+    return all(_nested_shape(row) == first for row in rows[1:])
+
+
+def _nested_shape(item):
+    shape = []
+    while type(item) is tuple:
+        shape.append(len(item))
+        item = item[0] if item else None
+    return tuple(shape)
 
 
 def line_column(text, position):
@@ -131,11 +158,67 @@ class _Builder(Transformer):
     def call(self, children):
         token, *args = children
         op = FUNCTIONS[token.value]
+        keywords = [arg for arg in args if type(arg) is _Keyword]
+        if keywords:
+            args = [arg for arg in args if type(arg) is not _Keyword]
+            op = self._with_keywords(op, token, keywords)
+            args.extend(keyword.node for keyword in keywords)
+        if op.vjps is not None:
+            self.graph.tensor = True
         if len(args) != op.arity:
             count = "1 argument" if op.arity == 1 else f"{op.arity} arguments"
             raise self._error(BpdiffSyntaxError, f"{token.value}() takes {count}, got {len(args)}",
                               token)
         return self.graph.apply(op, tuple(args))
+
+    def _with_keywords(self, op, token, keywords):
+        keyword = keywords[0]
+        if keyword.name != "axis" or len(keywords) > 1 or op.with_axis is None:
+            takes = "takes no keyword arguments" if op.with_axis is None else \
+                "takes one keyword argument, axis"
+            raise self._error(BpdiffSyntaxError, f"{token.value}() {takes}", keyword.token)
+        return BY_NAME[op.with_axis]
+
+    def keyword(self, children):
+        token, node = children
+        return _Keyword(token.value, node, token)
+
+    def _tensor_op(self, name, children):
+        self.graph.tensor = True
+        return self.graph.apply(BY_NAME[name], tuple(children))
+
+    def matmul(self, children):
+        return self._tensor_op("matmul", children)
+
+    def transpose(self, children):
+        return self._tensor_op("transpose", children)
+
+    def index(self, children):
+        return self._tensor_op("index", children)
+
+    def index2(self, children):
+        return self._tensor_op("index2", children)
+
+    def array(self, children):
+        graph = self.graph
+        graph.tensor = True
+        items = [graph.is_constant_literal(node) for node in children]
+        if any(item is None for item in items):
+            raise BpdiffSyntaxError(
+                "an array literal holds numbers only, e.g. [1, -2] or [[1, 2], [3, 4]]",
+                self.source, *line_column(self.source, self.lexer_offset()),
+                hint="give computed entries as inputs or combine arrays with + and *")
+        kinds = {type(item) for item in items}
+        shapes = {len(item) if type(item) is tuple else None for item in items}
+        if len(kinds) > 1 or len(shapes) > 1 or (tuple in kinds and not _same_nesting(items)):
+            raise BpdiffSyntaxError(
+                "the rows of an array literal must have the same length and nesting",
+                self.source, *line_column(self.source, self.lexer_offset()))
+        return graph.constant(tuple(items))
+
+    def lexer_offset(self):
+        """Where the parser is in the source (for errors found at a reduction)."""
+        return _parser()[0].parser.lexer.lexer.offset
 
     def assign(self, children):
         token, node = children

@@ -134,3 +134,8 @@ def softplus(x):
 def relu(x):
     """max(x, 0), propagating nan."""
     return 0.0 if x <= 0 else x
+
+
+def where(condition, if_true, if_false):
+    """`if_true` where `condition` holds, else `if_false` (numpy.where for floats)."""
+    return if_true if condition else if_false

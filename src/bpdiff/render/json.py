@@ -31,6 +31,9 @@ def to_dict(result, explain=False, locals_=False, symbolic=None, checks=None, gr
         "warnings": [describe(result, p) for p in result.problems]
                     + [describe_kink(result, node) for node in result.kinks],
     }
+    if result.tensor:
+        data["shapes"] = {"value": _shape(result.value),
+                          "inputs": {k: _shape(v) for k, v in result.inputs.items()}}
     if explain:
         from .explain import explain_steps
         data["explain"] = [_numbers_to_json(step) for step in explain_steps(result)]
@@ -90,7 +93,7 @@ def render(result, **sections):
 
     The node list, most of the text on a big graph, is written directly rather than
     built as dicts and encoded (three times faster); tests check both give equal JSON."""
-    if getattr(result, "exact", None) is not None:  # nodes carry exact fields: general path
+    if getattr(result, "exact", None) is not None or result.tensor:  # the general path
         return json.dumps(to_dict(result, **sections), ensure_ascii=False, allow_nan=False) + "\n"
     text = json.dumps(to_dict(result, _nodes=False, **sections), ensure_ascii=False,
                       allow_nan=False)
@@ -105,10 +108,18 @@ def _node_dicts(result):
     values, grads, inputs, name_of = result.values, result.grads, graph.inputs, graph.name_of
     labels = all_labels(graph)
     ops = [op if isinstance(op, str) else op.name for op in graph.ops]
-    return [{"id": i, "op": ops[i], "label": labels[i], "inputs": list(inputs[i]),
-             "value": json_number(values[i]), "grad": json_number(grads[i]),
-             "name": name_of.get(i)}
-            for i in range(graph.output, -1, -1)]
+    nodes = [{"id": i, "op": ops[i], "label": labels[i], "inputs": list(inputs[i]),
+              "value": json_number(values[i]), "grad": json_number(grads[i]),
+              "name": name_of.get(i)}
+             for i in range(graph.output, -1, -1)]
+    if result.tensor:
+        for node in nodes:
+            node["shape"] = _shape(values[node["id"]])
+    return nodes
+
+
+def _shape(value):
+    return list(value.shape)
 
 
 def _nodes_text(result):

@@ -21,6 +21,8 @@ def operand(graph, node):
 def _compose(op, args):
     if op.name == "id":
         return args[0]
+    if op.form is not None:
+        return op.form.format(*args)
     if op.symbol is None:
         return f"{op.name}({', '.join(args)})"
     if len(args) == 1:

@@ -9,10 +9,18 @@ import math
 DEFAULT_PRECISION = 6
 
 
-def format_number(x, precision=DEFAULT_PRECISION):
-    """`x` with `precision` significant digits; 270.0 -> '270', 0.19661193 -> '0.196612'."""
+SMALL_ARRAY = 12  # arrays with at most this many elements print in full
+
+
+def format_number(x, precision=DEFAULT_PRECISION, full=False):
+    """`x` with `precision` significant digits; 270.0 -> '270', 0.19661193 -> '0.196612'.
+    An array prints as nested lists when small (or `full`), else as a summary."""
     if x is None:
         return "—"
+    if type(x) is not float and hasattr(x, "shape"):
+        return format_array(x, precision, full)
+    if type(x) is tuple:  # an array literal's payload
+        return format_array_literal(x, precision)
     if x != x:
         return "nan"
     if x in (math.inf, -math.inf):
@@ -26,10 +34,60 @@ def format_number(x, precision=DEFAULT_PRECISION):
     return text
 
 
+def format_array(x, precision=DEFAULT_PRECISION, full=False):
+    """'[[1, 2], [3, 4]]' for a small array (or any, with `full`); for a larger one its
+    shape and range: '(3,5) min -1.2 max 3 mean 0.4'. A 0-d array prints as a number."""
+    if x.ndim == 0:
+        return format_number(float(x), precision)
+    if x.size <= SMALL_ARRAY or full:
+        import numpy as np
+
+        text = np.array2string(x, separator=", ", max_line_width=10**9, threshold=x.size + 1,
+                               formatter={"all": lambda v: format_number(float(v), precision)})
+        return text.replace("\n", "")
+    mean = x.mean() if x.size else float("nan")
+    return (f"{shape_text(x.shape)} min {format_number(float(x.min()), precision)}"
+            f" max {format_number(float(x.max()), precision)}"
+            f" mean {format_number(float(mean), precision)}")
+
+
+def format_array_literal(items, precision=DEFAULT_PRECISION):
+    """Nested tuples of floats as the literal a program writes: '[1, -2]'."""
+    return str(_nested_map(items, lambda v: _Raw(format_number(v, precision))))
+
+
+class _Raw(str):
+    __repr__ = str.__str__
+
+
+def _nested_map(items, convert):
+    """`items` (nested tuples or lists of floats) as nested lists of convert(float)."""
+    root = []
+    pending = [(items, root)]
+    while pending:
+        source, target = pending.pop()
+        for item in source:
+            if isinstance(item, (tuple, list)):
+                inner = []
+                target.append(inner)
+                pending.append((item, inner))
+            else:
+                target.append(convert(item))
+    return root
+
+
+def shape_text(shape):
+    """(3, 2) -> '(3,2)', (3,) -> '(3,)', () -> '()'."""
+    return "(" + ",".join(map(str, shape)) + ("," if len(shape) == 1 else "") + ")"
+
+
 def json_number(x):
-    """`x` as a strict-JSON value: ints for integral floats, strings for nan/inf."""
+    """`x` as a strict-JSON value: ints for integral floats, strings for nan/inf; an
+    array as nested lists of those."""
     if x is None:
         return None
+    if type(x) is not float and hasattr(x, "shape"):
+        return json_number(float(x)) if x.ndim == 0 else _nested_map(x.tolist(), json_number)
     if x.is_integer():
         return int(x) if -2**53 < x < 2**53 else x
     if x - x == 0:  # finite

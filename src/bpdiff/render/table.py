@@ -10,19 +10,26 @@ May import: bpdiff.render.labels, bpdiff.render.numbers, rich (in rich_table onl
 import heapq
 
 from .labels import operand
-from .numbers import format_exact, format_number
+from .numbers import format_exact, format_number, shape_text
 
 COLUMNS = ("id", "label", "op", "inputs", "value", "gradient")
+TENSOR_COLUMNS = ("id", "label", "op", "inputs", "shape", "value", "gradient")
 NUMERIC = {"id", "value", "gradient"}
 DEFAULT_MAX_ROWS = 200
 TOP_ROWS = 20
 
 
-def rows(result, precision, max_rows=DEFAULT_MAX_ROWS):
+def columns(result):
+    """The table's columns: a shape column joins them when values are arrays."""
+    return TENSOR_COLUMNS if result.tensor else COLUMNS
+
+
+def rows(result, precision, max_rows=DEFAULT_MAX_ROWS, full=False):
     """The rows to show, as tuples of strings, and a note on hidden rows ('' if none).
 
     Up to `max_rows` nodes (None: no limit) every node is shown; beyond, the output,
     the inputs, the named intermediates and the nodes with the largest |gradient|.
+    Arrays over a dozen elements show as a summary unless `full`.
     """
     graph = result.graph
     count = len(graph)
@@ -39,7 +46,16 @@ def rows(result, precision, max_rows=DEFAULT_MAX_ROWS):
                 f" named intermediates and the {TOP_ROWS} nodes with the largest |gradient|"
                 " (--all shows every node)")
     exact = getattr(result, "exact", None)  # set by an --exact run
+    if result.tensor:
+        return [_tensor_row(result, i, precision, full) for i in shown], note
     return [_row(result, i, precision, exact) for i in shown], note
+
+
+def _tensor_row(result, node, precision, full):
+    item = result.node(node)
+    inputs = ", ".join(operand(result.graph, i) for i in item.inputs)
+    return (str(node), item.label, item.op, inputs, shape_text(item.value.shape),
+            format_number(item.value, precision, full), format_number(item.grad, precision, full))
 
 
 def _row(result, node, precision, exact=None):
@@ -74,10 +90,10 @@ EXACT_NOTE = ("exact arithmetic: ≈ marks a rounded number (not rational, or to
               " show; --json has every fraction)")
 
 
-def plain(result, precision, max_rows=DEFAULT_MAX_ROWS):
+def plain(result, precision, max_rows=DEFAULT_MAX_ROWS, full=False):
     """The table as aligned plain text (no colour, no box drawing), ending in a newline."""
-    body, note = rows(result, precision, max_rows)
-    text = plain_rows(COLUMNS, body, NUMERIC)
+    body, note = rows(result, precision, max_rows, full)
+    text = plain_rows(columns(result), body, NUMERIC)
     text += (note + "\n" if note else "") + summary(result, precision) + "\n"
     if getattr(result, "exact", None) is not None and "≈" in text:
         text += EXACT_NOTE + "\n"
@@ -96,16 +112,16 @@ def plain_rows(columns, body, numeric):
     return "\n".join(lines) + "\n"
 
 
-def rich_table(result, precision, max_rows=DEFAULT_MAX_ROWS):
+def rich_table(result, precision, max_rows=DEFAULT_MAX_ROWS, full=False):
     """The table and summary as rich renderables for a terminal."""
     from rich.table import Table
     from rich.text import Text
 
-    body, note = rows(result, precision, max_rows)
+    body, note = rows(result, precision, max_rows, full)
     table = Table(title=result.text if len(result.text) <= 80 else None,
                   caption=note or None, header_style="bold")
     styles = {"id": "dim", "label": "cyan", "op": "magenta", "gradient": "bold green"}
-    for column in COLUMNS:
+    for column in columns(result):
         table.add_column(column, justify="right" if column in NUMERIC else "left",
                          style=styles.get(column))
     for cells in body:

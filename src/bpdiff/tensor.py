@@ -1,0 +1,266 @@
+"""NumPy math for the primitive table: the same names as bpdiff.scalar, on arrays.
+
+In tensor mode (some value is an array) the primitive table's rules run with this
+namespace as `m`: elementwise rules written for floats work unchanged on arrays with
+NumPy broadcasting, and the tensor-only rules (matmul, sum, softmax, ...) use the
+array helpers below. Helpers only move and reduce data; which combination is a
+derivative is stated in the primitive table. Numbers are float64; nan and inf come
+out as NumPy gives them (callers run under `quiet()`).
+
+Shape problems raise ValueError with a message fit for users; bpdiff.api adds the node.
+
+May import: numpy.
+"""
+
+import numpy as np
+
+ARRAYS = True  # tells autodiff to run its array passes with this namespace
+
+inf = np.inf
+nan = np.nan
+asarray = np.asarray
+reshape = np.reshape
+broadcast_to = np.broadcast_to
+zeros_like = np.zeros_like
+exp = np.exp
+log = np.log
+sin = np.sin
+cos = np.cos
+tan = np.tan
+tanh = np.tanh
+fabs = np.abs
+sign = np.sign
+maximum = np.maximum
+minimum = np.minimum
+div = np.divide
+pow = np.power
+where = np.where
+
+
+def quiet():
+    """A context in which overflow, division by zero and invalid operations give
+    inf/nan silently (bpdiff reports them itself)."""
+    return np.errstate(all="ignore")
+
+
+def constant(payload):
+    """A literal's value as an array: a float, or nested tuples of floats."""
+    return np.asarray(payload, dtype=np.float64)
+
+
+def sqrt(x):
+    """Square root; sqrt(-0.0) is +0.0 so that sqrt'(0) = +inf, as in bpdiff.scalar."""
+    return np.sqrt(x) + 0.0
+
+
+def sigmoid(x):
+    """Logistic function, stable for large |x|."""
+    e = np.exp(-np.abs(x))
+    return np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+
+
+def step(x):
+    """1 where x > 0 else 0."""
+    return np.where(x > 0, 1.0, 0.0)
+
+
+def relu(x):
+    """max(x, 0), propagating nan."""
+    return np.where(x <= 0, 0.0, x)
+
+
+def tie_share(a, b):
+    """How much of max(a, b)'s gradient goes to a: 1, 0, or 1/2 at a tie."""
+    return np.where(a > b, 1.0, np.where(a < b, 0.0, np.where(a == b, 0.5, np.nan)))
+
+
+def softplus(x):
+    """log(1 + e^x), stable for large |x|."""
+    return np.logaddexp(0.0, x)
+
+
+def unbroadcast(grad, shape):
+    """Sum `grad` over the axes broadcasting added or stretched, back to `shape`."""
+    grad = np.asarray(grad)
+    if grad.shape == shape:
+        return grad
+    grad = np.broadcast_to(grad, np.broadcast_shapes(grad.shape, shape))
+    extra = grad.ndim - len(shape)
+    if extra:
+        grad = grad.sum(axis=tuple(range(extra)))
+    stretched = tuple(i for i, n in enumerate(shape) if n == 1 and grad.shape[i] != 1)
+    if stretched:
+        grad = grad.sum(axis=stretched, keepdims=True)
+    return grad
+
+
+def shape_text(shape):
+    """(3, 2) -> '(3,2)'; () -> '()' (a scalar)."""
+    return "(" + ",".join(map(str, shape)) + ("," if len(shape) == 1 else "") + ")"
+
+
+def matmul(a, b):
+    """a @ b for vectors and matrices, with a message naming both shapes."""
+    if a.ndim == 0 or b.ndim == 0 or a.ndim > 2 or b.ndim > 2:
+        raise ValueError(f"{shape_text(a.shape)} @ {shape_text(b.shape)}: @ takes vectors"
+                         " and matrices (use * for a scalar factor)")
+    if a.shape[-1] != b.shape[0]:
+        raise ValueError(f"{shape_text(a.shape)} @ {shape_text(b.shape)}: inner dimensions"
+                         f" {a.shape[-1]} and {b.shape[0]} differ")
+    return np.matmul(a, b)
+
+
+def as_matrix_rows(a):
+    """A vector as a one-row matrix, a matrix as itself (the left operand of @)."""
+    return a.reshape(-1, a.shape[-1])
+
+
+def as_matrix_columns(b):
+    """A vector as a one-column matrix, a matrix as itself (the right operand of @)."""
+    return b.reshape(b.shape[0], -1)
+
+
+def transpose(a):
+    """Matrix transpose; a vector or scalar is its own transpose."""
+    return np.transpose(a)
+
+
+def integer(k, what="an index"):
+    """The integer a (float) value stands for; ValueError if it is not one."""
+    k = np.asarray(k)
+    if k.ndim != 0 or not np.isfinite(k) or k != np.round(k):
+        raise ValueError(f"{what} must be an integer, not {_value_text(k)}")
+    return int(k)
+
+
+def integers(k, length):
+    """An array of `length` class indices as ints."""
+    k = np.asarray(k)
+    if k.shape != (length,) or not np.all(np.isfinite(k)) or np.any(k != np.round(k)):
+        raise ValueError(f"the class indices must be {length} integers, one per row,"
+                         f" not {_value_text(k)}")
+    return k.astype(np.intp)
+
+
+def _value_text(x):
+    return np.array2string(np.asarray(x), precision=6, separator=", ")
+
+
+def total(a, axis=None):
+    """Sum of all elements, or along integer-valued `axis` (a value, maybe float)."""
+    return np.sum(a, axis=None if axis is None else _axis(a, axis))
+
+
+def count(a, axis=None):
+    """How many elements `total` adds up per result."""
+    return a.size if axis is None else a.shape[_axis(a, axis)]
+
+
+def spread(g, a, axis=None):
+    """A reduction's upstream gradient `g` copied back over `a`'s shape."""
+    if axis is not None:
+        g = np.expand_dims(g, _axis(a, axis))
+    return np.broadcast_to(g, a.shape)
+
+
+def _axis(a, axis):
+    k = integer(axis, "axis")
+    if not -a.ndim <= k < max(a.ndim, 1) or a.ndim == 0:
+        raise ValueError(f"axis {k} is out of range for shape {shape_text(a.shape)}")
+    return k
+
+
+def same_shape(a, b, name):
+    """ValueError unless `a` and `b` have the same shape."""
+    if a.shape != b.shape:
+        raise ValueError(f"{name} takes two arrays of the same shape, not"
+                         f" {shape_text(a.shape)} and {shape_text(b.shape)}")
+
+
+def last_axis_max(z):
+    """max over the last axis, kept as an axis of length 1 (0 where it is not finite)."""
+    if z.ndim == 0:
+        raise ValueError("softmax, logsumexp and cross_entropy take a vector or matrix,"
+                         " not a scalar")
+    top = np.max(z, axis=-1, keepdims=True)
+    return np.where(np.isfinite(top), top, 0.0)
+
+
+def last_axis_sum(z, keepdims=True):
+    """Sum over the last axis."""
+    return np.sum(z, axis=-1, keepdims=keepdims)
+
+
+def keep_last(g):
+    """A last-axis reduction's result or gradient, with that axis put back (length 1)."""
+    return np.expand_dims(g, -1)
+
+
+def pick(z, k):
+    """z[k] for a vector and an integer k; row i's entry k[i] for a matrix."""
+    if z.ndim == 1:
+        return z[_index(z, k, 0)]
+    if z.ndim == 2:
+        return z[np.arange(z.shape[0]), _indices(z, k)]
+    raise ValueError(f"cross_entropy takes a vector or a matrix of scores, not shape"
+                     f" {shape_text(z.shape)}")
+
+
+def one_hot(z, k):
+    """Zeros shaped like z with 1 where `pick` reads."""
+    hot = np.zeros_like(z)
+    if z.ndim == 1:
+        hot[_index(z, k, 0)] = 1.0
+    else:
+        hot[np.arange(z.shape[0]), _indices(z, k)] = 1.0
+    return hot
+
+
+def _indices(z, k):
+    k = integers(k, z.shape[0])
+    if np.any((k < 0) | (k >= z.shape[1])):
+        raise ValueError(f"class index out of range for {z.shape[1]} classes")
+    return k
+
+
+def _index(a, k, axis):
+    k = integer(k)
+    n = a.shape[axis]
+    if not -n <= k < n:
+        raise ValueError(f"index {k} is out of range for length {n}")
+    return k
+
+
+def element(a, *index):
+    """a[i] or a[i, j] with integer-valued indices."""
+    if a.ndim < len(index):
+        raise ValueError(f"{len(index)} indices for shape {shape_text(a.shape)}")
+    return a[tuple(_index(a, k, axis) for axis, k in enumerate(index))]
+
+
+def scatter(g, a, *index):
+    """Zeros shaped like `a`, with `g` at a[index] (element's gradient)."""
+    out = np.zeros_like(a)
+    out[tuple(_index(a, k, axis) for axis, k in enumerate(index))] = g
+    return out
+
+
+def batch_size(z):
+    """Rows of a matrix of scores (1 for a vector): cross_entropy averages over them."""
+    return z.shape[0] if z.ndim == 2 else 1
+
+
+def ones_like(x):
+    """The seed of the backward pass: ones shaped like the output."""
+    return np.ones_like(x)
+
+
+def settle(g):
+    """A finished gradient as a plain, writable float64 array (not a broadcast view)."""
+    return np.array(g, dtype=np.float64)
+
+
+def first_nonfinite(x):
+    """The first nan or inf element of `x` as a float, None if all are finite."""
+    bad = ~np.isfinite(x)
+    return float(np.asarray(x)[bad].flat[0]) if bad.any() else None
