@@ -187,8 +187,10 @@ def _tensor(name, arity, forward, vjps, formulas, doc, **extra):
 
 TENSOR_PRIMITIVES = (
     _tensor("matmul", 2, lambda m, a, b: m.matmul(a, b),
-            (_matmul_grad_left, _matmul_grad_right), ("g @ {1}.T", "{0}.T @ g"),
-            "matrix product a @ b of matrices and vectors", symbol="@", precedence=2),
+            (_matmul_grad_left, _matmul_grad_right), ("g @ {1}ᵀ", "{0}ᵀ @ g"),
+            "matrix product a @ b of matrices and vectors (a vector is a row on the left, "
+            "a column on the right, so g @ bᵀ is an outer product for vectors)",
+            symbol="@", precedence=2),
     _tensor("transpose", 1, lambda m, a: m.transpose(a),
             (lambda m, g, a, out: m.transpose(g),), ("g.T",),
             "transpose x.T or transpose(x) (a vector is its own transpose)",

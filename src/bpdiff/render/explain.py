@@ -62,10 +62,24 @@ def explain_steps(result):
 
 def edge_formula(result, edge, ref):
     """The local derivative's formula; at a kink, the convention used instead (the
-    formula holds only where the derivative exists)."""
+    formula holds only where the derivative exists). For a tensor-only op, the rule
+    applied to the upstream gradient g = ∂out/∂node, e.g. '∂L/∂#2 @ x.T'."""
+    graph = result.graph
+    op = graph.ops[edge.node]
+    if op.vjps is not None:
+        refs = {f"{{{i}}}": ref(source) for i, source in enumerate(graph.inputs[edge.node])}
+        refs["{out}"] = ref(edge.node)
+        refs["g"] = f"∂{ref(graph.output)}/∂{ref(edge.node)}"
+        return _PLACEHOLDER.sub(lambda match: refs[match.group()],
+                                op.grad_formulas[edge.position])
     if edge.node in result.kinks:
-        return f"[{result.graph.ops[edge.node].kink}]"
-    return local_formula(result.graph, edge.node, edge.position, ref)
+        if result.tensor:  # some elements are at the kink, maybe not all
+            return f"{local_formula(graph, edge.node, edge.position, ref)} [{op.kink}]"
+        return f"[{op.kink}]"
+    return local_formula(graph, edge.node, edge.position, ref)
+
+
+_PLACEHOLDER = re.compile(r"\{\d+\}|\{out\}|\bg\b")
 
 
 def explain_text(result, precision):
@@ -92,7 +106,8 @@ def explain_text(result, precision):
         if not step["terms"]:
             lines.append(f"  ∂{out}/∂{step['ref']} = 1   (the output: the seed)")
             continue
-        lines.extend(_backward_lines(out, step, fmt))
+        lines.extend((_tensor_backward_lines if result.tensor else _backward_lines)(
+            out, step, fmt))
     return "\n".join(lines) + "\n"
 
 
@@ -119,11 +134,41 @@ def _backward_lines(out, step, fmt):
     return lines
 
 
+def _tensor_backward_lines(out, step, fmt):
+    """Arrays: each use's contribution (upstream ⊙ local for an elementwise op, summed
+    back over broadcast axes; the op's rule applied to the upstream for the others)."""
+    target = step["ref"]
+    users = list(dict.fromkeys(t["via_ref"] for t in step["terms"]))
+    lines = [f"  {target}, used by {' and '.join(users)}:"]
+    for term in step["terms"]:
+        via = term["via_ref"]
+        if term["local"] is None:
+            lines.append(f"    via {via}: {term['formula']} = {fmt(term['contribution'])}")
+            continue
+        summed = (" (summed over broadcast axes)"
+                  if _shape(term["upstream"]) != _shape(term["contribution"]) else "")
+        lines.append(f"    via {via}: (∂{out}/∂{via}) ⊙ (∂{via}/∂{target} = {term['formula']})"
+                     f" = ({fmt(term['upstream'])}) ⊙ ({fmt(term['local'])})"
+                     f" = {fmt(term['contribution'])}{summed}")
+    if len(step["terms"]) > 1:
+        total = " + ".join(f"[via {t['via_ref']}]" for t in step["terms"])
+        lines.append(f"    ∂{out}/∂{target} = {total} = {fmt(step['grad'])}")
+    else:
+        lines.append(f"    ∂{out}/∂{target} = {fmt(step['grad'])}")
+    return lines
+
+
+def _shape(x):
+    return getattr(x, "shape", ())
+
+
 def _substitute(text, operand_values, graph, node, fmt):
     """The node's expression with its operands' values in place of their references."""
     refs = [operand(graph, i) for i in graph.inputs[node]]
-    pieces = {ref: fmt(v) if v >= 0 or v != v else f"({fmt(v)})"
-              for ref, v in zip(refs, operand_values)}
+    pieces = {}
+    for ref, v in zip(refs, operand_values):
+        shown = fmt(v)
+        pieces[ref] = f"({shown})" if shown.startswith("-") else shown
     return "".join(pieces.get(t, t) for t in _REFERENCE.findall(text))
 
 

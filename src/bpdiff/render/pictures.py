@@ -46,8 +46,10 @@ def title(graph, node):
 def edge_label(result, edge, ref, precision):
     """'∂u_4/∂u_2 = 2*u_2 = -4': the local derivative along one Edge, as formula and value.
     The formula is left out when it is just the value (∂e/∂a = 1) or too long to print."""
-    value = format_number(edge.local, precision)
     formula = edge_formula(result, edge, ref)
+    if edge.local is None:  # a tensor op's rule, applied to the upstream gradient
+        return f"{formula} = {format_number(edge.contribution, precision)}"
+    value = format_number(edge.local, precision)
     text = f"∂{ref(edge.node)}/∂{ref(edge.source)}"
     if formula is not None and formula != value:
         text += f" = {formula}"
@@ -151,7 +153,9 @@ def dot(result, precision=DEFAULT_PRECISION):
                 text = edge_label(result, edge, ref, precision)
                 tip = (f"upstream {format_number(edge.upstream, precision)}"
                        f" × local {format_number(edge.local, precision)}"
-                       f" = {format_number(edge.contribution, precision)}")
+                       f" = {format_number(edge.contribution, precision)}"
+                       if edge.local is not None else
+                       f"contribution {format_number(edge.contribution, precision)}")
                 attributes += f", label={dot_quote(text)}, tooltip={dot_quote(tip)}"
             lines.append(f"  n{source} -> n{node} [{attributes}];")
     lines.append("}")
