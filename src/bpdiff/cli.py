@@ -143,7 +143,7 @@ def command(ctx, program, file, assignments, vars_file, output, as_json, precisi
         from .api import differentiate
     result = differentiate(text, values, output=output, share=not no_share)
     if result.tensor:
-        _tensor_checks(result, symbolic, expectations, run_gradcheck)
+        _tensor_checks(result, symbolic, expectations)
     if expectations:
         from .check import check
         checks = check(result, expectations, rtol, atol)
@@ -210,10 +210,10 @@ def command(ctx, program, file, assignments, vars_file, output, as_json, precisi
     return _verdict(ctx, checks, grad_rows)
 
 
-def _tensor_checks(result, symbolic, expectations, run_gradcheck):
+def _tensor_checks(result, symbolic, expectations):
     """Refuse what tensor programs do not support yet; warn about an array output."""
-    refused = [option for option, given in (("--symbolic", symbolic), ("--expect", expectations),
-                                            ("--gradcheck", run_gradcheck)) if given]
+    refused = [option for option, given in (("--symbolic", symbolic), ("--expect", expectations))
+               if given]
     if refused:
         raise BpdiffError(f"{', '.join(refused)} work on scalar programs, not on arrays")
     if not result.output_is_scalar:

@@ -19,7 +19,11 @@ table's at_kink), or its local derivative jumps between x − h and x + h (the s
 crossed the kink), the row is flagged "kink" and does not fail. Where the analytic or
 the numeric gradient is not finite, the row is "n/a".
 
-May import: bpdiff.autodiff, bpdiff.scalar, bpdiff.graph, bpdiff.errors.
+In tensor mode every element of every input is a row (`W[0,1]`), perturbed alone; the
+output of an array-valued program is summed (the seed of ones), as in backward.
+
+May import: bpdiff.autodiff, bpdiff.scalar, bpdiff.graph, bpdiff.errors, numpy (tensor
+mode only).
 """
 
 import math
@@ -63,11 +67,14 @@ def gradcheck(result, tol=DEFAULT_TOL, force=False):
     when the work would exceed MAX_WORK node evaluations, unless `force`."""
     graph = result.graph
     inputs = dict(result.inputs)
-    work = 4 * len(inputs) * len(graph)
+    count = sum(getattr(x, "size", 1) for x in inputs.values())
+    work = 4 * count * len(graph)
     if work > MAX_WORK and not force:
-        raise BpdiffError(f"--gradcheck would evaluate {work:,} nodes ({len(inputs):,} inputs"
+        raise BpdiffError(f"--gradcheck would evaluate {work:,} nodes ({count:,} inputs"
                           f" × 4 forward passes over {len(graph):,} nodes)",
                           hint="add --force to run it anyway")
+    if result.tensor:
+        return _tensor_gradcheck(result, inputs, tol)
     kink_ops = [node for node, op in enumerate(graph.ops)
                 if op is not VAR and op is not CONST and op.at_kink is not None]
     rows = []
@@ -79,17 +86,90 @@ def gradcheck(result, tol=DEFAULT_TOL, force=False):
         kinks = tuple(node for node in kink_ops
                       if _near_kink(graph, node, result.values, up, down)
                       or _near_kink(graph, node, result.values, wide_up, wide_down))
-        error = relative_error(analytic, numeric)
-        if kinks:
-            status = "kink"
-        elif not (math.isfinite(analytic) and math.isfinite(numeric) and math.isfinite(wide)):
-            status = "n/a"
-        elif relative_error(numeric, wide) > tol and abs(numeric - wide) > noise + wide_noise:
-            status = "unstable"
-        else:
-            status = "ok" if error <= tol or abs(analytic - numeric) <= noise else "fail"
-        rows.append(Row(name, analytic, numeric, error, h, status, kinks))
+        rows.append(Row(name, analytic, numeric, relative_error(analytic, numeric), h,
+                        _status(analytic, numeric, wide, noise, wide_noise, kinks, tol), kinks))
     return rows
+
+
+def _status(analytic, numeric, wide, noise, wide_noise, kinks, tol):
+    if kinks:
+        return "kink"
+    if not (math.isfinite(analytic) and math.isfinite(numeric) and math.isfinite(wide)):
+        return "n/a"
+    if relative_error(numeric, wide) > tol and abs(numeric - wide) > noise + wide_noise:
+        return "unstable"
+    return "ok" if relative_error(analytic, numeric) <= tol or abs(analytic - numeric) <= noise \
+        else "fail"
+
+
+def _tensor_gradcheck(result, inputs, tol):
+    import numpy as np
+
+    graph, m = result.graph, result.math
+    kink_ops = [node for node, op in enumerate(graph.ops)
+                if op is not VAR and op is not CONST and op.at_kink is not None]
+    rows = []
+    for name, x in inputs.items():
+        for index in np.ndindex(x.shape):
+            analytic = float(result.gradient[name][index])
+            h = STEP * max(1.0, abs(float(x[index])))
+            numeric, noise, up, down = _tensor_difference(graph, inputs, name, index, h, m)
+            wide, wide_noise, wide_up, wide_down = _tensor_difference(
+                graph, inputs, name, index, 2 * h, m)
+            kinks = tuple(node for node in kink_ops
+                          if _near_tensor_kink(graph, node, result.values, up, down, m)
+                          or _near_tensor_kink(graph, node, result.values, wide_up, wide_down, m))
+            label = name if index == () else f"{name}[{','.join(map(str, index))}]"
+            rows.append(Row(label, analytic, numeric, relative_error(analytic, numeric), h,
+                            _status(analytic, numeric, wide, noise, wide_noise, kinks, tol),
+                            kinks))
+    return rows
+
+
+def _tensor_difference(graph, inputs, name, index, h, m):
+    """_difference for one element of an array input; an array output is summed."""
+    plus, minus = dict(inputs), dict(inputs)
+    plus[name], minus[name] = inputs[name].copy(), inputs[name].copy()
+    x = float(inputs[name][index])
+    plus[name][index], minus[name][index] = x + h, x - h
+    up, down = forward(graph, plus, m), forward(graph, minus, m)
+    with m.quiet():
+        f_up, f_down = float(m.total(up[graph.output])), float(m.total(down[graph.output]))
+    width = float(plus[name][index]) - float(minus[name][index])
+    numeric = scalar.div(f_up - f_down, width)
+    noise = NOISE_ULPS * (sys.float_info.epsilon * max(abs(f_up), abs(f_down))
+                          + sys.float_info.min) / width
+    return numeric, noise, up, down
+
+
+def _near_tensor_kink(graph, node, here, up, down, m):
+    """_near_kink on arrays: anywhere in the node's elements."""
+    import numpy as np
+
+    sources = graph.inputs[node]
+    args_up = [up[i] for i in sources]
+    args_down = [down[i] for i in sources]
+    if all(np.array_equal(a, b) for a, b in zip(args_up, args_down)):
+        return False
+    op = graph.ops[node]
+    moved = np.zeros((), dtype=bool)  # the elements this perturbation moves
+    for a, b in zip(args_up, args_down):
+        moved = moved | (a != b)
+    with m.quiet():
+        if any(np.any(op.at_kink(*args) & moved) for args in
+               ([here[i] for i in sources], args_up, args_down)):
+            return True
+        for rule in op.local_grads:
+            a = np.asarray(rule(m, *args_up, up[node]), dtype=float)
+            b = np.asarray(rule(m, *args_down, down[node]), dtype=float)
+            if not (np.all(np.isfinite(a)) and np.all(np.isfinite(b))):
+                return True
+            if np.any((np.abs(a - b) > JUMP * np.maximum(np.abs(a), np.abs(b))) & moved):
+                return True
+            crossed = (a == 0) & (b == 0) & (up[node] != down[node]) & moved  # step, sign
+            if np.any(crossed):
+                return True
+    return False
 
 
 def _difference(graph, inputs, name, h):
