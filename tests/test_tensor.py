@@ -20,6 +20,7 @@ import operator
 import subprocess
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import jsonschema
 import numpy as np
@@ -31,7 +32,6 @@ from hypothesis.extra import numpy as hnp
 import bpdiff
 from bpdiff import ops, tensor
 from bpdiff.autodiff import forward
-from bpdiff.graph import CONST, VAR
 from bpdiff.parse import parse
 from conftest import run_main
 
@@ -965,3 +965,69 @@ def test_non_finite_values_are_reported_with_the_node(args, node, number):
     assert node in err, err
     data = _json_run(*args)
     assert any(node in warning for warning in data["warnings"])
+
+
+# ---------------------------------------------------------------------------------------
+# The tensor examples against the same examples unrolled into scalars
+
+EXAMPLES = ROOT / "examples"
+
+
+def _one_based(name, index):
+    return name + "".join(str(i + 1) for i in index)  # W, (0, 1) -> W12
+
+
+EXAMPLE_UNROLLINGS = {  # tensor example: (scalar example, element naming, integer inputs)
+    "tensor_two_layer.bp": ("tanh_net_unrolled.bp", _one_based, ()),
+    "tensor_linreg.bp": ("linreg_unrolled.bp", _one_based, ()),
+    "tensor_softmax_loss.bp": ("loss_softmax_unrolled.bp", element_name, ("y_true",)),
+}
+
+
+def test_every_tensor_example_has_an_unrolling():
+    assert {p.name for p in EXAMPLES.glob("tensor_*.bp")} == set(EXAMPLE_UNROLLINGS)
+
+
+@pytest.mark.parametrize("file", EXAMPLE_UNROLLINGS)
+def test_tensor_example_equals_the_unrolled_example(file):
+    scalar_file, naming, integers = EXAMPLE_UNROLLINGS[file]
+    result = bpdiff.differentiate((EXAMPLES / file).read_text())
+    unrolled = bpdiff.differentiate((EXAMPLES / scalar_file).read_text())
+    assert result.tensor and not unrolled.tensor
+    assert float(result.value) == pytest.approx(unrolled.value, rel=1e-12)
+    covered = set()
+    for name, grad in result.gradient.items():
+        if name in integers:
+            assert grad == 0
+            continue
+        for index in np.ndindex(grad.shape):
+            scalar_name = naming(name, index)
+            covered.add(scalar_name)
+            assert float(result.inputs[name][index]) == unrolled.inputs[scalar_name]
+            assert grad[index] == pytest.approx(unrolled.gradient[scalar_name], rel=1e-10,
+                                                abs=1e-15), (name, index)
+    assert covered == set(unrolled.gradient)  # every scalar input has its element
+
+
+@pytest.mark.parametrize("file, unroll, rename", [
+    ("tensor_two_layer.bp", two_layer_scalar, {"ys": "t"}),
+    ("tensor_linreg.bp", linreg_scalar, {})])
+def test_tensor_example_equals_the_generated_unrolling(file, unroll, rename):
+    result = bpdiff.differentiate((EXAMPLES / file).read_text())
+    values = {rename.get(name, name): value for name, value in result.inputs.items()}
+    scalar = bpdiff.differentiate(unroll(values), scalar_values(values))
+    renamed = SimpleNamespace(value=result.value, gradient={
+        rename.get(name, name): grad for name, grad in result.gradient.items()})
+    assert_same_gradients(renamed, scalar, values)
+
+
+@pytest.mark.parametrize("file", EXAMPLE_UNROLLINGS)
+def test_tensor_example_runs_from_the_command_line(file):
+    done = subprocess.run([sys.executable, "-m", "bpdiff", "-f", f"examples/{file}", "--json"],
+                          cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0 and done.stderr == "", done.stderr
+    data = json.loads(done.stdout)
+    jsonschema.validate(data, SCHEMA)
+    result = bpdiff.differentiate((EXAMPLES / file).read_text())
+    for name, grad in result.gradient.items():
+        np.testing.assert_array_equal(np.array(data["gradient"][name]), grad)
