@@ -1031,3 +1031,16 @@ def test_tensor_example_runs_from_the_command_line(file):
     result = bpdiff.differentiate((EXAMPLES / file).read_text())
     for name, grad in result.gradient.items():
         np.testing.assert_array_equal(np.array(data["gradient"][name]), grad)
+
+
+@pytest.mark.parametrize("program", ["t = sum([1, 2]); y = x*x", "t = [1, 2]; y = x*x",
+                                     "t = W @ x; y = x*x", "t = x.T; u = x[0]; y = x*x"])
+def test_unused_tensor_statements_leave_a_scalar_program_scalar(program):
+    # Only the statements the output depends on are differentiated; a tensor operation
+    # elsewhere used to switch the whole run to arrays (and refuse --gradcheck).
+    result = bpdiff.differentiate(program, x=3.0)
+    assert not result.tensor and result.value == 9.0 and result.gradient == {"x": 6.0}
+    code, out, err = run_main(program, "--x", "3", "--gradcheck")
+    assert code == 0, err
+    if program.startswith("t = sum"):
+        assert bpdiff.differentiate(program, output="t", x=3.0).tensor
