@@ -407,3 +407,16 @@ def test_scalar_fuzz_contract_accepts_tensor_results(case):
     violations, _ = check_library(case)
     assert not violations, violations
 
+
+# ---------------------------------------------------------------------------------------
+# Fixed cases: regressions found by this fuzzer
+
+
+@pytest.mark.parametrize("argv", [["exp(2)", "--locals"], ["x = [1, 2]; 3", "--locals"],
+                                  ["3", "--locals", "--json"]])
+def test_fixed_locals_of_a_program_without_edges(argv):
+    # --locals printed a table with no rows: max() of the header width alone raised
+    # TypeError (a traceback), for scalar and tensor programs alike.
+    violations, outcome = checked(check_tensor_main, Invocation(tuple(argv)))
+    assert not violations, violations
+    assert outcome.code == 0

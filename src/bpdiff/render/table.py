@@ -103,7 +103,7 @@ def plain(result, precision, max_rows=DEFAULT_MAX_ROWS, full=False):
 
 def plain_rows(columns, body, numeric):
     """Rows of strings as aligned text under a header; `numeric` columns right-aligned."""
-    widths = [max(len(h), *(len(r[k]) for r in body)) for k, h in enumerate(columns)]
+    widths = [max([len(h), *(len(r[k]) for r in body)]) for k, h in enumerate(columns)]
     lines = []
     for cells in (columns, *body):
         padded = [cell.rjust(w) if columns[k] in numeric else cell.ljust(w)
