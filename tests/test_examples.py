@@ -33,6 +33,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 import bpdiff
@@ -202,6 +203,33 @@ def _sinx2(x):
                 grad={"x": math.cos(u) * 2 * x}, at={"u": (u, math.cos(u))})
 
 
+def _tensor_two_layer():
+    # tanh_net_unrolled.bp's network and numbers, with vectors and matrices
+    net = _tanh_net()
+    g, at = net["grad"], net["at"]
+
+    def vector(name, source=g):
+        return np.array([source[f"{name}1"], source[f"{name}2"]])
+
+    def matrix(name):
+        return np.array([[g[f"{name}11"], g[f"{name}12"]], [g[f"{name}21"], g[f"{name}22"]]])
+
+    return dict(value=net["value"],
+                grad={"x": vector("x"), "W": matrix("W"), "b": vector("b"), "V": matrix("V"),
+                      "a": vector("a"), "ys": vector("ys")},
+                at={name: (vector(name, {k: v[0] for k, v in at.items()}),
+                           vector(name, {k: v[1] for k, v in at.items()})) for name in "hy"})
+
+
+def _tensor_softmax_loss():
+    # loss_softmax_unrolled.bp's scores, as one vector and an index
+    loss = _softmax_loss()
+    g = loss["grad"]
+    return dict(value=loss["value"],
+                grad={"y_pred": np.array([g["y_pred_0"], g["y_pred_1"], g["y_pred_2"]]),
+                      "y_true": 0})
+
+
 def _advanced_formula(x5):
     x1, x2, x3, x4 = -7, 2, 2, -1
     s = x1 + x2
@@ -293,6 +321,11 @@ EXAMPLES = [
          grad={"X11": 0, "X12": 0, "X21": -0.375, "X22": -0.1875, "w1": -2.25, "w2": 0.75,
                "y1": 0, "y2": 0.75},
          at={"r1": (0, 0), "r2": (-0.75, -0.75)}),
+    dict(file="tensor_two_layer.bp", source="S1:400-611", **_tensor_two_layer()),
+    dict(file="tensor_linreg.bp", source="S3:616-624", value=0.28125,
+         grad={"X": np.array([[0, 0], [-0.375, -0.1875]]), "w": np.array([-2.25, 0.75]),
+               "y": np.array([0, 0.75])}),
+    dict(file="tensor_softmax_loss.bp", source="S3:83-84", **_tensor_softmax_loss()),
     # ---- S4: SELENE notebook ---------------------------------------------------------
     dict(file="sinx2.bp", source="S4:40-56", **_sinx2(1)),
     dict(file="sinx2.bp", source="S4:40-56", **_sinx2(0.5)),

@@ -122,5 +122,7 @@ class Graph:
         kept.output = new_id[output]
         kept.declared = dict.fromkeys(self.variables)
         kept.positions = self.positions
-        kept.tensor = self.tensor
+        kept.tensor = self.tensor and any(  # an unused tensor statement does not count
+            type(value) is tuple if op is CONST else op is not VAR and op.vjps is not None
+            for op, value in zip(kept.ops, kept.payload))
         return kept

@@ -162,14 +162,21 @@ def _softmax(m, z):
     return e / m.last_axis_sum(e)
 
 
-def _logsumexp(m, z, keep=False):
+def _logsumexp(m, z):
     top = m.last_axis_max(z)
     result = m.log(m.last_axis_sum(m.exp(z - top))) + top
-    return result if keep else m.reshape(result, result.shape[:-1])
+    return m.reshape(result, result.shape[:-1])
+
+
+def _log_softmax(m, z):
+    # (z - max) - log Σ exp(z - max): subtracting the rounded logsumexp from z instead
+    # loses everything when |z| dwarfs log(n) (z = [1e17, 1e17] gave 0, not -log 2).
+    shifted = z - m.last_axis_max(z)
+    return shifted - m.log(m.last_axis_sum(m.exp(shifted)))
 
 
 def _cross_entropy(m, z, k):
-    return m.div(m.total(_logsumexp(m, z) - m.pick(z, k)), m.batch_size(z))
+    return m.div(-m.total(m.pick(_log_softmax(m, z), k)), m.batch_size(z))
 
 
 def _no_grad(m, g, *inputs_and_out):
@@ -222,9 +229,9 @@ TENSOR_PRIMITIVES = (
             (lambda m, g, z, out: out * (g - m.last_axis_sum(g * out)),),
             ("{out}*(g - sum(g*{out}))",), "softmax over the last axis, stable"),
     _tensor("logsumexp", 1, _logsumexp,
-            (lambda m, g, z, out: m.keep_last(g) * m.exp(z - m.keep_last(out)),),
+            (lambda m, g, z, out: m.keep_last(g) * _softmax(m, z),),
             ("g*softmax({0})",), "log(sum(exp(z))) over the last axis, stable"),
-    _tensor("log_softmax", 1, lambda m, z: z - _logsumexp(m, z, keep=True),
+    _tensor("log_softmax", 1, _log_softmax,
             (lambda m, g, z, out: g - m.exp(out) * m.last_axis_sum(g),),
             ("g - softmax({0})*sum(g)",), "log(softmax(z)) over the last axis, stable"),
     _tensor("cross_entropy", 2, _cross_entropy,

@@ -40,7 +40,8 @@ def rows(result, precision, max_rows=DEFAULT_MAX_ROWS, full=False):
         grads = result.grads
         keep = {graph.output, *graph.name_of}
         unnamed = (i for i in range(count) if i not in keep and grads[i] is not None)
-        keep.update(heapq.nlargest(TOP_ROWS, unnamed, key=lambda i: abs(grads[i])))
+        size = (lambda g: abs(g).max()) if result.tensor else abs  # an array: largest |element|
+        keep.update(heapq.nlargest(TOP_ROWS, unnamed, key=lambda i: size(grads[i])))
         shown = sorted(keep, reverse=True)
         note = (f"{count - len(shown):,} of {count:,} nodes hidden: showing the output, inputs,"
                 f" named intermediates and the {TOP_ROWS} nodes with the largest |gradient|"
@@ -102,7 +103,7 @@ def plain(result, precision, max_rows=DEFAULT_MAX_ROWS, full=False):
 
 def plain_rows(columns, body, numeric):
     """Rows of strings as aligned text under a header; `numeric` columns right-aligned."""
-    widths = [max(len(h), *(len(r[k]) for r in body)) for k, h in enumerate(columns)]
+    widths = [max([len(h), *(len(r[k]) for r in body)]) for k, h in enumerate(columns)]
     lines = []
     for cells in (columns, *body):
         padded = [cell.rjust(w) if columns[k] in numeric else cell.ljust(w)

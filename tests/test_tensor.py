@@ -1,0 +1,1046 @@
+"""Tensor mode against independent oracles.
+
+* Every tensor rule (ops.TENSOR_PRIMITIVES) and every scalar primitive applied
+  elementwise to arrays: bpdiff's forward value against a NumPy/`math` reference, and
+  its gradient against central finite differences ELEMENT BY ELEMENT, for
+  L = sum(C * op(...)) with a random weight array C (so the upstream gradient is not
+  all ones), on random shapes (hypothesis) and on named broadcasting cases. A new
+  primitive without a case here fails `test_every_primitive_has_a_case`.
+* The seeds' two-layer network, a softmax cross-entropy loss and linear regression,
+  unrolled into one scalar variable per element (W_0_1, ...) and differentiated by
+  bpdiff's scalar mode: the same gradients to 1e-10; SymPy on small cases.
+* Shape and value errors, the table and JSON output, lazy NumPy, 100,000-deep nesting
+  and non-finite values in tensor mode, through the CLI (conftest.run_main).
+* The tensor examples (examples/tensor_*.bp) against their unrolled scalar versions.
+"""
+
+import json
+import math
+import operator
+import subprocess
+import sys
+from pathlib import Path
+from types import SimpleNamespace
+
+import jsonschema
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+import bpdiff
+from bpdiff import ops, tensor
+from bpdiff.autodiff import forward
+from bpdiff.parse import parse
+from conftest import run_main
+
+ROOT = Path(__file__).resolve().parents[1]
+SCHEMA = json.loads((ROOT / "src" / "bpdiff" / "schema" / "result.schema.json").read_text())
+C_WEIGHTS = np.array([[1.5, -0.5, 2.0], [0.25, -1.0, 0.75]])
+
+# Each element's gradient is checked against central differences with this step; the
+# allowed error is RTOL relative to the gradient plus ATOL relative to the size of the
+# sum L is made of (the rounding of f(x ± h) is about eps·|L|/h).
+STEP = 1e-6
+RTOL = 1e-6
+ATOL = 1e-8
+
+FD = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+# ---------------------------------------------------------------------------------------
+# The checker: forward against a reference, every element against central differences
+
+
+def finite_difference_check(program, values, integers=(), reference=None, expr=None):
+    """Differentiate `program` (which defines L = sum(C * expr)) at `values` and check
+    each float input's gradient element by element against central differences of
+    bpdiff's own forward pass; integer-valued inputs (`integers`) must get gradient 0.
+    With `reference`, the value of `expr` is checked against it first."""
+    values = {name: np.asarray(value, dtype=np.float64) for name, value in values.items()}
+    result = bpdiff.differentiate(program, values)
+    assert result.tensor
+    if reference is not None:
+        node = result.graph.names["out"]
+        np.testing.assert_allclose(result.values[node], reference, rtol=1e-12, atol=1e-12,
+                                   err_msg=f"forward value of {expr}")
+    graph = parse(program)
+
+    def loss(point):
+        return float(forward(graph, point, tensor)[graph.output])
+
+    weights = values["C"]
+    scale = float(np.sum(np.abs(weights * result.values[result.graph.names["out"]]))) + 1.0
+    for name, value in values.items():
+        grad = result.gradient[name]
+        assert grad.shape == value.shape, (name, grad.shape, value.shape)
+        if name in integers:
+            assert np.all(grad == 0), f"∂L/∂{name} = {grad} for an integer argument"
+            continue
+        for index in np.ndindex(value.shape):
+            h = STEP * max(1.0, abs(value[index]))
+            plus, minus = value.copy(), value.copy()
+            plus[index] += h
+            minus[index] -= h
+            estimate = (loss({**values, name: plus}) - loss({**values, name: minus})) / (2 * h)
+            error = abs(estimate - grad[index])
+            allowed = RTOL * abs(estimate) + ATOL * scale
+            assert error <= allowed, (
+                f"{program} at {values}:\n∂L/∂{name}{list(index)} = {grad[index]!r}, central"
+                f" difference {estimate!r} (error {error:.3g} > {allowed:.3g})")
+    return result
+
+
+def check_expression(expr, values, data, integers=(), reference=None, prefix=""):
+    """L = sum(C * (expr)) with C drawn to the shape of expr's value."""
+    shape = np.shape(reference) if reference is not None else np.shape(
+        bpdiff.differentiate(prefix + expr, values).value)
+    weights = data.draw(hnp.arrays(np.float64, shape, elements=st.floats(-2, 2)), label="C")
+    program = f"{prefix}out = {expr}; L = sum(C * out)"
+    return finite_difference_check(program, {**values, "C": weights}, integers, reference, expr)
+
+
+# ---------------------------------------------------------------------------------------
+# Scalar primitives, elementwise on arrays with broadcasting
+
+
+def _uniform(low, high):
+    return st.floats(low, high, allow_nan=False, allow_infinity=False)
+
+
+def _away_from_zero(low, high):
+    # |x| in [low, high]: no kink of abs/relu/step/sign within reach of the step
+    return st.builds(lambda sign, x: sign * x, st.sampled_from([-1.0, 1.0]), _uniform(low, high))
+
+
+def _grid(offset):
+    # k + offset + u, u in [0, 0.3]: values from _grid(0) and _grid(0.5) never tie
+    return st.builds(lambda k, u: k + offset + u, st.integers(-2, 2), _uniform(0, 0.3))
+
+
+ANY = _uniform(-2, 2)
+SCALAR_DOMAINS = {  # the elements each input is drawn from: away from poles and kinks
+    "add": (ANY, ANY), "sub": (ANY, ANY), "mul": (ANY, ANY),
+    "div": (ANY, _away_from_zero(0.5, 2)),
+    "pow": (_uniform(0.5, 2), ANY),
+    "neg": (ANY,), "id": (ANY,),
+    "sin": (_uniform(-3, 3),), "cos": (_uniform(-3, 3),), "tan": (_uniform(-1.2, 1.2),),
+    "exp": (_uniform(-3, 3),), "log": (_uniform(0.2, 3),), "sqrt": (_uniform(0.2, 3),),
+    "abs": (_away_from_zero(0.1, 2),), "tanh": (_uniform(-3, 3),),
+    "sigmoid": (_uniform(-5, 5),), "relu": (_away_from_zero(0.1, 2),),
+    "softplus": (_uniform(-5, 5),),
+    "max": (_grid(0.0), _grid(0.5)), "min": (_grid(0.0), _grid(0.5)),
+    "step": (_away_from_zero(0.1, 2),), "sign": (_away_from_zero(0.1, 2),),
+}
+
+
+def _sigmoid(x):
+    return 1 / (1 + math.exp(-x))
+
+
+SCALAR_REFERENCE = {  # plain `math`, one element at a time
+    "add": operator.add, "sub": operator.sub, "mul": operator.mul, "div": operator.truediv,
+    "pow": math.pow, "neg": operator.neg, "id": lambda x: x, "sin": math.sin,
+    "cos": math.cos, "tan": math.tan, "exp": math.exp, "log": math.log, "sqrt": math.sqrt,
+    "abs": abs, "tanh": math.tanh, "sigmoid": _sigmoid, "relu": lambda x: max(x, 0.0),
+    "softplus": lambda x: math.log1p(math.exp(x)), "max": max, "min": min,
+    "step": lambda x: 1.0 if x > 0 else 0.0, "sign": lambda x: math.copysign(1.0, x),
+}
+ARGS = ("a", "b")
+
+
+def scalar_program(p):
+    """(statements before, expression) applying primitive `p` to the inputs a, b."""
+    if p.name == "id":
+        return "t = a; ", "t"
+    if ops.FUNCTIONS.get(p.name) is p:
+        return "", f"{p.name}({', '.join(ARGS[:p.arity])})"
+    if p.arity == 2:
+        return "", f"a {p.symbol} b"
+    return "", f"{p.symbol}a"
+
+
+def scalar_reference(p, args):
+    return np.vectorize(SCALAR_REFERENCE[p.name], otypes=[np.float64])(*args)
+
+
+def check_scalar_primitive(p, arrays, data):
+    prefix, expr = scalar_program(p)
+    values = dict(zip(ARGS, arrays))
+    graph = parse(prefix + "out = " + expr)
+    assert p in graph.ops, f"{prefix}{expr} does not apply {p.name}"
+    check_expression(expr, values, data, reference=scalar_reference(p, arrays), prefix=prefix)
+
+
+SCALAR_NAMES = [p.name for p in ops.SCALAR_PRIMITIVES]
+TENSOR_NAMES = [p.name for p in ops.TENSOR_PRIMITIVES]
+
+shapes = hnp.array_shapes(min_dims=0, max_dims=3, min_side=1, max_side=4)
+BROADCAST_PAIRS = [((3, 1), (1, 4)), ((2, 3), (3,)), ((3,), (2, 3)), ((), (2, 3)),
+                   ((2, 3), ()), ((4, 1), (4,)), ((2, 1, 3), (4, 1)), ((3,), (3,)),
+                   ((2, 2), (2, 2)), ((), ()), ((1,), (3, 1))]
+broadcast_pairs = st.one_of(
+    st.sampled_from(BROADCAST_PAIRS),
+    hnp.mutually_broadcastable_shapes(num_shapes=2, min_dims=0, max_dims=3, max_side=4)
+    .map(lambda s: s.input_shapes))
+
+
+def _arrays(shape, elements):
+    return hnp.arrays(np.float64, shape, elements=elements)
+
+
+@pytest.mark.parametrize("name", SCALAR_NAMES)
+@FD
+@given(data=st.data())
+def test_scalar_primitive_elementwise_against_central_differences(name, data):
+    p = ops.BY_NAME[name]
+    domains = SCALAR_DOMAINS[name]
+    shape_list = (data.draw(shapes, label="shape"),) if p.arity == 1 else \
+        data.draw(broadcast_pairs, label="shapes")
+    arrays = [data.draw(_arrays(shape, domain), label=arg)
+              for shape, domain, arg in zip(shape_list, domains, ARGS)]
+    check_scalar_primitive(p, arrays, data)
+
+
+@pytest.mark.parametrize("shapes_", BROADCAST_PAIRS, ids=str)
+@pytest.mark.parametrize("name", [p.name for p in ops.SCALAR_PRIMITIVES if p.arity == 2])
+@FD
+@given(data=st.data())
+def test_binary_primitive_on_named_broadcasting_cases(name, shapes_, data):
+    p = ops.BY_NAME[name]
+    arrays = [data.draw(_arrays(shape, domain), label=arg)
+              for shape, domain, arg in zip(shapes_, SCALAR_DOMAINS[name], ARGS)]
+    check_scalar_primitive(p, arrays, data)
+
+
+# ---------------------------------------------------------------------------------------
+# Tensor-only rules: each case draws (expression, values, integer inputs, reference)
+
+
+def _logsumexp_reference(z):
+    return np.log(np.sum(np.exp(z), axis=-1))
+
+
+def _softmax_reference(z):
+    e = np.exp(z)
+    return e / np.sum(e, axis=-1, keepdims=True)
+
+
+def _integer_text(draw, name, value, values, integers):
+    """An integer argument as a literal or, half the time, as an input named `name`."""
+    if draw(st.booleans()):
+        values[name] = np.float64(value)
+        integers.add(name)
+        return name
+    return str(value)
+
+
+@st.composite
+def _matmul(draw):
+    n, m, k = (draw(st.integers(1, 4)) for _ in range(3))
+    kind = draw(st.sampled_from(["mat-mat", "mat-vec", "vec-mat", "vec-vec"]))
+    a_shape = {"mat-mat": (m, n), "mat-vec": (m, n), "vec-mat": (n,), "vec-vec": (n,)}[kind]
+    b_shape = {"mat-mat": (n, k), "mat-vec": (n,), "vec-mat": (n, k), "vec-vec": (n,)}[kind]
+    a, b = draw(_arrays(a_shape, ANY)), draw(_arrays(b_shape, ANY))
+    reference = np.tensordot(a, b, axes=([a.ndim - 1], [0]))
+    return "a @ b", {"a": a, "b": b}, set(), reference
+
+
+@st.composite
+def _transpose(draw):
+    a = draw(_arrays(draw(shapes), ANY))
+    expr = draw(st.sampled_from(["a.T", "transpose(a)"]))
+    return expr, {"a": a}, set(), a.transpose(tuple(reversed(range(a.ndim))))
+
+
+@st.composite
+def _reduction(draw, name, with_axis):
+    shape = draw(hnp.array_shapes(min_dims=1 if with_axis else 0, max_dims=3, max_side=4))
+    a = draw(_arrays(shape, ANY))
+    values, integers = {"a": a}, set()
+    if not with_axis:
+        total = math.fsum(a.flat)
+        return f"{name}(a)", values, integers, total if name == "sum" else total / a.size
+    axis = draw(st.integers(-a.ndim, a.ndim - 1))
+    text = _integer_text(draw, "k", axis, values, integers)
+    reference = np.add.reduce(a, axis=axis)
+    if name == "mean":
+        reference = reference / a.shape[axis]
+    return f"{name}(a, axis={text})", values, integers, reference
+
+
+@st.composite
+def _dot(draw):
+    shape = draw(shapes)
+    a, b = draw(_arrays(shape, ANY)), draw(_arrays(shape, ANY))
+    return "dot(a, b)", {"a": a, "b": b}, set(), math.fsum((a * b).flat)
+
+
+@st.composite
+def _norms(draw, name):
+    a = draw(_arrays(draw(shapes), _away_from_zero(0.1, 2)))  # norm: never all zero
+    squares = math.fsum((a * a).flat)
+    return f"{name}(a)", {"a": a}, set(), squares if name == "norm2" else math.sqrt(squares)
+
+
+@st.composite
+def _last_axis(draw, name):
+    z = draw(_arrays(draw(hnp.array_shapes(min_dims=1, max_dims=3, max_side=4)),
+                     _uniform(-3, 3)))
+    reference = {"softmax": _softmax_reference, "logsumexp": _logsumexp_reference,
+                 "log_softmax": lambda z: np.log(_softmax_reference(z))}[name](z)
+    return f"{name}(z)", {"z": z}, set(), reference
+
+
+@st.composite
+def _cross_entropy(draw):
+    classes = draw(st.integers(1, 4))
+    values, integers = {}, set()
+    if draw(st.booleans()):  # one vector of scores and a class index
+        z = draw(_arrays((classes,), _uniform(-3, 3)))
+        k = draw(st.integers(-classes, classes - 1))
+        text = _integer_text(draw, "k", k, values, integers)
+        reference = _logsumexp_reference(z) - z[k]
+    else:  # a batch: one row of scores per example, a vector of classes
+        rows = draw(st.integers(1, 4))
+        z = draw(_arrays((rows, classes), _uniform(-3, 3)))
+        k = draw(st.lists(st.integers(0, classes - 1), min_size=rows, max_size=rows))
+        if draw(st.booleans()):
+            values["k"] = np.array(k, dtype=np.float64)
+            integers.add("k")
+            text = "k"
+        else:
+            text = "[" + ", ".join(map(str, k)) + "]"
+        reference = np.mean(_logsumexp_reference(z) - z[np.arange(rows), k])
+    values["z"] = z
+    return f"cross_entropy(z, {text})", values, integers, reference
+
+
+@st.composite
+def _index(draw, count):
+    a = draw(_arrays(draw(hnp.array_shapes(min_dims=count, max_dims=3, max_side=4)), ANY))
+    values, integers, texts, position = {"a": a}, set(), [], []
+    for axis, name in zip(range(count), ("i", "j")):
+        k = draw(st.integers(-a.shape[axis], a.shape[axis] - 1))
+        texts.append(_integer_text(draw, name, k, values, integers))
+        position.append(k)
+    return f"a[{', '.join(texts)}]", values, integers, a[tuple(position)]
+
+
+TENSOR_CASES = {
+    "matmul": _matmul(),
+    "transpose": _transpose(),
+    "sum": _reduction("sum", False),
+    "sum_axis": _reduction("sum", True),
+    "mean": _reduction("mean", False),
+    "mean_axis": _reduction("mean", True),
+    "dot": _dot(),
+    "norm2": _norms("norm2"),
+    "norm": _norms("norm"),
+    "softmax": _last_axis("softmax"),
+    "logsumexp": _last_axis("logsumexp"),
+    "log_softmax": _last_axis("log_softmax"),
+    "cross_entropy": _cross_entropy(),
+    "index": _index(1),
+    "index2": _index(2),
+}
+
+
+def test_every_primitive_has_a_case():
+    assert set(TENSOR_CASES) == set(TENSOR_NAMES), "a tensor op without a case here"
+    assert set(SCALAR_DOMAINS) == set(SCALAR_NAMES) == set(SCALAR_REFERENCE), (
+        "a scalar op without a domain or a reference here")
+
+
+@pytest.mark.parametrize("name", TENSOR_NAMES)
+@FD
+@given(data=st.data())
+def test_tensor_rule_against_central_differences(name, data):
+    expr, values, integers, reference = data.draw(TENSOR_CASES[name], label="case")
+    assert ops.BY_NAME[name] in parse(f"out = {expr}").ops, f"{expr} does not apply {name}"
+    check_expression(expr, values, data, integers, np.asarray(reference))
+
+
+# The checker itself must catch wrong rules: a mutated primitive table fails it.
+
+def _mutant(name, **changes):
+    return ops.BY_NAME[name]._replace(**changes)
+
+
+def _unbroadcast_first_slice(grad, shape):
+    # a plausible bug: a stretched axis keeps its first slice instead of the sum
+    grad = np.asarray(grad)
+    extra = grad.ndim - len(shape)
+    grad = grad.sum(axis=tuple(range(extra))) if extra > 0 else grad
+    for axis, n in enumerate(shape):
+        if n == 1 and grad.shape[axis] != 1:
+            grad = grad.take([0], axis=axis)
+    return np.broadcast_to(grad, shape)
+
+
+SQUARE = np.array([[1.0, 2.0, -1.0], [0.5, -0.25, 3.0], [2.0, 0.0, 1.0]]) / 3
+MUTANTS = {  # name: (op, expression, values, the mutated primitive or None, tensor patch)
+    "matmul: g @ b instead of g @ bᵀ": (
+        "matmul", "a @ b", {"a": np.arange(6.0).reshape(2, 3) / 7, "b": SQUARE},
+        lambda p: _mutant("matmul", vjps=(lambda m, g, a, b, out: m.matmul(g, b),
+                                           p.vjps[1])), None),
+    "softmax: without subtracting sum(g * out)": (
+        "softmax", "softmax(a)", {"a": np.array([0.5, -1.0, 2.0])},
+        lambda p: _mutant("softmax", vjps=(lambda m, g, z, out: out * g,)), None),
+    "sum_axis: g copied along the wrong axis": (
+        "sum_axis", "sum(a, axis=1)", {"a": SQUARE},
+        lambda p: _mutant("sum_axis", vjps=(lambda m, g, a, k, out: m.broadcast_to(g, a.shape),
+                                             p.vjps[1])), None),
+    "tanh: 1 - out instead of 1 - out^2": (
+        "tanh", "tanh(a)", {"a": np.array([[0.3, -0.7], [1.1, 0.2]])},
+        lambda p: _mutant("tanh", local_grads=(lambda m, a, out: 1.0 - out,)), None),
+    "unbroadcast: a stretched axis keeps one slice": (
+        "mul", "a * b", {"a": np.array([[1.0, 2.0, 3.0], [0.5, -1.0, 2.0]]),
+                         "b": np.array([[0.5], [1.5]])},
+        None, ("unbroadcast", _unbroadcast_first_slice)),
+}
+
+
+@pytest.mark.parametrize("mutation", MUTANTS)
+def test_the_checker_catches_a_wrong_rule(mutation, monkeypatch):
+    name, expr, values, make, patch = MUTANTS[mutation]
+    out = bpdiff.differentiate(f"out = {expr}", values).value
+    weights = np.linspace(-1.5, 2.0, np.size(out)).reshape(np.shape(out))
+    program = f"out = {expr}; L = sum(C * out)"
+    finite_difference_check(program, {**values, "C": weights})  # the real rule passes
+    if make is not None:
+        mutant = make(ops.BY_NAME[name])
+        monkeypatch.setitem(ops.BY_NAME, name, mutant)
+        if name in ops.FUNCTIONS:
+            monkeypatch.setitem(ops.FUNCTIONS, name, mutant)
+        assert mutant in parse(program).ops
+    else:
+        monkeypatch.setattr(tensor, *patch)
+    with pytest.raises(AssertionError, match="central"):
+        finite_difference_check(program, {**values, "C": weights})
+
+
+# ---------------------------------------------------------------------------------------
+# Regressions found while writing these tests
+
+
+def test_summarised_table_of_a_big_tensor_graph():
+    # Over --max-nodes the table keeps the nodes with the largest |gradient|: with arrays
+    # that ranking compared whole arrays and crashed with a traceback.
+    program = "sum(" + "tanh(" * 250 + "x" + ")" * 251
+    code, out, err = run_main(program, "--x", "[0.5, -0.5]")
+    assert code == 0, err
+    assert "nodes hidden" in out and "Traceback" not in err
+
+
+@pytest.mark.parametrize("shift", [0.0, 1e8, 2.0**50, -(2.0**50), 2.0**56])
+def test_softmax_family_is_shift_invariant_at_large_logits(shift):
+    # softmax, log_softmax and cross_entropy do not change, and logsumexp moves by the
+    # shift, when every score moves by the same amount: the stable forms must keep that
+    # at any magnitude (subtracting a rounded logsumexp from z gave log_softmax = 0).
+    base = np.array([[0.5, -1.0, 2.0], [0.0, 0.0, 0.0]])
+    if abs(shift) > 2.0**52:  # only multiples of 16 are exact there
+        base = np.array([[16.0, -16.0, 0.0], [0.0, 0.0, 0.0]])
+    exps = np.exp(base)
+    softmax = exps / exps.sum(axis=1, keepdims=True)
+    log_softmax = base - np.log(exps.sum(axis=1, keepdims=True))
+    k = np.array([2.0, 1.0])
+    z = base + shift
+    assert np.all(z - shift == base)  # the shifted scores are exact
+    cases = {
+        "sum(C * log_softmax(z))": (np.sum(C_WEIGHTS * log_softmax),
+                                    C_WEIGHTS - softmax * C_WEIGHTS.sum(axis=1, keepdims=True)),
+        "sum(C * softmax(z))": (np.sum(C_WEIGHTS * softmax), None),
+        "dot(c, logsumexp(z))": (None, np.array([[0.5], [-2.0]]) * softmax),
+        "cross_entropy(z, k)": (-(log_softmax[0, 2] + log_softmax[1, 1]) / 2,
+                                (softmax - [[0, 0, 1], [0, 1, 0]]) / 2),
+    }
+    for program, (value, grad) in cases.items():
+        values = {"z": z, "k": k, "C": C_WEIGHTS, "c": np.array([0.5, -2.0])}
+        result = bpdiff.differentiate(program, {n: v for n, v in values.items()
+                                                if n in program.replace("cross", "")})
+        if value is not None:
+            assert float(result.value) == pytest.approx(value, rel=1e-12, abs=1e-12), program
+        if grad is not None:
+            np.testing.assert_allclose(result.gradient["z"], grad, rtol=1e-9, atol=1e-12,
+                                       err_msg=program)
+
+
+# ---------------------------------------------------------------------------------------
+# An independent implementation: the same losses unrolled into scalars, one variable per
+# element, and differentiated by bpdiff's scalar mode (no NumPy, no tensor rule involved).
+
+
+def element_name(name, index):
+    """W, (0, 1) -> 'W_0_1'; x, (2,) -> 'x_2'; s, () -> 's'."""
+    return "_".join([name, *map(str, index)])
+
+
+def scalar_values(values):
+    """Each array's elements as scalar inputs named by element_name."""
+    return {element_name(name, index): float(array[index])
+            for name, array in values.items() for index in np.ndindex(np.shape(array))}
+
+
+def _affine(W, x, b, out, xs="x", bs="b", ws="W"):
+    """Statements out_j = W_j_0*x_0 + ... + b_j, for a matrix W and a vector x."""
+    rows, cols = np.shape(W)
+    return [f"{out}_{j} = " + " + ".join(f"{ws}_{j}_{k}*{xs}_{k}" for k in range(cols))
+            + f" + {bs}_{j}" for j in range(rows)]
+
+
+def two_layer_scalar(values):
+    """h = tanh(W x + b); y = V h + a; L = ½‖y − t‖², one scalar per element."""
+    hidden, outputs = len(values["b"]), len(values["a"])
+    lines = _affine(values["W"], values["x"], values["b"], "z")
+    lines += [f"h_{j} = tanh(z_{j})" for j in range(hidden)]
+    lines += _affine(values["V"], np.zeros(hidden), values["a"], "y", xs="h", bs="a", ws="V")
+    lines.append("L = 0.5*(" + " + ".join(f"(y_{i} - t_{i})^2" for i in range(outputs)) + ")")
+    return "\n".join(lines)
+
+
+TWO_LAYER = "h = tanh(W @ x + b); y = V @ h + a; L = 0.5*norm2(y - t)"
+
+
+def softmax_loss_scalar(values):
+    """Z = X W + c (a batch of rows of scores); L = mean over rows of -log softmax(Z_r)[k_r]."""
+    X, W, k = values["X"], values["W"], values["k"]
+    rows, classes = len(X), W.shape[1]
+    lines = []
+    for r in range(rows):
+        for c in range(classes):
+            lines.append(f"Z_{r}_{c} = " + " + ".join(f"X_{r}_{d}*W_{d}_{c}"
+                                                      for d in range(W.shape[0])) + f" + c_{c}")
+        lines.append(f"lse_{r} = log(" + " + ".join(f"exp(Z_{r}_{c})" for c in range(classes))
+                     + ")")
+    lines.append("L = (" + " + ".join(f"lse_{r} - Z_{r}_{int(k[r])}" for r in range(rows))
+                 + f")/{rows}")
+    return "\n".join(lines)
+
+
+SOFTMAX_LOSS = "Z = X @ W + c; L = cross_entropy(Z, k)"
+
+
+def linreg_scalar(values):
+    """L = mean((X w − y)²)."""
+    lines = _affine(values["X"], values["w"], np.zeros(len(values["y"])), "p", xs="w",
+                    ws="X", bs="y")
+    lines = [line.replace(" + y_", " - y_") for line in lines]  # p_i = X_i·w - y_i
+    n = len(values["y"])
+    lines.append("L = (" + " + ".join(f"p_{i}^2" for i in range(n)) + f")/{n}")
+    return "\n".join(lines)
+
+
+LINREG = "L = mean((X @ w - y)^2)"
+
+
+def assert_same_gradients(tensor_result, scalar_result, values, integers=(), rtol=1e-10):
+    """Each input's gradient array against the scalar gradients of its elements: equal
+    to `rtol` relative to the largest element of that gradient (a per-element relative
+    test would fail on elements that cancel to near zero), or within 1e-14 where the whole
+    gradient is (mathematically) zero and each side keeps a different rounding residue."""
+    assert float(tensor_result.value) == pytest.approx(scalar_result.value, rel=rtol)
+    for name, array in values.items():
+        got = tensor_result.gradient[name]
+        assert got.shape == np.shape(array)
+        if name in integers:
+            assert np.all(got == 0)
+            continue
+        want = np.array([scalar_result.gradient[element_name(name, index)]
+                         for index in np.ndindex(got.shape)]).reshape(got.shape)
+        scale = max(np.max(np.abs(want)), 1e-14 / rtol)
+        assert np.all(np.abs(got - want) <= rtol * scale), (name, got, want)
+
+
+def _matrix(rows, cols, elements=ANY):
+    return _arrays((rows, cols), elements)
+
+
+@st.composite
+def two_layer_values(draw):
+    d, h, o = (draw(st.integers(1, 4)) for _ in range(3))
+    return {"W": draw(_matrix(h, d)), "x": draw(_arrays((d,), ANY)),
+            "b": draw(_arrays((h,), ANY)), "V": draw(_matrix(o, h)),
+            "a": draw(_arrays((o,), ANY)), "t": draw(_arrays((o,), ANY))}
+
+
+@st.composite
+def softmax_loss_values(draw):
+    n, d, c = (draw(st.integers(1, 4)) for _ in range(3))
+    k = draw(st.lists(st.integers(0, c - 1), min_size=n, max_size=n))
+    return {"X": draw(_matrix(n, d)), "W": draw(_matrix(d, c)),
+            "c": draw(_arrays((c,), ANY)), "k": np.array(k, dtype=np.float64)}
+
+
+@st.composite
+def linreg_values(draw):
+    n, d = draw(st.integers(1, 5)), draw(st.integers(1, 4))
+    return {"X": draw(_matrix(n, d)), "w": draw(_arrays((d,), ANY)),
+            "y": draw(_arrays((n,), ANY))}
+
+
+UNROLLED = {  # name: (tensor program, values, scalar program maker, integer inputs)
+    "two-layer network": (TWO_LAYER, two_layer_values(), two_layer_scalar, ()),
+    "softmax cross-entropy": (SOFTMAX_LOSS, softmax_loss_values(), softmax_loss_scalar, ("k",)),
+    "linear regression": (LINREG, linreg_values(), linreg_scalar, ()),
+}
+
+
+@pytest.mark.parametrize("name", UNROLLED)
+@settings(max_examples=40, deadline=None)
+@given(data=st.data())
+def test_tensor_program_equals_its_scalar_unrolling(name, data):
+    program, strategy, unroll, integers = UNROLLED[name]
+    values = data.draw(strategy)
+    tensor_result = bpdiff.differentiate(program, values)
+    scalars = {n: v for n, v in scalar_values(values).items() if n.split("_")[0] not in integers}
+    scalar_result = bpdiff.differentiate(unroll(values), scalars)
+    assert not scalar_result.tensor
+    assert_same_gradients(tensor_result, scalar_result, values, integers)
+
+
+def test_the_unrolling_is_what_it_claims():
+    # The generated scalar text for a 2-input, 1-hidden, 1-output network, in full.
+    values = {"W": np.ones((1, 2)), "x": np.ones(2), "b": np.ones(1), "V": np.ones((1, 1)),
+              "a": np.ones(1), "t": np.ones(1)}
+    assert two_layer_scalar(values) == ("z_0 = W_0_0*x_0 + W_0_1*x_1 + b_0\nh_0 = tanh(z_0)\n"
+                                        "y_0 = V_0_0*h_0 + a_0\nL = 0.5*((y_0 - t_0)^2)")
+    assert linreg_scalar({"X": np.ones((2, 1)), "w": np.ones(1), "y": np.ones(2)}) == (
+        "p_0 = X_0_0*w_0 - y_0\np_1 = X_1_0*w_0 - y_1\nL = (p_0^2 + p_1^2)/2")
+
+
+def _sympy_gradients(build, values, integers=()):
+    """Value and gradients of the SymPy expression `build(symbols)` at `values`."""
+    import sympy
+
+    symbols = {name: np.array([sympy.Symbol(element_name(name, i))
+                               for i in np.ndindex(np.shape(v))], dtype=object)
+               .reshape(np.shape(v)) for name, v in values.items()}
+    expression = build(sympy, symbols)
+    at = {sympy.Symbol(n): sympy.Float(v, 30) for n, v in scalar_values(values).items()}
+    grads = {name: np.array([float(sympy.diff(expression, s).evalf(30, subs=at))
+                             for s in symbols[name].flat]).reshape(np.shape(values[name]))
+             for name in values if name not in integers}
+    return float(expression.evalf(30, subs=at)), grads
+
+
+def _sympy_two_layer(sp, s):
+    h = [sp.tanh(sum(w * x for w, x in zip(row, s["x"])) + b) for row, b in zip(s["W"], s["b"])]
+    y = [sum(v * hj for v, hj in zip(row, h)) + a for row, a in zip(s["V"], s["a"])]
+    return sp.Rational(1, 2) * sum((yi - ti) ** 2 for yi, ti in zip(y, s["t"]))
+
+
+def _sympy_softmax_loss(k):
+    def build(sp, s):
+        rows = []
+        for r, x in enumerate(s["X"]):
+            scores = [sum(xd * s["W"][d][c] for d, xd in enumerate(x)) + s["c"][c]
+                      for c in range(s["W"].shape[1])]
+            rows.append(sp.log(sum(sp.exp(z) for z in scores)) - scores[int(k[r])])
+        return sum(rows) / len(rows)
+    return build
+
+
+def _sympy_linreg(sp, s):
+    residuals = [sum(xd * wd for xd, wd in zip(x, s["w"])) - y for x, y in zip(s["X"], s["y"])]
+    return sum(r ** 2 for r in residuals) / len(residuals)
+
+
+SYMPY_CASES = {
+    "two-layer network": (TWO_LAYER, _sympy_two_layer, {
+        "W": np.array([[0.5, -0.3], [0.2, 0.4], [-1.0, 0.25]]), "x": np.array([1.0, -1.0]),
+        "b": np.array([0.1, -0.1, 0.3]), "V": np.array([[1.0, -0.5, 0.2], [0.3, 0.7, -1.0]]),
+        "a": np.array([0.0, 0.2]), "t": np.array([1.0, 0.0])}),
+    "softmax cross-entropy": (SOFTMAX_LOSS, None, {
+        "X": np.array([[1.0, 2.0], [-0.5, 0.25]]),
+        "W": np.array([[0.1, -0.2, 0.3], [0.4, 0.0, -0.6]]), "c": np.array([0.5, -0.5, 0.0]),
+        "k": np.array([2.0, 0.0])}),
+    "linear regression": (LINREG, _sympy_linreg, {
+        "X": np.array([[1.0, 2.0], [3.0, -1.0], [0.5, 0.5]]), "w": np.array([0.5, 0.25]),
+        "y": np.array([1.0, 2.0, -1.0])}),
+}
+
+
+@pytest.mark.parametrize("name", SYMPY_CASES)
+def test_tensor_program_against_sympy(name):
+    program, build, values = SYMPY_CASES[name]
+    integers = ("k",) if "k" in values else ()
+    build = build or _sympy_softmax_loss(values["k"])
+    value, grads = _sympy_gradients(build, values, integers)
+    result = bpdiff.differentiate(program, values)
+    assert float(result.value) == pytest.approx(value, rel=1e-12)
+    for name_, want in grads.items():
+        np.testing.assert_allclose(result.gradient[name_], want, rtol=1e-11, atol=1e-14)
+
+
+# ---------------------------------------------------------------------------------------
+# Errors: exit 2, a message naming the node and the shapes, nothing on stdout
+
+
+def assert_refused(args, *fragments):
+    code, out, err = run_main(*args)
+    assert code == 2, (args, code, out, err)
+    assert out == "", out
+    assert err.startswith("bpdiff: error: ") and "Traceback" not in err, err
+    for fragment in fragments:
+        assert fragment in err, (fragment, err)
+    return err
+
+
+SHAPE_ERRORS = [  # (command line, what the message must show)
+    (["W @ x", "--W", "[[1,2],[3,4],[5,6]]", "--x", "[1,2,3]"],
+     ["W @ x: (3,2) @ (3,)", "inner dimensions 2 and 3 differ"]),
+    (["h = tanh(W @ x + b); sum(h)", "--W", "[[1,2],[3,4]]", "--x", "[1,2]", "--b", "[1,2,3]"],
+     [" + b: shapes (2,) and (3,) do not broadcast"]),
+    (["sum(A * B)", "--A", "[[1,2,3],[4,5,6]]", "--B", "[[1,2],[3,4],[5,6]]"],
+     ["A * B: shapes (2,3) and (3,2) do not broadcast", "for the matrix product write @"]),
+    (["sum(A B)", "--A", "[[1,2,3],[4,5,6]]", "--B", "[[1,2],[3,4],[5,6]]"],
+     ["(2,3) and (3,2)", "write @"]),
+    (["sum(x @ x)", "--x", "[[[1]]]"], ["(1,1,1) @ (1,1,1)", "vectors and matrices"]),
+    (["2 @ x", "--x", "[1,2]"], ["2 @ x: () @ (2,)", "use * for a scalar factor"]),
+    (["dot(a, b)", "--a", "[1,2]", "--b", "[1,2,3]"], ["dot(a, b)", "(2,) and (3,)"]),
+    (["softmax(x)", "--x", "3"], ["softmax(x)", "not a scalar"]),
+    (["cross_entropy(z, k)", "--z", "[[[1,2]]]", "--k", "0"], ["cross_entropy(z, k)", "(1,1,2)"]),
+    (["x[2]", "--x", "[1,2]"], ["x[2]", "index 2 is out of range for length 2"]),
+    (["x[k]", "--x", "[1,2]", "--k", "-3"], ["x[k]", "index -3 is out of range"]),
+    (["x[0.5]", "--x", "[1,2]"], ["x[0.5]", "must be an integer, not 0.5"]),
+    (["x[k]", "--x", "[1,2]", "--k", "nan"], ["x[k]", "must be an integer, not nan"]),
+    (["x[k]", "--x", "[1,2]", "--k", "[0,1]"], ["x[k]", "must be an integer"]),
+    (["W[0, 0]", "--W", "[1,2]"], ["W[0, 0]", "2 indices for shape (2,)"]),
+    (["W[0, 5]", "--W", "[[1,2]]"], ["W[0, 5]", "index 5 is out of range for length 2"]),
+    (["sum(x, axis=0.5)", "--x", "[1,2]"], ["sum(x, axis=0.5)", "axis must be an integer"]),
+    (["mean(x, axis=k)", "--x", "[1,2]", "--k", "1"], ["mean(x, axis=k)", "axis 1 is out of range"
+                                                       " for shape (2,)"]),
+    (["sum(x, axis=0)", "--x", "3"], ["axis 0 is out of range for shape ()"]),
+    (["cross_entropy(z, k)", "--z", "[[1,2,3],[0,1,0]]", "--k", "[0,3]"],
+     ["cross_entropy(z, k)", "class index out of range for 3 classes"]),
+    (["cross_entropy(z, k)", "--z", "[[1,2,3],[0,1,0]]", "--k", "1"],
+     ["the class indices must be 2 integers"]),
+    (["cross_entropy(z, k)", "--z", "[1,2,3]", "--k", "1.5"], ["must be an integer, not 1.5"]),
+]
+
+
+@pytest.mark.parametrize("args, fragments", SHAPE_ERRORS, ids=lambda a: str(a)[:60])
+def test_shape_and_index_errors(args, fragments):
+    assert_refused(args, *fragments)
+
+
+@pytest.mark.xfail(strict=True, reason="the message names an unnamed operand by its node id"
+                   " ('#2 + b'), which nothing on screen explains: nothing else is printed")
+def test_shape_error_writes_unnamed_operands_out():
+    assert_refused(["h = tanh(W @ x + b); sum(h)", "--W", "[[1,2],[3,4]]", "--x", "[1,2]",
+                    "--b", "[1,2,3]"], "W @ x + b: shapes (2,) and (3,)")
+
+
+def test_elementwise_product_that_broadcasts_gets_no_matmul_hint():
+    err = assert_refused(["sum(W * x)", "--W", "[[1,2],[3,4],[5,6]]", "--x", "[1,2,3]"],
+                         "(3,2) and (3,)")
+    assert "@" not in err  # W @ x would not work either
+
+
+VALUE_ERRORS = [
+    (["--x", "[[1,2],[3]]"], "rectangular"),
+    (["--x", "[1,[2]]"], "rectangular"),
+    (["--x", '["a"]'], "numbers only"),
+    (["--x", '[1,"2"]'], "numbers only"),
+    (["--x", "[true]"], "numbers only"),
+    (["--x", "[null]"], "numbers only"),
+    (["--x", "[]"], "empty array"),
+    (["--x", "[[]]"], "empty array"),
+    (["--x", "[1,2"], "not a valid JSON array"),
+    (["--x", "[1e999]"], None),  # JSON's 1e999 is inf: accepted, reported as not finite
+]
+
+
+@pytest.mark.parametrize("args, fragment", VALUE_ERRORS, ids=str)
+def test_bad_array_values(args, fragment):
+    if fragment is None:
+        code, out, err = run_main("sum(x)", *args)
+        assert code == 0 and "inf" in err
+    else:
+        assert_refused(["sum(x)", *args], "'x'", fragment)
+
+
+@pytest.mark.parametrize("content, fragment", [
+    ('{"x": [[1, 2], [3]]}', "rectangular"), ('{"x": ["1"]}', "numbers only"),
+    ('{"x": [false, 1]}', "numbers only"), ('{"x": []}', "empty array"),
+    ('{"x": [{"a": 1}]}', "numbers only")])
+def test_bad_array_values_in_a_vars_file(tmp_path, content, fragment):
+    path = tmp_path / "v.json"
+    path.write_text(content)
+    assert_refused(["sum(x)", "--vars", str(path)], fragment)
+
+
+def test_array_values_from_a_vars_file(tmp_path):
+    path = tmp_path / "v.json"
+    path.write_text('{"W": [[1, 2], [3, 4]], "x": [1, -1], "s": 2}')
+    code, out, err = run_main("sum(s * (W @ x))", "--vars", str(path), "--json")
+    assert code == 0, err
+    data = json.loads(out)
+    assert data["value"] == -4 and data["gradient"] == {"W": [[2, -2], [2, -2]],
+                                                        "x": [8, 12], "s": -2}
+
+
+@pytest.mark.parametrize("literal, fragment", [
+    ("[[1, 2], [3]]", "same length and nesting"), ("[1, [2]]", "same length and nesting"),
+    ("[1, a]", "numbers only"), ("[]", "unexpected"), ("[1, sin(2)]", "numbers only")])
+def test_bad_array_literals(literal, fragment):
+    assert_refused([f"x = {literal}; sum(x)", "--a", "1"] if "a]" in literal else
+                   [f"x = {literal}; sum(x)"], fragment)
+
+
+@pytest.mark.parametrize("option", [["--exact"], ["--symbolic"], ["--expect", "x=1"],
+                                    ["--gradcheck"]])
+def test_scalar_only_options_refuse_tensor_programs(option):
+    assert_refused(["sum(x * x)", "--x", "[1,2]", *option], option[0], "scalar programs")
+    assert_refused(["x = [1, 2]; sum(x)", *option], option[0])
+
+
+@pytest.mark.parametrize("program", ["sum(x)", "x.T", "transpose(x)", "norm2(x)"])
+def test_scalar_only_options_refuse_tensor_ops_on_numbers(program):
+    # tensor-only operations switch to tensor mode even on plain numbers
+    assert_refused([program, "--x", "2", "--gradcheck"], "--gradcheck")
+
+
+# ---------------------------------------------------------------------------------------
+# Output: table with a shape column, summaries over 12 elements, JSON with shapes
+
+
+def test_table_has_a_shape_column():
+    code, out, err = run_main("h = tanh(W @ x + b); L = sum(h)", "--W", "[[1,2],[3,4]]",
+                              "--x", "[1,-1]", "--b", "[0,1]")
+    assert code == 0 and err == ""
+    header, rule, *rows = out.splitlines()
+    assert header.split() == ["id", "label", "op", "inputs", "shape", "value", "gradient"]
+    by_label = {row.split()[1]: row for row in rows[:-1]}
+    assert " (2,2) " in by_label["W"] and "[[1, 2], [3, 4]]" in by_label["W"]
+    assert " (2,) " in by_label["h"] and " () " in by_label["L"]
+    assert "[[0.419974, -0.419974], [1, -1]]" in by_label["W"]  # ∂L/∂W = (1 - h²) xᵀ
+    assert rows[-1].startswith("L = -0.761594;")
+
+
+def test_scalar_program_table_has_no_shape_column():
+    code, out, _ = run_main("x*y", "--x", "2", "--y", "3")
+    assert code == 0 and "shape" not in out.splitlines()[0]
+
+
+@pytest.mark.parametrize("size, summarised", [(1, False), (12, False), (13, True), (40, True)])
+def test_arrays_over_twelve_elements_are_summarised(size, summarised):
+    x = json.dumps(list(range(1, size + 1)))
+    code, out, _ = run_main("sum(x)", "--x", x)
+    assert code == 0
+    row = next(line for line in out.splitlines() if line.startswith(" 0  x") or
+               line.startswith("0  x"))
+    full_text = "[" + ", ".join(map(str, range(1, size + 1))) + "]"
+    if summarised:
+        assert f"({size},) min 1 max {size} mean {(size + 1) / 2:g}" in row
+        assert full_text not in row
+        code, out, _ = run_main("sum(x)", "--x", x, "--full")
+        assert full_text in out and "min 1" not in out.splitlines()[3]
+    else:
+        assert full_text in row and "min" not in row
+
+
+def test_matrices_over_twelve_elements_are_summarised():
+    W = np.arange(20.0).reshape(4, 5)
+    code, out, _ = run_main("sum(W)", "--W", json.dumps(W.tolist()))
+    assert "(4,5) min 0 max 19 mean 9.5" in out
+    code, out, _ = run_main("sum(W)", "--W", json.dumps(W.tolist()), "--full")
+    assert "[15, 16, 17, 18, 19]]" in out
+
+
+def _json_run(*args):
+    code, out, err = run_main("--json", *args)
+    assert code == 0, err
+    data = json.loads(out)
+    jsonschema.validate(data, SCHEMA)
+    return data
+
+
+def test_json_has_nested_lists_and_shapes_and_fits_the_schema():
+    data = _json_run("h = tanh(W @ x + b); L = sum(h)", "--W", "[[1,2],[3,4]]",
+                     "--x", "[1,-1]", "--b", "[0,1]")
+    assert data["inputs"] == {"W": [[1, 2], [3, 4]], "x": [1, -1], "b": [0, 1]}
+    assert np.allclose(data["gradient"]["W"], [[0.41997434161402614, -0.41997434161402614],
+                                               [1, -1]], rtol=1e-15)
+    shapes = {node["label"]: node["shape"] for node in data["nodes"]}
+    assert shapes == {"L": [], "h": [2], "#2 + b": [2], "b": [2], "W @ x": [2], "x": [2],
+                      "W": [2, 2]}
+    for node in data["nodes"]:
+        assert np.shape(node["value"]) == tuple(node["shape"])
+        assert node["grad"] is None or np.shape(node["grad"]) == tuple(node["shape"])
+
+
+@pytest.mark.parametrize("args", [
+    ["sum(x)", "--x", "[[[1, 2]], [[3, 4]]]"],  # three dimensions
+    ["x", "--x", "[[1, 2], [3, 4]]"],  # an array output
+    ["sum(log(x))", "--x", "[1, -1, 0]"],  # nan and -inf as strings
+    ["c = [1, 2]; sum(c * x)", "--x", "3"],  # a constant array: no gradient
+    ["sum(x) + y", "--x", "[1]", "--y", "2", "--explain", "--locals"],
+    ["cross_entropy(z, k)", "--z", "[[1, 2], [0, 1]]", "--k", "[1, 0]"],
+])
+def test_json_of_tensor_runs_fits_the_schema(args):
+    data = _json_run(*args)
+    text = json.dumps(data)
+    assert "NaN" not in text and "Infinity" not in text
+
+
+def test_json_non_finite_elements_are_strings():
+    data = _json_run("sum(log(x))", "--x", "[1, -1, 0]")
+    log_node = next(n for n in data["nodes"] if n["op"] == "log")
+    assert log_node["value"] == [0, "nan", "-inf"]
+    assert data["gradient"]["x"] == [1, -1, "inf"]
+
+
+# ---------------------------------------------------------------------------------------
+# NumPy only when needed; deep nesting; non-finite values named by node
+
+_IMPORTS = """
+import sys
+from bpdiff.cli import main
+try:
+    main({argv!r})
+except SystemExit as done:
+    assert done.code == 0, done.code
+print('numpy' in sys.modules)
+"""
+
+
+@pytest.mark.parametrize("argv, numpy_loaded", [
+    (["(a+b)*b^3", "--a", "7", "--b", "3", "--json"], False),
+    (["(a+b)*b^3", "--a", "7", "--b", "3"], False),
+    (["sum(x)", "--x", "[1, 2]", "--json"], True),
+    (["x = [1, 2]; sum(x)"], True),
+])
+def test_numpy_is_imported_only_for_tensor_runs(argv, numpy_loaded):
+    done = subprocess.run([sys.executable, "-c", _IMPORTS.format(argv=argv)],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[-1] == str(numpy_loaded)
+
+
+DEPTH = 100_000
+
+
+def test_deep_nesting_of_functions_on_a_vector():
+    x = np.array([0.5, -0.25, 1.0])
+    result = bpdiff.differentiate("sum(" + "tanh(" * DEPTH + "x" + ")" * (DEPTH + 1), x=x)
+    value, grad = x.copy(), np.ones_like(x)
+    for _ in range(DEPTH):  # the chain rule by hand
+        value = np.tanh(value)
+        grad *= 1 - value * value
+    assert len(result.graph) == DEPTH + 2
+    np.testing.assert_allclose(result.value, value.sum(), rtol=1e-12)
+    np.testing.assert_allclose(result.gradient["x"], grad, rtol=1e-9)
+
+
+def test_deep_chain_of_transposes_and_products():
+    W = np.array([[0.0, 1.0], [1.0, 0.0]])  # a permutation: W @ W = I
+    program = "sum(C * " + "(W @ " * DEPTH + "x.T" + ".T" * 9 + ")" * DEPTH + ")"
+    result = bpdiff.differentiate(program, W=W, x=np.array([1.0, 2.0]),
+                                  C=np.array([3.0, -1.0]))
+    assert float(result.value) == 3 * 1 - 1 * 2  # DEPTH is even: x itself
+    np.testing.assert_array_equal(result.gradient["x"], [3.0, -1.0])
+
+
+def test_deep_tensor_program_through_the_cli_table_and_json():
+    program = "-" * DEPTH + "sum(x)"  # an even count of minus signs
+    code, out, err = run_main("--x", "[1, 2]", "--", program)
+    assert code == 0 and "nodes hidden" in out, err[:500]
+    code, out, err = run_main("--json", "--x", "[1, 2]", "--", program)
+    data = json.loads(out)  # (not validated: jsonschema takes a minute on 100,000 nodes)
+    assert len(data["nodes"]) == DEPTH + 2 and data["gradient"]["x"] == [1, 1]
+
+
+@pytest.mark.parametrize("args, node, number", [
+    (["sum(log(x))", "--x", "[1, -1, 2]"], "node #1 (log(x)) has value nan", "nan"),
+    (["y = exp(x); sum(y)", "--x", "[1, 1000]"], "(y) has value inf", "inf"),
+    (["sum(x / y)", "--x", "[1, 2]", "--y", "[0, 1]"], "(x / y) has value inf", "inf"),
+    (["sum(sqrt(x))", "--x", "[0, 1]"], "the gradient of node #0 (x) is inf", "inf"),
+])
+def test_non_finite_values_are_reported_with_the_node(args, node, number):
+    code, out, err = run_main(*args)
+    assert code == 0
+    assert node in err, err
+    data = _json_run(*args)
+    assert any(node in warning for warning in data["warnings"])
+
+
+# ---------------------------------------------------------------------------------------
+# The tensor examples against the same examples unrolled into scalars
+
+EXAMPLES = ROOT / "examples"
+
+
+def _one_based(name, index):
+    return name + "".join(str(i + 1) for i in index)  # W, (0, 1) -> W12
+
+
+EXAMPLE_UNROLLINGS = {  # tensor example: (scalar example, element naming, integer inputs)
+    "tensor_two_layer.bp": ("tanh_net_unrolled.bp", _one_based, ()),
+    "tensor_linreg.bp": ("linreg_unrolled.bp", _one_based, ()),
+    "tensor_softmax_loss.bp": ("loss_softmax_unrolled.bp", element_name, ("y_true",)),
+}
+
+
+def test_every_tensor_example_has_an_unrolling():
+    assert {p.name for p in EXAMPLES.glob("tensor_*.bp")} == set(EXAMPLE_UNROLLINGS)
+
+
+@pytest.mark.parametrize("file", EXAMPLE_UNROLLINGS)
+def test_tensor_example_equals_the_unrolled_example(file):
+    scalar_file, naming, integers = EXAMPLE_UNROLLINGS[file]
+    result = bpdiff.differentiate((EXAMPLES / file).read_text())
+    unrolled = bpdiff.differentiate((EXAMPLES / scalar_file).read_text())
+    assert result.tensor and not unrolled.tensor
+    assert float(result.value) == pytest.approx(unrolled.value, rel=1e-12)
+    covered = set()
+    for name, grad in result.gradient.items():
+        if name in integers:
+            assert grad == 0
+            continue
+        for index in np.ndindex(grad.shape):
+            scalar_name = naming(name, index)
+            covered.add(scalar_name)
+            assert float(result.inputs[name][index]) == unrolled.inputs[scalar_name]
+            assert grad[index] == pytest.approx(unrolled.gradient[scalar_name], rel=1e-10,
+                                                abs=1e-15), (name, index)
+    assert covered == set(unrolled.gradient)  # every scalar input has its element
+
+
+@pytest.mark.parametrize("file, unroll, rename", [
+    ("tensor_two_layer.bp", two_layer_scalar, {"ys": "t"}),
+    ("tensor_linreg.bp", linreg_scalar, {})])
+def test_tensor_example_equals_the_generated_unrolling(file, unroll, rename):
+    result = bpdiff.differentiate((EXAMPLES / file).read_text())
+    values = {rename.get(name, name): value for name, value in result.inputs.items()}
+    scalar = bpdiff.differentiate(unroll(values), scalar_values(values))
+    renamed = SimpleNamespace(value=result.value, gradient={
+        rename.get(name, name): grad for name, grad in result.gradient.items()})
+    assert_same_gradients(renamed, scalar, values)
+
+
+@pytest.mark.parametrize("file", EXAMPLE_UNROLLINGS)
+def test_tensor_example_runs_from_the_command_line(file):
+    done = subprocess.run([sys.executable, "-m", "bpdiff", "-f", f"examples/{file}", "--json"],
+                          cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0 and done.stderr == "", done.stderr
+    data = json.loads(done.stdout)
+    jsonschema.validate(data, SCHEMA)
+    result = bpdiff.differentiate((EXAMPLES / file).read_text())
+    for name, grad in result.gradient.items():
+        np.testing.assert_array_equal(np.array(data["gradient"][name]), grad)
+
+
+@pytest.mark.parametrize("program", ["t = sum([1, 2]); y = x*x", "t = [1, 2]; y = x*x",
+                                     "t = W @ x; y = x*x", "t = x.T; u = x[0]; y = x*x"])
+def test_unused_tensor_statements_leave_a_scalar_program_scalar(program):
+    # Only the statements the output depends on are differentiated; a tensor operation
+    # elsewhere used to switch the whole run to arrays (and refuse --gradcheck).
+    result = bpdiff.differentiate(program, x=3.0)
+    assert not result.tensor and result.value == 9.0 and result.gradient == {"x": 6.0}
+    code, out, err = run_main(program, "--x", "3", "--gradcheck")
+    assert code == 0, err
+    if program.startswith("t = sum"):
+        assert bpdiff.differentiate(program, output="t", x=3.0).tensor
