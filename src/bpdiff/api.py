@@ -1,7 +1,8 @@
 """The Python API: `differentiate(text, **values)` runs the whole pipeline
 (parse -> graph -> forward -> backward) and returns a Result. The CLI is built on it.
 
-May import: bpdiff.parse, bpdiff.autodiff, bpdiff.errors, bpdiff.render.labels.
+May import: bpdiff.parse, bpdiff.autodiff, bpdiff.kinks, bpdiff.errors,
+bpdiff.render.labels.
 """
 
 import functools
@@ -9,6 +10,7 @@ from typing import NamedTuple
 
 from .autodiff import backward, find_kinks, find_problems, forward
 from .errors import BpdiffNameError, BpdiffValueError, did_you_mean
+from .kinks import PYTORCH, KinkPolicy, parse_policy
 from .ops import FUNCTIONS
 from .parse import parse
 from .render.labels import label, op_name
@@ -29,7 +31,7 @@ class Node(NamedTuple):
 class Result:
     """A finished forward and backward pass over a program."""
 
-    def __init__(self, text, graph, inputs, values, grads):
+    def __init__(self, text, graph, inputs, values, grads, kink_policy=None):
         self.text = text
         self.graph = graph
         self.inputs = inputs  # variable name -> value, in order of first appearance
@@ -37,12 +39,14 @@ class Result:
         self.grads = grads  # by node id
         self.problems = find_problems(graph, values, grads)
         self.kinks = find_kinks(graph, values)  # node ids at a non-differentiable point
+        self.kink_policy = kink_policy or PYTORCH  # the conventions used there (--kink)
 
     @functools.cached_property
     def edges(self):
         """Every edge of the backward pass (autodiff.Edge), in the order visited."""
         record = []
-        backward(self.graph, self.values, record=record)
+        backward(self.graph, self.values, record=record,
+                 kink=self.kink_policy.overrides())
         return record
 
     @property
@@ -70,19 +74,24 @@ class Result:
         return f"Result(value={self.value!r}, gradient={self.gradient!r})"
 
 
-def differentiate(text, /, values=None, *, output=None, share=True, **named_values):
+def differentiate(text, /, values=None, *, output=None, share=True, kink=None,
+                  **named_values):
     """Parse `text`, evaluate it at the given input values and backpropagate.
 
     Values come as keyword arguments (`differentiate("x*y", x=2, y=3)`) or as a dict
     (`values=`), which also serves names that clash with the options. `output` picks a
     named statement as the output instead of the last one; `share=False` keeps repeated
-    subexpressions as separate nodes. Raises BpdiffError subclasses on bad input.
+    subexpressions as separate nodes; `kink` is a --kink policy (text such as "jax" or
+    "relu=one", or a kinks.KinkPolicy) for the derivatives at kinks. Raises BpdiffError
+    subclasses on bad input.
     """
+    policy = kink if isinstance(kink, KinkPolicy) else parse_policy(kink)
     graph = parse(text, share=share, output=output)
     given = {**(values or {}), **named_values}
     inputs = resolve_inputs(graph, given, text)
     node_values = forward(graph, inputs)
-    return Result(text, graph, inputs, node_values, backward(graph, node_values))
+    grads = backward(graph, node_values, kink=policy.overrides())
+    return Result(text, graph, inputs, node_values, grads, policy)
 
 
 def resolve_inputs(graph, given, text=None):

@@ -64,10 +64,12 @@ class Edge(NamedTuple):
     contribution: float  # upstream × local: this edge's share of ∂output/∂source
 
 
-def backward(graph, values, m=scalar, record=None):
+def backward(graph, values, m=scalar, record=None, kink=None):
     """∂output/∂node for every node; None for nodes that depend on no input.
 
-    With a list as `record`, every edge's Edge is appended to it in the order visited."""
+    With a list as `record`, every edge's Edge is appended to it in the order visited.
+    `kink` (op name -> local derivatives, from kinks.KinkPolicy.overrides) replaces an
+    op's rule where op.at_kink holds: the convention chosen with --kink."""
     ops, sources = graph.ops, graph.inputs
     depends = depends_on_inputs(graph)
     grads = [0.0] * len(ops)
@@ -80,9 +82,13 @@ def backward(graph, values, m=scalar, record=None):
         local_grads = ops[node].local_grads
         arg_values = [values[i] for i in args]
         out = values[node]
+        at_kink = kink and kink.get(ops[node].name)
+        if at_kink and not ops[node].at_kink(*arg_values):
+            at_kink = None
         for position, source in enumerate(args):
             if depends[source]:
-                local = local_grads[position](m, *arg_values, out)
+                local = (at_kink[position] if at_kink
+                         else local_grads[position](m, *arg_values, out))
                 grads[source] += upstream * local
                 if record is not None:
                     record.append(Edge(node, position, source, local, upstream, upstream * local))

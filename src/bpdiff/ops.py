@@ -22,6 +22,7 @@ one side), which `--expect` accepts too.
 May import: the standard library.
 """
 
+import math
 from typing import Callable, NamedTuple
 
 
@@ -42,10 +43,11 @@ class Primitive(NamedTuple):
     at_kink: Callable | None = None  # (*inputs) -> True exactly at such a point
     subgradients: Callable | None = None  # (*inputs) -> at a kink, the local derivatives
     # (one tuple per input) that each valid convention would give, the one used included
+    kink_rules: dict | None = None  # at a kink: --kink policy -> the local derivatives used
 
 
 def _pow_base_grad(m, a, b, out):
-    if b == 0:
+    if b == 0 and a == 0:  # 0^0 = 1 whatever the base: 0 * 0^-1 = 0 * inf taken as 0
         return 0.0
     return b * m.pow(a, b - 1.0)
 
@@ -59,6 +61,26 @@ def _pow_exponent_grad(m, a, b, out):
 def _tie_shares(a, b):
     # A max/min tie may split the gradient evenly or send all of it to either input.
     return ((0.5, 0.5), (1.0, 0.0), (0.0, 1.0))
+
+
+KINK_POLICIES = ("pytorch", "jax", "zero", "one", "half")
+"""The conventions `--kink` selects among (see kink_rules below and the README's table)."""
+
+_KINK_NUMBER = {"zero": 0.0, "one": 1.0, "half": 0.5}
+
+
+def _kink_at_zero(pytorch, jax):
+    # relu, abs, sqrt at 0: PyTorch's and JAX's derivative there; zero/one/half: that number
+    return {"pytorch": (pytorch,), "jax": (jax,), **{p: (c,) for p, c in _KINK_NUMBER.items()}}
+
+
+# max, min at a tie: PyTorch and JAX split evenly; zero/one/half give that share to the
+# first input and the rest to the second, so the two still add up to 1 (max(t, t) = t)
+_KINK_TIE = {"pytorch": (0.5, 0.5), "jax": (0.5, 0.5),
+             **{p: (c, 1.0 - c) for p, c in _KINK_NUMBER.items()}}
+
+# step, sign at 0: a jump, where no number is a derivative; 0 under every policy
+_KINK_JUMP = dict.fromkeys(KINK_POLICIES, (0.0,))
 
 
 def _binary(name, symbol, precedence, forward, grads, formulas, doc, **extra):
@@ -103,10 +125,11 @@ PRIMITIVES = (
               ("1/{0}",), "natural logarithm", aliases=("ln",)),
     _function("sqrt", 1, lambda m, a: m.sqrt(a), (lambda m, a, out: m.div(0.5, out),),
               ("1/(2*sqrt({0}))",), "square root", kink="sqrt'(0) = inf",
-              at_kink=lambda a: a == 0),
+              at_kink=lambda a: a == 0, kink_rules=_kink_at_zero(math.inf, math.inf)),
     _function("abs", 1, lambda m, a: m.fabs(a), (lambda m, a, out: m.sign(a),),
               ("sign({0})",), "absolute value", kink="abs'(0) = 0",
-              at_kink=lambda a: a == 0, subgradients=lambda a: ((0.0,), (-1.0,), (1.0,))),
+              at_kink=lambda a: a == 0, subgradients=lambda a: ((0.0,), (-1.0,), (1.0,)),
+              kink_rules=_kink_at_zero(0.0, 1.0)),
     _function("tanh", 1, lambda m, a: m.tanh(a), (lambda m, a, out: 1.0 - out * out,),
               ("1 - {out}^2",), "hyperbolic tangent"),
     _function("sigmoid", 1, lambda m, a: m.sigmoid(a),
@@ -114,7 +137,8 @@ PRIMITIVES = (
               ("{out}*(1 - {out})",), "logistic sigmoid 1/(1 + e^-a)", aliases=("sigma",)),
     _function("relu", 1, lambda m, a: m.relu(a), (lambda m, a, out: m.step(a),),
               ("step({0})",), "rectifier max(a, 0)", kink="relu'(0) = 0",
-              at_kink=lambda a: a == 0, subgradients=lambda a: ((0.0,), (1.0,))),
+              at_kink=lambda a: a == 0, subgradients=lambda a: ((0.0,), (1.0,)),
+              kink_rules=_kink_at_zero(0.0, 0.0)),
     _function("softplus", 1, lambda m, a: m.softplus(a),
               (lambda m, a, out: m.sigmoid(a),),
               ("sigmoid({0})",), "softplus log(1 + e^a)"),
@@ -122,18 +146,18 @@ PRIMITIVES = (
               (lambda m, a, b, out: m.tie_share(a, b), lambda m, a, b, out: m.tie_share(b, a)),
               ("step({0} - {1})", "step({1} - {0})"), "larger of a and b",
               kink="a tie splits the gradient evenly: 1/2 to each",
-              at_kink=lambda a, b: a == b, subgradients=_tie_shares),
+              at_kink=lambda a, b: a == b, subgradients=_tie_shares, kink_rules=_KINK_TIE),
     _function("min", 2, lambda m, a, b: m.minimum(a, b),
               (lambda m, a, b, out: m.tie_share(b, a), lambda m, a, b, out: m.tie_share(a, b)),
               ("step({1} - {0})", "step({0} - {1})"), "smaller of a and b",
               kink="a tie splits the gradient evenly: 1/2 to each",
-              at_kink=lambda a, b: a == b, subgradients=_tie_shares),
+              at_kink=lambda a, b: a == b, subgradients=_tie_shares, kink_rules=_KINK_TIE),
     _function("step", 1, lambda m, a: m.step(a), (lambda m, a, out: 0.0,), ("0",),
               "1 where a > 0, else 0 (relu's derivative)", kink="step'(0) = 0",
-              at_kink=lambda a: a == 0),
+              at_kink=lambda a: a == 0, kink_rules=_KINK_JUMP),
     _function("sign", 1, lambda m, a: m.sign(a), (lambda m, a, out: 0.0,), ("0",),
               "-1, 0 or 1 (abs's derivative)", kink="sign'(0) = 0",
-              at_kink=lambda a: a == 0),
+              at_kink=lambda a: a == 0, kink_rules=_KINK_JUMP),
 )
 
 BY_NAME = {p.name: p for p in PRIMITIVES}

@@ -64,7 +64,7 @@ def edge_formula(result, edge, ref):
     """The local derivative's formula; at a kink, the convention used instead (the
     formula holds only where the derivative exists)."""
     if edge.node in result.kinks:
-        return f"[{result.graph.ops[edge.node].kink}]"
+        return f"[{result.kink_policy.text(result.graph.ops[edge.node])}]"
     return local_formula(result.graph, edge.node, edge.position, ref)
 
 
