@@ -114,5 +114,5 @@ def curvature_of(result, want_hessian, vector_text, names=None):
     none), with respect to `names` (default: every input)."""
     product = None
     if vector_text is not None:
-        product = hvp(result, [x for x in vector_text.split(",")], names)
+        product = hvp(result, vector_text.split(",") if vector_text.strip() else [], names)
     return Curvature(hessian(result, names) if want_hessian else None, product)

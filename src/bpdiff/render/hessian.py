@@ -12,7 +12,11 @@ def _out(result):
 
 
 def _title(result):
-    return f"Hessian ∂²{_out(result)}/∂row∂column"
+    return f"Hessian of {_out(result)}: ∂²{_out(result)}/∂row ∂column"
+
+
+def _hvp_title(result):
+    return f"Hessian-vector product H·v (H the Hessian of {_out(result)})"
 
 
 def hessian_rows(hessian, precision):
@@ -39,7 +43,7 @@ def plain(result, curvature, precision):
         text += (plain_rows(("", *hessian.wrt), hessian_rows(hessian, precision),
                             set(hessian.wrt)) if hessian.wrt else "(no inputs)\n")
     if product is not None:
-        text += f"\nHessian-vector product H·v ({_title(result)}):\n"
+        text += f"\n{_hvp_title(result)}:\n"
         text += (plain_rows(HVP_COLUMNS, hvp_rows(product, precision), {"v", "H·v"})
                  if product.wrt else "(no inputs)\n")
     return text
@@ -61,8 +65,7 @@ def rich(result, curvature, precision):
             table.add_row(*row)
         shown.append(table)
     if product is not None:
-        table = Table(title=f"Hessian-vector product H·v ({_title(result)})",
-                      header_style="bold")
+        table = Table(title=_hvp_title(result), header_style="bold")
         for column in HVP_COLUMNS:
             table.add_column(column, justify="left" if column == "input" else "right")
         for row in hvp_rows(product, precision):
