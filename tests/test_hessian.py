@@ -312,3 +312,19 @@ def test_cli_errors_exit_2_with_nothing_on_stdout(args, message):
 def test_cli_hessian_under_exact_is_computed_in_floats():
     code, out, _ = run_main("x^3/3", "--x", "1/3", "--exact", "--hessian")
     assert code == 0 and "x  0.666667" in out
+
+
+def test_rich_tables_for_a_terminal():
+    from rich.console import Console
+
+    from bpdiff.hessian import curvature_of
+    from bpdiff.render import hessian as render
+
+    r = bpdiff.differentiate("(a+b)*b^3", a=7, b=3)
+    console = Console(width=80, record=True, color_system=None)
+    for renderable in render.rich(r, curvature_of(r, True, "1,2"), 6):
+        console.print(renderable)
+    text = console.export_text()
+    assert "Hessian of out: ∂²out/∂row ∂column:" in text
+    assert "│ b │ 27 │ 234 │" in text
+    assert "│ b     │ 2 │ 495 │" in text

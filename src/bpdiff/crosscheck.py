@@ -4,7 +4,9 @@ No second table of operations: the primitives' own forward rules run with a math
 namespace `m` whose functions are the framework's (torch.sin, torch.maximum, ...) on
 float64 inputs, and the framework's autodiff differentiates what they build. Forward
 rules have no Python-level branching (only derivative rules do, pow's), so every op
-maps; step, whose derivative is 0, is a comparison there. At a kink each framework
+maps; step, whose derivative is 0, is a comparison there, and softplus is
+logaddexp(a, 0), as in JAX (torch's F.softplus turns linear above 20, which is off by
+2e-9 in the gradient). At a kink each framework
 follows its own convention, so bpdiff's gradients are compared as the matching --kink
 policy gives them (torch: pytorch, jax: jax), with a note when that is not the policy
 of the run.
@@ -154,7 +156,8 @@ def torch_namespace(torch):
         exp=unary(torch.exp), log=unary(torch.log), sqrt=unary(torch.sqrt),
         sin=unary(torch.sin), cos=unary(torch.cos), tan=unary(torch.tan),
         tanh=unary(torch.tanh), fabs=unary(torch.abs), sigmoid=unary(torch.sigmoid),
-        relu=unary(torch.relu), softplus=unary(torch.nn.functional.softplus),
+        relu=unary(torch.relu),
+        softplus=unary(lambda a: torch.logaddexp(a, torch.zeros_like(a))),
         sign=unary(torch.sign), step=unary(lambda a: (a > 0).to(torch.float64)))
 
 

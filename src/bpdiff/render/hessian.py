@@ -57,20 +57,20 @@ def rich(result, curvature, precision):
 
     shown = [Text(summary(result, precision))]
     if hessian is not None:
-        table = Table(title=_title(result), header_style="bold")
+        table = Table(header_style="bold")
         table.add_column("", style="bold")
         for name in hessian.wrt:
             table.add_column(name, justify="right")
         for row in hessian_rows(hessian, precision):
             table.add_row(*row)
-        shown.append(table)
+        shown += [Text(f"{_title(result)}:", style="bold"), table]
     if product is not None:
-        table = Table(title=_hvp_title(result), header_style="bold")
+        table = Table(header_style="bold")
         for column in HVP_COLUMNS:
             table.add_column(column, justify="left" if column == "input" else "right")
         for row in hvp_rows(product, precision):
             table.add_row(*row)
-        shown.append(table)
+        shown += [Text(f"{_hvp_title(result)}:", style="bold"), table]
     return shown
 
 
