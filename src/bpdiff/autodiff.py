@@ -82,13 +82,11 @@ def backward(graph, values, m=scalar, record=None, kink=None):
         local_grads = ops[node].local_grads
         arg_values = [values[i] for i in args]
         out = values[node]
-        at_kink = kink and kink.get(ops[node].name)
-        if at_kink and not ops[node].at_kink(*arg_values):
-            at_kink = None
+        if kink and ops[node].name in kink and ops[node].at_kink(*arg_values):
+            local_grads = [lambda *_, c=c: c for c in kink[ops[node].name]]
         for position, source in enumerate(args):
             if depends[source]:
-                local = (at_kink[position] if at_kink
-                         else local_grads[position](m, *arg_values, out))
+                local = local_grads[position](m, *arg_values, out)
                 grads[source] += upstream * local
                 if record is not None:
                     record.append(Edge(node, position, source, local, upstream, upstream * local))

@@ -17,7 +17,9 @@ Conventions at non-differentiable points follow PyTorch: relu'(0) = 0, abs'(0) =
 a max/min tie splits the gradient evenly (1/2 each), sqrt'(0) = inf, and
 ∂(a^b)/∂a = 0 where b = 0, ∂(a^b)/∂b = 0 where a = 0 and b >= 0. `subgradients`
 lists the other conventions in use there (relu'(0) = 1, a tie sending everything to
-one side), which `--expect` accepts too.
+one side), which `--expect` accepts too. `kink_rules` gives, for each `--kink` policy
+(KINK_POLICIES), the local derivatives used at the kink instead of the rules; its
+"pytorch" entry is what the rules themselves give there.
 
 May import: the standard library.
 """

@@ -3,7 +3,8 @@
 Nodes come output first, in reverse topological order; nan and ±inf are the strings
 "nan", "inf", "-inf"; a node that depends on no input has "grad": null.
 
-May import: json, bpdiff.render.labels, bpdiff.render.numbers.
+May import: json, bpdiff.render.* (labels, numbers, problems; explain, checks, hessian,
+crosscheck for their sections).
 """
 
 import json
