@@ -328,3 +328,19 @@ def test_rich_tables_for_a_terminal():
     assert "Hessian of out: ∂²out/∂row ∂column:" in text
     assert "│ b │ 27 │ 234 │" in text
     assert "│ b     │ 2 │ 495 │" in text
+
+
+def test_a_hessian_too_big_to_be_quick_needs_force(monkeypatch):
+    import bpdiff.hessian
+
+    monkeypatch.setattr(bpdiff.hessian, "MAX_WORK", 1000)  # 40 inputs × 117 nodes is over
+    terms = " + ".join(f"x{k}*x{k + 1}" for k in range(39))
+    values = {f"x{k}": 1 for k in range(40)}
+    code, out, err = run_main(terms, *[f"--x{k}=1" for k in range(40)], "--hessian")
+    assert (code, out) == (2, "") and "--hvp gives H·v in one pass" in err
+    code, out, _ = run_main(terms, *[f"--x{k}=1" for k in range(40)], "--hessian", "--force")
+    assert code == 0 and "Hessian of out" in out
+    r = bpdiff.differentiate(terms, values)
+    assert hvp(r, [1] * 40).product[1] == 2.0  # one pass is fine
+    assert hessian(r, ["x1", "x2"]).matrix == ((0.0, 1.0), (1.0, 0.0))
+    assert hessian(r, force=True).matrix[0][1] == 1.0

@@ -179,7 +179,7 @@ def command(ctx, program, file, assignments, vars_file, output, as_json, precisi
     curvature = cross = None
     if hessian or hvp is not None:
         from .hessian import curvature_of
-        curvature = curvature_of(result, hessian, hvp, _names(wrt))
+        curvature = curvature_of(result, hessian, hvp, _names(wrt), force=show_all)
     if crosscheck:
         from .crosscheck import crosscheck as crosscheck_of
         cross = crosscheck_of(result, crosscheck_tol)

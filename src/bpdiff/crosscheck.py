@@ -89,7 +89,7 @@ def _load(backend):
             import jax
             jax.config.update("jax_enable_x64", True)
             return jax
-    except ImportError:
+    except (ImportError, OSError):  # not installed, or its native libraries do not load
         return None
 
 

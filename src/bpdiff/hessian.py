@@ -15,7 +15,7 @@ from typing import NamedTuple
 
 from .autodiff import backward, forward
 from .dual import Dual, namespace, tangent
-from .errors import BpdiffValueError, did_you_mean
+from .errors import BpdiffError, BpdiffValueError, did_you_mean
 
 
 class Hessian(NamedTuple):
@@ -72,9 +72,20 @@ def directional(result, direction):
     return {name: float(tangent(grads[node])) for name, node in graph.variables.items()}
 
 
-def hessian(result, names=None):
-    """The Hessian of the output with respect to `names` (default: every input)."""
+MAX_WORK = 2_000_000  # dual node evaluations (inputs × nodes) before --force is needed
+
+
+def hessian(result, names=None, force=False):
+    """The Hessian of the output with respect to `names` (default: every input); a
+    BpdiffError when that is more than MAX_WORK dual node evaluations, unless `force`."""
     wrt = inputs_wrt(result, names)
+    work = len(wrt) * len(result.graph)
+    if work > MAX_WORK and not force:
+        raise BpdiffError(f"the Hessian takes {len(wrt):,} passes over {len(result.graph):,}"
+                          f" nodes ({work:,} dual evaluations, over {MAX_WORK:,}):"
+                          " it would be slow",
+                          hint="--hvp gives H·v in one pass; --wrt picks fewer inputs;"
+                               " --force computes it anyway")
     columns = [_column(result, name, wrt) for name in wrt]
     return Hessian(wrt, tuple(zip(*columns)) if columns else ())
 
@@ -109,10 +120,10 @@ def hvp(result, vector, names=None):
     return HessianVectorProduct(wrt, v, tuple(moved.get(name, 0.0) for name in wrt))
 
 
-def curvature_of(result, want_hessian, vector_text, names=None):
+def curvature_of(result, want_hessian, vector_text, names=None, force=False):
     """The Hessian (if `want_hessian`) and H·v for `vector_text` ('1,-2,1/2'; None:
     none), with respect to `names` (default: every input)."""
     product = None
     if vector_text is not None:
         product = hvp(result, vector_text.split(",") if vector_text.strip() else [], names)
-    return Curvature(hessian(result, names) if want_hessian else None, product)
+    return Curvature(hessian(result, names, force) if want_hessian else None, product)
