@@ -4,8 +4,8 @@
 When some input value is an array, or the program has array literals or tensor-only
 operations, the passes run on NumPy arrays (bpdiff.tensor, imported only then).
 
-May import: bpdiff.parse, bpdiff.autodiff, bpdiff.errors, bpdiff.render.labels,
-bpdiff.scalar, bpdiff.tensor (lazily), numpy (lazily).
+May import: bpdiff.parse, bpdiff.autodiff, bpdiff.kinks, bpdiff.errors,
+bpdiff.render.labels, bpdiff.scalar, bpdiff.tensor (lazily), numpy (lazily).
 """
 
 import functools
@@ -14,6 +14,7 @@ from typing import NamedTuple
 from . import scalar
 from .autodiff import TensorError, backward, find_kinks, find_problems, forward
 from .errors import BpdiffNameError, BpdiffValueError, did_you_mean
+from .kinks import PYTORCH, KinkPolicy, parse_policy
 from .ops import FUNCTIONS
 from .parse import parse
 from .render.labels import expression, label, op_name
@@ -34,7 +35,7 @@ class Node(NamedTuple):
 class Result:
     """A finished forward and backward pass over a program."""
 
-    def __init__(self, text, graph, inputs, values, grads, math=scalar):
+    def __init__(self, text, graph, inputs, values, grads, kink_policy=None, math=scalar):
         self.text = text
         self.graph = graph
         self.inputs = inputs  # variable name -> value, in order of first appearance
@@ -44,12 +45,14 @@ class Result:
         self.tensor = getattr(math, "ARRAYS", False)
         self.problems = find_problems(graph, values, grads, math)
         self.kinks = find_kinks(graph, values)  # node ids at a non-differentiable point
+        self.kink_policy = kink_policy or PYTORCH  # the conventions used there (--kink)
 
     @functools.cached_property
     def edges(self):
         """Every edge of the backward pass (autodiff.Edge), in the order visited."""
         record = []
-        backward(self.graph, self.values, self.math, record=record)
+        backward(self.graph, self.values, self.math, record=record,
+                 kink=self.kink_policy.overrides())
         return record
 
     @property
@@ -82,14 +85,18 @@ class Result:
         return f"Result(value={self.value!r}, gradient={self.gradient!r})"
 
 
-def differentiate(text, /, values=None, *, output=None, share=True, **named_values):
+def differentiate(text, /, values=None, *, output=None, share=True, kink=None,
+                  **named_values):
     """Parse `text`, evaluate it at the given input values and backpropagate.
 
     Values come as keyword arguments (`differentiate("x*y", x=2, y=3)`) or as a dict
     (`values=`), which also serves names that clash with the options. `output` picks a
     named statement as the output instead of the last one; `share=False` keeps repeated
-    subexpressions as separate nodes. Raises BpdiffError subclasses on bad input.
+    subexpressions as separate nodes; `kink` is a --kink policy (text such as "jax" or
+    "relu=one", or a kinks.KinkPolicy) for the derivatives at kinks. Raises BpdiffError
+    subclasses on bad input.
     """
+    policy = kink if isinstance(kink, KinkPolicy) else parse_policy(kink)
     graph = parse(text, share=share, output=output)
     given = {**(values or {}), **named_values}
     inputs = resolve_inputs(graph, given, text)
@@ -101,7 +108,8 @@ def differentiate(text, /, values=None, *, output=None, share=True, **named_valu
         node_values = forward(graph, inputs, math)
     except TensorError as error:
         raise _shape_error(graph, error) from None
-    return Result(text, graph, inputs, node_values, backward(graph, node_values, math), math)
+    grads = backward(graph, node_values, math, kink=policy.overrides())
+    return Result(text, graph, inputs, node_values, grads, policy, math)
 
 
 def _shape_error(graph, error):

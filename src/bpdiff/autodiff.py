@@ -99,12 +99,14 @@ class Edge(NamedTuple):
     contribution: float  # upstream × local: this edge's share of ∂output/∂source
 
 
-def backward(graph, values, m=scalar, record=None):
+def backward(graph, values, m=scalar, record=None, kink=None):
     """∂output/∂node for every node; None for nodes that depend on no input.
 
-    With a list as `record`, every edge's Edge is appended to it in the order visited."""
+    With a list as `record`, every edge's Edge is appended to it in the order visited.
+    `kink` (op name -> local derivatives, from kinks.KinkPolicy.overrides) replaces an
+    op's rule where op.at_kink holds: the convention chosen with --kink."""
     if getattr(m, "ARRAYS", False):
-        return _backward_tensor(graph, values, m, record)
+        return _backward_tensor(graph, values, m, record, kink)
     ops, sources = graph.ops, graph.inputs
     depends = depends_on_inputs(graph)
     grads = [0.0] * len(ops)
@@ -117,6 +119,8 @@ def backward(graph, values, m=scalar, record=None):
         local_grads = ops[node].local_grads
         arg_values = [values[i] for i in args]
         out = values[node]
+        if kink and ops[node].name in kink and ops[node].at_kink(*arg_values):
+            local_grads = [lambda *_, c=c: c for c in kink[ops[node].name]]
         for position, source in enumerate(args):
             if depends[source]:
                 local = local_grads[position](m, *arg_values, out)
@@ -126,7 +130,7 @@ def backward(graph, values, m=scalar, record=None):
     return [g if d else None for g, d in zip(grads, depends)]
 
 
-def _backward_tensor(graph, values, m, record):
+def _backward_tensor(graph, values, m, record, kink=None):
     # A non-scalar output is seeded with ones: the gradients are those of sum(output).
     ops, sources = graph.ops, graph.inputs
     depends = depends_on_inputs(graph)
@@ -147,6 +151,8 @@ def _backward_tensor(graph, values, m, record):
                     contribution = op.vjps[position](m, upstream, *arg_values, out)
                 else:
                     local = op.local_grads[position](m, *arg_values, out)
+                    if kink and op.name in kink:  # the policy's constant where at the kink
+                        local = m.where(op.at_kink(*arg_values), kink[op.name][position], local)
                     contribution = upstream * local
                 contribution = m.unbroadcast(contribution, arg_values[position].shape)
                 previous = grads[source]

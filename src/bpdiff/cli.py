@@ -50,7 +50,7 @@ Functions: {functions}.
               help="Table of every edge: local derivative, upstream, contribution.")
 @click.option("--symbolic", is_flag=True, help="Print each gradient as an expression.")
 @click.option("--wrt", metavar="NAMES", help="With --symbolic: these inputs or named "
-              "intermediates (comma-separated).")
+              "intermediates (comma-separated); with --hessian or --hvp: these inputs.")
 @click.option("--symbolic-max", type=click.IntRange(min=10), default=2000, show_default=True,
               metavar="CHARS", help="Longest gradient expression to print.")
 @click.option("--dot", "as_dot", is_flag=True, help="Print the graph as Graphviz DOT.")
@@ -98,13 +98,24 @@ Functions: {functions}.
 @click.option("--exact", is_flag=True, help="Rational arithmetic: + - * / and integer "
               "powers exact (1/x^2 at x=2 gives -1/4); other functions fall back to floats "
               "(marked ≈).")
+@click.option("--kink", "kink", metavar="POLICY", help="The convention where a derivative "
+              "does not exist: pytorch (default), jax, zero, one or half, or per op "
+              "(relu=one,max=half; see README).")
+@click.option("--hessian", is_flag=True, help="Print the Hessian (second derivatives of the "
+              "output) with respect to the inputs, or --wrt a,b.")
+@click.option("--hvp", metavar="V1,V2,...", help="Print the Hessian times the vector V (one "
+              "number per input, or per --wrt name, in that order).")
+@click.option("--crosscheck", is_flag=True, help="Recompute the value and gradients with "
+              "PyTorch or JAX (if installed) and compare; exit 1 if they disagree.")
+@click.option("--crosscheck-tol", type=float, metavar="T", help="Largest relative error "
+              "--crosscheck accepts  [default: 1e-9]")
 @click.version_option(__version__, "-V", "--version", prog_name="bpdiff")
 @click.pass_context
 def command(ctx, program, file, assignments, vars_file, output, as_json, precision,
             no_share, explain, show_locals, symbolic, wrt, symbolic_max, as_dot, as_mermaid,
             as_tree, render_path, max_nodes, show_all, full, max_size, expectations, rtol, atol,
             run_gradcheck, gradcheck_tol, problems_path, quiz, level, seed, answers_path,
-            exact):
+            exact, kink, hessian, hvp, crosscheck, crosscheck_tol):
     """Differentiate PROGRAM and show every node's value and gradient.
 
     PROGRAM is an expression such as "(a+b)*b^3" or statements separated by ';' or
@@ -112,8 +123,10 @@ def command(ctx, program, file, assignments, vars_file, output, as_json, precisi
     """
     from .inputs import collect_values, read_program
 
-    rtol, atol, gradcheck_tol = (_tolerance(name, value, default) for name, value, default in (
-        ("--rtol", rtol, 5e-3), ("--atol", atol, 1e-9), ("--gradcheck-tol", gradcheck_tol, 1e-6)))
+    rtol, atol, gradcheck_tol, crosscheck_tol = (
+        _tolerance(name, value, default) for name, value, default in (
+            ("--rtol", rtol, 5e-3), ("--atol", atol, 1e-9),
+            ("--gradcheck-tol", gradcheck_tol, 1e-6), ("--crosscheck-tol", crosscheck_tol, 1e-9)))
     if quiz is None and (level is not None or seed is not None or answers_path is not None):
         raise BpdiffError("--level, --seed and --answers go with --quiz N")
     if quiz is not None or problems_path is not None:
@@ -123,7 +136,8 @@ def command(ctx, program, file, assignments, vars_file, output, as_json, precisi
             "input values": bool(ctx.obj["pairs"] or assignments or vars_file),
             "--problems": quiz is not None and problems_path is not None,
             "--output": output is not None, "--expect": bool(expectations),
-            "--gradcheck": run_gradcheck, "--no-share": no_share,
+            "--gradcheck": run_gradcheck, "--no-share": no_share, "--kink": kink is not None,
+            "--hessian, --hvp or --crosscheck": bool(hessian or hvp is not None or crosscheck),
             "--explain, --locals, --symbolic or pictures": bool(
                 explain or show_locals or symbolic or as_dot or as_mermaid or as_tree
                 or render_path),
@@ -141,9 +155,11 @@ def command(ctx, program, file, assignments, vars_file, output, as_json, precisi
         from .exact import differentiate
     else:
         from .api import differentiate
-    result = differentiate(text, values, output=output, share=not no_share)
+    result = differentiate(text, values, output=output, share=not no_share, kink=kink)
     if result.tensor:
-        _tensor_checks(result, symbolic, expectations)
+        _tensor_checks(result, {"--symbolic": symbolic, "--expect": expectations,
+                                "--hessian": hessian, "--hvp": hvp is not None,
+                                "--crosscheck": crosscheck})
     if expectations:
         from .check import check
         checks = check(result, expectations, rtol, atol)
@@ -166,21 +182,27 @@ def command(ctx, program, file, assignments, vars_file, output, as_json, precisi
         raise BpdiffError(f"the graph has {len(result.graph):,} nodes, more than --max-nodes"
                           f" {max_nodes}: narration and pictures would flood the terminal",
                           hint="add --force to make them anyway")
+    curvature = cross = None
+    if hessian or hvp is not None:
+        from .hessian import curvature_of
+        curvature = curvature_of(result, hessian, hvp, _names(wrt), force=show_all)
+    if crosscheck:
+        from .crosscheck import crosscheck as crosscheck_of
+        cross = crosscheck_of(result, crosscheck_tol)
     gradients = None
     if symbolic:
         from .render.gradients import symbolic_gradients
-        names = [n.strip() for n in wrt.split(",") if n.strip()] if wrt else None
-        gradients = symbolic_gradients(result, names, symbolic_max)
+        gradients = symbolic_gradients(result, _names(wrt), symbolic_max)
     if as_json:
         from .render.json import render
         _write(render(result, explain=explain, locals_=show_locals, symbolic=gradients,
                       checks=checks, gradcheck=None if grad_rows is None
-                      else (grad_rows, gradcheck_tol)))
-        return _verdict(ctx, checks, grad_rows)
+                      else (grad_rows, gradcheck_tol), curvature=curvature, crosscheck=cross))
+        return _verdict(ctx, checks, grad_rows, cross)
     if render_path:
         from .render.pictures import dot, render_file
         render_file(dot(result, precision), render_path)
-    if not (explain or show_locals or symbolic or pictures):
+    if not (explain or show_locals or symbolic or pictures or hessian or hvp is not None):
         _print_table(result, precision, None if show_all else max_nodes, full)
     if explain:
         from .render.explain import explain_text
@@ -207,15 +229,23 @@ def command(ctx, program, file, assignments, vars_file, output, as_json, precisi
         _print(render_checks.gradcheck_rich(result, grad_rows, gradcheck_tol, precision)
                if _use_rich() else
                render_checks.gradcheck_plain(result, grad_rows, gradcheck_tol, precision))
-    return _verdict(ctx, checks, grad_rows)
+    if curvature is not None:
+        from .render import hessian as render_hessian
+        _print(render_hessian.rich(result, curvature, precision) if _use_rich()
+               else render_hessian.plain(result, curvature, precision))
+    if cross is not None:
+        from .render import crosscheck as render_cross
+        _print(render_cross.crosscheck_rich(result, cross) if _use_rich()
+               else render_cross.crosscheck_plain(result, cross))
+    return _verdict(ctx, checks, grad_rows, cross)
 
 
-def _tensor_checks(result, symbolic, expectations):
+def _tensor_checks(result, options):
     """Refuse what tensor programs do not support yet; warn about an array output."""
-    refused = [option for option, given in (("--symbolic", symbolic), ("--expect", expectations))
-               if given]
+    refused = [option for option, given in options.items() if given]
     if refused:
-        raise BpdiffError(f"{', '.join(refused)} work on scalar programs, not on arrays")
+        verb = "works" if len(refused) == 1 else "work"
+        raise BpdiffError(f"{', '.join(refused)} {verb} on scalar programs, not on arrays")
     if not result.output_is_scalar:
         shape = result.values[result.graph.output].shape
         _warn(f"the output is an array of shape {shape}, not a number: the gradients are"
@@ -240,8 +270,13 @@ def _refuse_with(mode, clashes):
                                " --quiz N makes its own")
 
 
-def _verdict(ctx, checks, grad_rows):
-    """Exit 1, with a line on stderr, when a check or the gradient check failed."""
+def _names(wrt):
+    return [n.strip() for n in wrt.split(",") if n.strip()] if wrt else None
+
+
+def _verdict(ctx, checks, grad_rows, cross=None):
+    """Exit 1, with a line on stderr, when a check, the gradient check or the
+    cross-check failed."""
     failures = []
     if checks is not None and not all(c.passed for c in checks):
         from .render.checks import summary_line
@@ -249,6 +284,9 @@ def _verdict(ctx, checks, grad_rows):
     if grad_rows is not None and any(row.status == "fail" for row in grad_rows):
         failed = [row.name for row in grad_rows if row.status == "fail"]
         failures.append(f"gradcheck failed for {', '.join(failed)}")
+    if cross is not None and not cross.passed:
+        failed = [row.name for row in cross.rows if not row.passed]
+        failures.append(f"crosscheck failed for {', '.join(failed)}")
     if failures:
         click.echo(f"bpdiff: {'; '.join(failures)}", err=True)
         ctx.exit(1)

@@ -14,7 +14,7 @@ namespace and returns an api.Result whose floats are the exact numbers rounded, 
 `result.exact` (an Exact) holding the fractions.
 
 May import: fractions, bpdiff.api, bpdiff.autodiff, bpdiff.graph, bpdiff.parse,
-bpdiff.scalar, bpdiff.errors.
+bpdiff.kinks, bpdiff.scalar, bpdiff.errors.
 """
 
 import contextvars
@@ -320,12 +320,15 @@ class Exact(NamedTuple):
     limit: int = LIMIT_BITS
 
 
-def differentiate(text, values=None, *, output=None, share=True):
+def differentiate(text, values=None, *, output=None, share=True, kink=None):
     """As bpdiff.differentiate, in exact arithmetic: a Result whose floats are the exact
     numbers rounded, with `result.exact` (an Exact) holding the fractions."""
     from .api import Result, resolve_inputs
     from .autodiff import backward, find_kinks, forward
+    from .kinks import KinkPolicy, parse_policy
     from .parse import parse
+
+    policy = kink if isinstance(kink, KinkPolicy) else parse_policy(kink)
 
     graph = parse(text, share=share, output=output)
     given = dict(values or {})
@@ -338,12 +341,12 @@ def differentiate(text, values=None, *, output=None, share=True):
     token = _oversized.set(hits)
     try:
         node_values = forward(_with_exact_constants(graph), inputs, m=_SELF)
-        node_grads = backward(graph, node_values, m=_SELF)
+        node_grads = backward(graph, node_values, m=_SELF, kink=policy.overrides())
     finally:
         _oversized.reset(token)
     result = Result(text, graph, {k: to_float(v) for k, v in inputs.items()},
                     [to_float(v) for v in node_values],
-                    [None if g is None else to_float(g) for g in node_grads])
+                    [None if g is None else to_float(g) for g in node_grads], policy)
     result.kinks = find_kinks(graph, node_values)
     result.exact = Exact([_exact(v) for v in node_values],
                          [None if g is None else _exact(g) for g in node_grads],

@@ -17,11 +17,14 @@ Conventions at non-differentiable points follow PyTorch: relu'(0) = 0, abs'(0) =
 a max/min tie splits the gradient evenly (1/2 each), sqrt'(0) = inf, and
 ∂(a^b)/∂a = 0 where b = 0, ∂(a^b)/∂b = 0 where a = 0 and b >= 0. `subgradients`
 lists the other conventions in use there (relu'(0) = 1, a tie sending everything to
-one side), which `--expect` accepts too.
+one side), which `--expect` accepts too. `kink_rules` gives, for each `--kink` policy
+(KINK_POLICIES), the local derivatives used at the kink instead of the rules; its
+"pytorch" entry is what the rules themselves give there.
 
 May import: the standard library.
 """
 
+import math
 from typing import Callable, NamedTuple
 
 
@@ -47,10 +50,13 @@ class Primitive(NamedTuple):
     form: str | None = None  # how it prints when not infix or name(...): '{0}.T', '{0}[{1}]'
     callable: bool | None = None  # whether a program calls it by name (default: no symbol)
     with_axis: str | None = None  # the op `name(x, axis=k)` stands for
+    kink_rules: dict | None = None  # at a kink: --kink policy -> the local derivatives used
 
 
 def _pow_base_grad(m, a, b, out):
-    return m.where(b == 0, 0.0, b * m.pow(a, b - 1.0))
+    # 0^0 = 1 whatever the base: 0 * 0^-1 = 0 * inf is taken as 0 there. Elsewhere the
+    # product form stays, so that its tangent (dual numbers) keeps ∂²/∂a∂b = 1/a at b = 0.
+    return m.where((b == 0) & (a == 0), 0.0, b * m.pow(a, b - 1.0))
 
 
 def _pow_exponent_grad(m, a, b, out):
@@ -60,6 +66,26 @@ def _pow_exponent_grad(m, a, b, out):
 def _tie_shares(a, b):
     # A max/min tie may split the gradient evenly or send all of it to either input.
     return ((0.5, 0.5), (1.0, 0.0), (0.0, 1.0))
+
+
+KINK_POLICIES = ("pytorch", "jax", "zero", "one", "half")
+"""The conventions `--kink` selects among (see kink_rules below and the README's table)."""
+
+_KINK_NUMBER = {"zero": 0.0, "one": 1.0, "half": 0.5}
+
+
+def _kink_at_zero(pytorch, jax):
+    # relu, abs, sqrt at 0: PyTorch's and JAX's derivative there; zero/one/half: that number
+    return {"pytorch": (pytorch,), "jax": (jax,), **{p: (c,) for p, c in _KINK_NUMBER.items()}}
+
+
+# max, min at a tie: PyTorch and JAX split evenly; zero/one/half give that share to the
+# first input and the rest to the second, so the two still add up to 1 (max(t, t) = t)
+_KINK_TIE = {"pytorch": (0.5, 0.5), "jax": (0.5, 0.5),
+             **{p: (c, 1.0 - c) for p, c in _KINK_NUMBER.items()}}
+
+# step, sign at 0: a jump, where no number is a derivative; 0 under every policy
+_KINK_JUMP = dict.fromkeys(KINK_POLICIES, (0.0,))
 
 
 def _binary(name, symbol, precedence, forward, grads, formulas, doc, **extra):
@@ -104,10 +130,11 @@ PRIMITIVES = (
               ("1/{0}",), "natural logarithm", aliases=("ln",)),
     _function("sqrt", 1, lambda m, a: m.sqrt(a), (lambda m, a, out: m.div(0.5, out),),
               ("1/(2*sqrt({0}))",), "square root", kink="sqrt'(0) = inf",
-              at_kink=lambda a: a == 0),
+              at_kink=lambda a: a == 0, kink_rules=_kink_at_zero(math.inf, math.inf)),
     _function("abs", 1, lambda m, a: m.fabs(a), (lambda m, a, out: m.sign(a),),
               ("sign({0})",), "absolute value", kink="abs'(0) = 0",
-              at_kink=lambda a: a == 0, subgradients=lambda a: ((0.0,), (-1.0,), (1.0,))),
+              at_kink=lambda a: a == 0, subgradients=lambda a: ((0.0,), (-1.0,), (1.0,)),
+              kink_rules=_kink_at_zero(0.0, 1.0)),
     _function("tanh", 1, lambda m, a: m.tanh(a), (lambda m, a, out: 1.0 - out * out,),
               ("1 - {out}^2",), "hyperbolic tangent"),
     _function("sigmoid", 1, lambda m, a: m.sigmoid(a),
@@ -115,7 +142,8 @@ PRIMITIVES = (
               ("{out}*(1 - {out})",), "logistic sigmoid 1/(1 + e^-a)", aliases=("sigma",)),
     _function("relu", 1, lambda m, a: m.relu(a), (lambda m, a, out: m.step(a),),
               ("step({0})",), "rectifier max(a, 0)", kink="relu'(0) = 0",
-              at_kink=lambda a: a == 0, subgradients=lambda a: ((0.0,), (1.0,))),
+              at_kink=lambda a: a == 0, subgradients=lambda a: ((0.0,), (1.0,)),
+              kink_rules=_kink_at_zero(0.0, 0.0)),
     _function("softplus", 1, lambda m, a: m.softplus(a),
               (lambda m, a, out: m.sigmoid(a),),
               ("sigmoid({0})",), "softplus log(1 + e^a)"),
@@ -123,18 +151,18 @@ PRIMITIVES = (
               (lambda m, a, b, out: m.tie_share(a, b), lambda m, a, b, out: m.tie_share(b, a)),
               ("step({0} - {1})", "step({1} - {0})"), "larger of a and b",
               kink="a tie splits the gradient evenly: 1/2 to each",
-              at_kink=lambda a, b: a == b, subgradients=_tie_shares),
+              at_kink=lambda a, b: a == b, subgradients=_tie_shares, kink_rules=_KINK_TIE),
     _function("min", 2, lambda m, a, b: m.minimum(a, b),
               (lambda m, a, b, out: m.tie_share(b, a), lambda m, a, b, out: m.tie_share(a, b)),
               ("step({1} - {0})", "step({0} - {1})"), "smaller of a and b",
               kink="a tie splits the gradient evenly: 1/2 to each",
-              at_kink=lambda a, b: a == b, subgradients=_tie_shares),
+              at_kink=lambda a, b: a == b, subgradients=_tie_shares, kink_rules=_KINK_TIE),
     _function("step", 1, lambda m, a: m.step(a), (lambda m, a, out: 0.0,), ("0",),
               "1 where a > 0, else 0 (relu's derivative)", kink="step'(0) = 0",
-              at_kink=lambda a: a == 0),
+              at_kink=lambda a: a == 0, kink_rules=_KINK_JUMP),
     _function("sign", 1, lambda m, a: m.sign(a), (lambda m, a, out: 0.0,), ("0",),
               "-1, 0 or 1 (abs's derivative)", kink="sign'(0) = 0",
-              at_kink=lambda a: a == 0),
+              at_kink=lambda a: a == 0, kink_rules=_KINK_JUMP),
 )
 
 

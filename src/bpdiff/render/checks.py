@@ -84,11 +84,11 @@ def explanations(result, check, precision):
     if check.convention:
         steps = ", ".join(_locals_text(graph, ref, node, locals_)
                           for node, locals_ in check.convention)
-        kinks = "; ".join(graph.ops[node].kink for node, _ in check.convention)
+        kinks = "; ".join(_convention(result, node) for node, _ in check.convention)
         lines.append(f"at a kink: your answer follows the convention {steps}"
                      f" (bpdiff uses {kinks})")
     elif check.others and check.passed:
-        kinks = "; ".join(dict.fromkeys(graph.ops[n].kink for n in result.kinks))
+        kinks = "; ".join(dict.fromkeys(_convention(result, n) for n in result.kinks))
         lines.append(f"at a kink ({kinks}); other valid conventions give "
                      + ", ".join(fmt(v) for v in check.others))
     if check.passed:
@@ -110,6 +110,14 @@ def explanations(result, check, precision):
     if check.diagnosis is not None:
         lines.append(_diagnosis_text(result, check, ref, fmt))
     return lines
+
+
+def _convention(result, node):
+    op = result.graph.ops[node]
+    policy = result.kink_policy
+    if policy.of(op.name) == "pytorch":
+        return policy.text(op)
+    return f"{policy.text(op)}, --kink {policy.of(op.name)}"
 
 
 def _via(graph, node):

@@ -74,8 +74,9 @@ def edge_formula(result, edge, ref):
                                 op.grad_formulas[edge.position])
     if edge.node in result.kinks:
         if result.tensor:  # some elements are at the kink, maybe not all
-            return f"{local_formula(graph, edge.node, edge.position, ref)} [{op.kink}]"
-        return f"[{op.kink}]"
+            return (f"{local_formula(graph, edge.node, edge.position, ref)}"
+                    f" [{result.kink_policy.text(op)}]")
+        return f"[{result.kink_policy.text(op)}]"
     return local_formula(graph, edge.node, edge.position, ref)
 
 

@@ -3,7 +3,8 @@
 Nodes come output first, in reverse topological order; nan and ±inf are the strings
 "nan", "inf", "-inf"; a node that depends on no input has "grad": null.
 
-May import: json, bpdiff.render.labels, bpdiff.render.numbers.
+May import: json, bpdiff.render.* (labels, numbers, problems; explain, checks, hessian,
+crosscheck for their sections).
 """
 
 import json
@@ -14,11 +15,12 @@ from .problems import describe, describe_kink
 
 
 def to_dict(result, explain=False, locals_=False, symbolic=None, checks=None, gradcheck=None,
-            _nodes=True):
+            _nodes=True, curvature=None, crosscheck=None):
     """The result as plain JSON-ready data; with `explain`, `locals_` or `symbolic`
     (name -> expression text) their sections are added, and so are `checks` (from
-    bpdiff.check) and `gradcheck` ((rows, tolerance) from bpdiff.gradcheck). An --exact
-    run adds the fractions as text (an "exact" object, and one in each node)."""
+    bpdiff.check), `gradcheck` ((rows, tolerance) from bpdiff.gradcheck), `curvature`
+    (bpdiff.hessian) and `crosscheck` (bpdiff.crosscheck). An --exact run adds the
+    fractions as text (an "exact" object, and one in each node)."""
     graph = result.graph
     nodes = _node_dicts(result) if _nodes else _NODES_PLACEHOLDER
     data = {
@@ -30,6 +32,7 @@ def to_dict(result, explain=False, locals_=False, symbolic=None, checks=None, gr
         "nodes": nodes,
         "warnings": [describe(result, p) for p in result.problems]
                     + [describe_kink(result, node) for node in result.kinks],
+        "kink_policy": result.kink_policy.as_dict(),
     }
     if result.tensor:
         data["shapes"] = {"value": _shape(result.value),
@@ -52,6 +55,12 @@ def to_dict(result, explain=False, locals_=False, symbolic=None, checks=None, gr
             data["checks"] = checks_json(result, checks)
         if gradcheck is not None:
             data["gradcheck"] = gradcheck_json(*gradcheck)
+    if curvature is not None:
+        from .hessian import to_json
+        data.update(to_json(curvature))
+    if crosscheck is not None:
+        from .crosscheck import crosscheck_json
+        data["crosscheck"] = crosscheck_json(crosscheck)
     return data
 
 

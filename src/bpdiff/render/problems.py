@@ -24,5 +24,6 @@ def describe(result, problem):
 def describe_kink(result, node):
     """One sentence on a node evaluated at its kink, naming the convention used."""
     op = result.graph.ops[node]
+    policy = result.kink_policy
     return (f"node #{node} ({label(result.graph, node)}) is at a point where {op.name} has"
-            f" no derivative; the convention used: {op.kink}")
+            f" no derivative; the convention used ({policy.of(op.name)}): {policy.text(op)}")

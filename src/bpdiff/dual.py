@@ -1,0 +1,146 @@
+"""Dual numbers: forward-mode differentiation of bpdiff's own rules, for second derivatives.
+
+A `Dual` is a value with a tangent (its derivative along one direction of the inputs).
+`+ - *` follow the sum and product rules; comparisons look at the value only, so the
+rules' tests (`b == 0`, `at_kink`) see the point itself. `namespace()` gives a math
+namespace `m` with every function of bpdiff.scalar: each one that is a primitive
+(m.sin is `sin`, m.fabs `abs`, m.maximum `max`, ...) takes its tangent from that
+primitive's own local derivatives in the table, so this module knows no derivative;
+m.tie_share, a step function, has derivative 0 and stays a plain float.
+
+Run autodiff.forward and autodiff.backward with this namespace and Dual inputs and the
+tangents of the gradients are the Hessian times the direction (forward-over-reverse).
+Inputs off the direction stay plain floats, and so does everything computed only
+from them: no 0 * inf from tangents that are known to be zero.
+
+May import: bpdiff.ops, bpdiff.scalar.
+"""
+
+from types import SimpleNamespace
+
+from . import scalar
+from .ops import BY_NAME
+
+
+class Dual:
+    """value + tangent·ε with ε² = 0."""
+
+    __slots__ = ("value", "tangent")
+
+    def __init__(self, value, tangent):
+        self.value = value
+        self.tangent = tangent
+
+    def __add__(self, other):
+        if isinstance(other, Dual):
+            return Dual(self.value + other.value, self.tangent + other.tangent)
+        return Dual(self.value + other, self.tangent)
+
+    __radd__ = __add__
+
+    def __sub__(self, other):
+        if isinstance(other, Dual):
+            return Dual(self.value - other.value, self.tangent - other.tangent)
+        return Dual(self.value - other, self.tangent)
+
+    def __rsub__(self, other):
+        return Dual(other - self.value, -self.tangent)
+
+    def __mul__(self, other):
+        if isinstance(other, Dual):
+            return Dual(self.value * other.value,
+                        self.value * other.tangent + self.tangent * other.value)
+        return Dual(self.value * other, self.tangent * other)
+
+    __rmul__ = __mul__
+
+    def __neg__(self):
+        return Dual(-self.value, -self.tangent)
+
+    def __pos__(self):
+        return self
+
+    def __eq__(self, other):
+        return self.value == value(other)
+
+    def __ne__(self, other):
+        return self.value != value(other)
+
+    def __lt__(self, other):
+        return self.value < value(other)
+
+    def __le__(self, other):
+        return self.value <= value(other)
+
+    def __gt__(self, other):
+        return self.value > value(other)
+
+    def __ge__(self, other):
+        return self.value >= value(other)
+
+    __hash__ = None
+
+    def __repr__(self):
+        return f"Dual({self.value!r}, {self.tangent!r})"
+
+
+def value(x):
+    """The value of a Dual, or `x` itself."""
+    return x.value if isinstance(x, Dual) else x
+
+
+def tangent(x):
+    """The tangent of a Dual; 0 for a plain number (constant along the direction)."""
+    return x.tangent if isinstance(x, Dual) else 0.0
+
+
+LIFTED = {"div": "div", "pow": "pow", "exp": "exp", "log": "log", "sqrt": "sqrt",
+          "sin": "sin", "cos": "cos", "tan": "tan", "tanh": "tanh", "fabs": "abs",
+          "sigmoid": "sigmoid", "sign": "sign", "step": "step", "maximum": "max",
+          "minimum": "min", "softplus": "softplus", "relu": "relu"}
+"""bpdiff.scalar function -> the primitive whose rules differentiate it."""
+
+CONSTANT = ("inf", "nan", "isnan", "copysign", "tie_share")
+"""bpdiff.scalar names used as they are: constants, tests, and tie_share (a step)."""
+
+
+SELECTORS = ("where",)
+"""bpdiff.scalar names that pick one of their operands, tangent and all."""
+
+
+def namespace(kink=None):
+    """A math namespace over Duals (and plain floats); `kink` (op name -> local
+    derivatives, as for autodiff.backward) sets the convention at kinks."""
+    functions = {name: _lift(BY_NAME[op], (kink or {}).get(op))
+                 for name, op in LIFTED.items()}
+    functions.update({name: _plain(getattr(scalar, name)) for name in CONSTANT})
+    functions.update({name: getattr(scalar, name) for name in SELECTORS})
+    return SimpleNamespace(**functions)
+
+
+def _plain(fn):
+    if not callable(fn):
+        return fn
+    return lambda *args: fn(*[value(a) for a in args])
+
+
+def _lift(op, at_kink_locals):
+    forward, rules, at_kink = op.forward, op.local_grads, op.at_kink
+
+    def apply(*args):
+        if not any(isinstance(a, Dual) for a in args):
+            return forward(scalar, *args)
+        values = [value(a) for a in args]
+        out = forward(scalar, *values)
+        if at_kink_locals is not None and at_kink(*values):
+            locals_ = at_kink_locals
+        else:
+            locals_ = [rule(scalar, *values, out) for rule in rules]
+        total = 0.0
+        for a, local in zip(args, locals_):
+            if isinstance(a, Dual):
+                total += local * a.tangent
+        return Dual(out, total)
+
+    apply.__name__ = op.name
+    return apply
