@@ -4,40 +4,27 @@
 for); `plain()` lays it out as aligned text for pipes, files and NO_COLOR; `rich_table()`
 draws it with rich for a terminal. rich is imported only there.
 
-May import: bpdiff.render.labels, bpdiff.render.numbers, rich (in rich_table only).
+May import: bpdiff.render.labels, bpdiff.render.numbers, bpdiff.render.selection,
+rich (in rich_table only).
 """
-
-import heapq
 
 from .labels import operand
 from .numbers import format_exact, format_number
+from .selection import summarised
 
 COLUMNS = ("id", "label", "op", "inputs", "value", "gradient")
 NUMERIC = {"id", "value", "gradient"}
 DEFAULT_MAX_ROWS = 200
-TOP_ROWS = 20
 
 
-def rows(result, precision, max_rows=DEFAULT_MAX_ROWS):
+def rows(result, precision, max_rows=DEFAULT_MAX_ROWS, top=None, only=None):
     """The rows to show, as tuples of strings, and a note on hidden rows ('' if none).
 
-    Up to `max_rows` nodes (None: no limit) every node is shown; beyond, the output,
-    the inputs, the named intermediates and the nodes with the largest |gradient|.
+    Up to `max_rows` nodes (None: no limit) every node is shown; beyond, or with `only`,
+    a summary chosen by bpdiff.render.selection (`top`: how many large gradients).
     """
-    graph = result.graph
-    count = len(graph)
-    if max_rows is None or count <= max_rows:
-        shown = range(count - 1, -1, -1)
-        note = ""
-    else:
-        grads = result.grads
-        keep = {graph.output, *graph.name_of}
-        unnamed = (i for i in range(count) if i not in keep and grads[i] is not None)
-        keep.update(heapq.nlargest(TOP_ROWS, unnamed, key=lambda i: abs(grads[i])))
-        shown = sorted(keep, reverse=True)
-        note = (f"{count - len(shown):,} of {count:,} nodes hidden: showing the output, inputs,"
-                f" named intermediates and the {TOP_ROWS} nodes with the largest |gradient|"
-                " (--all shows every node)")
+    shown, note = summarised(result, max_rows, top, only)
+    shown = range(len(result.graph) - 1, -1, -1) if shown is None else reversed(shown)
     exact = getattr(result, "exact", None)  # set by an --exact run
     return [_row(result, i, precision, exact) for i in shown], note
 
@@ -74,9 +61,9 @@ EXACT_NOTE = ("exact arithmetic: ≈ marks a rounded number (not rational, or to
               " show; --json has every fraction)")
 
 
-def plain(result, precision, max_rows=DEFAULT_MAX_ROWS):
+def plain(result, precision, max_rows=DEFAULT_MAX_ROWS, top=None, only=None):
     """The table as aligned plain text (no colour, no box drawing), ending in a newline."""
-    body, note = rows(result, precision, max_rows)
+    body, note = rows(result, precision, max_rows, top, only)
     text = plain_rows(COLUMNS, body, NUMERIC)
     text += (note + "\n" if note else "") + summary(result, precision) + "\n"
     if getattr(result, "exact", None) is not None and "≈" in text:
@@ -96,12 +83,12 @@ def plain_rows(columns, body, numeric):
     return "\n".join(lines) + "\n"
 
 
-def rich_table(result, precision, max_rows=DEFAULT_MAX_ROWS):
+def rich_table(result, precision, max_rows=DEFAULT_MAX_ROWS, top=None, only=None):
     """The table and summary as rich renderables for a terminal."""
     from rich.table import Table
     from rich.text import Text
 
-    body, note = rows(result, precision, max_rows)
+    body, note = rows(result, precision, max_rows, top, only)
     table = Table(title=result.text if len(result.text) <= 80 else None,
                   caption=note or None, header_style="bold")
     styles = {"id": "dim", "label": "cyan", "op": "magenta", "gradient": "bold green"}
