@@ -249,7 +249,7 @@ def _check_extras(parse_echo, sheet_format, summary, given):
                      "--parse reads the program without evaluating it")
     if sheet_format != "text":
         clashes = {k: v for k, v in given.items() if k not in ("--explain", "--locals",
-                                                                "--symbolic")}
+                                                                "--symbolic", "--exact")}
         if sheet_format == "csv":
             clashes["--explain"] = given["--explain"]
             clashes["--locals with --symbolic"] = given["--locals"] and given["--symbolic"]
