@@ -369,7 +369,8 @@ def _print_tree(result, precision, view=None):
     except ValueError as error:
         raise BpdiffError(str(error)) from None
     plain = not _use_rich()
-    Console(no_color=plain, highlight=False, soft_wrap=plain).print(drawing)
+    Console(no_color=plain, highlight=False, soft_wrap=plain,  # piped: no 80-column crop
+            width=100_000 if plain else None).print(drawing)
 
 
 def _print_locals(result, precision):

@@ -6,18 +6,20 @@ output, the inputs, the named intermediates, and with --top the K unnamed nodes 
 largest |gradient|), plus the constants a shown node uses directly; over the limit
 without either option it is refused. The hidden nodes are collapsed:
 
-- hidden nodes with the same shown nodes upstream and downstream of them (the inputs
-  and named nodes that reach them through hidden nodes only, and those they reach) form
-  one group, drawn as a dashed box '… 12 nodes';
-- a group fed by one shown node and feeding one shown node is a chain: drawn as a single
+- hidden nodes that feed the same shown nodes (those they reach through hidden nodes
+  only) form one group, drawn as a dashed box '… 12 nodes': everything computed on the
+  way to `h1` in `h1 = sigmoid(w1*x1 + w2*x2 + b)` is one box between the five inputs
+  and h1;
+- a group fed by one shown node and feeding one shown node is a chain, drawn as a single
   dashed edge between the two, labelled '… 12 nodes';
 - arrows between shown nodes are drawn as in the full picture.
 
-Grouping by that signature keeps the picture acyclic: an arrow from A to B, however
-collapsed, stands for a path from A to B in the graph. Hidden constants are dropped
-(they carry no gradient) and are not counted. The upstream and downstream sets are
-bitsets over the shown nodes, built in one forward and one backward loop over the node
-list: linear in the graph, no recursion.
+The collapsed picture is acyclic and keeps reachability: there is a path from one shown
+node to another in the picture exactly when there is one in the graph, because every
+node of a group reaches the same shown nodes. Hidden constants are dropped (they carry
+no gradient) and are not counted. The sets of shown nodes reached are bitsets over the
+shown nodes, built in one backward loop over the node list: linear in the graph, no
+recursion.
 
 May import: bpdiff.graph, bpdiff.errors, bpdiff.render.selection.
 """
@@ -73,16 +75,6 @@ def collapse(graph, keep):
     for node in range(count):
         if node not in bit and ops[node] is not CONST:
             hidden[node] = 1
-    upstream = [0] * count  # bitset of shown nodes reaching the node through hidden ones
-    for node in range(count):
-        if hidden[node]:
-            reach = 0
-            for source in inputs[node]:
-                if hidden[source]:
-                    reach |= upstream[source]
-                elif source in bit:
-                    reach |= bit[source]
-            upstream[node] = reach
     downstream = [0] * count  # bitset of shown nodes the node reaches through hidden ones
     for node in range(count - 1, -1, -1):
         if node in bit:
@@ -97,7 +89,7 @@ def collapse(graph, keep):
     group_of, sizes, keys = {}, [], {}
     for node in range(count):
         if hidden[node]:
-            signature = (upstream[node], downstream[node])
+            signature = downstream[node]
             index = keys.get(signature)
             if index is None:
                 index = keys[signature] = len(sizes)

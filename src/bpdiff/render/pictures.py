@@ -54,8 +54,11 @@ def edge_label(result, edge, ref, precision):
     return f"{text} = {value}"
 
 
-def _edges_by_use(result):
-    """(node, position) -> its Edge, for every use that has one."""
+def _edges_by_use(result, view=None):
+    """(node, position) -> its Edge, for every use that has one (none needed when a
+    collapsed `view` draws no direct use: the backward pass is not recorded then)."""
+    if view is not None and not view.uses:
+        return {}
     return {(e.node, e.position): e for e in result.edges}
 
 
@@ -130,7 +133,7 @@ def dot(result, precision=DEFAULT_PRECISION, view=None):
     chains dashed. Render with `dot -Tsvg` or render_file()."""
     graph = result.graph
     ref = references(graph)
-    by_use = _edges_by_use(result)
+    by_use = _edges_by_use(result, view)
     lines = [
         "digraph bpdiff {",
         "  rankdir=BT;",
@@ -217,7 +220,7 @@ def mermaid(result, precision=DEFAULT_PRECISION, view=None):
     groups as `g<k>` boxes and its chains and links as dotted arrows."""
     graph = result.graph
     ref = references(graph)
-    by_use = _edges_by_use(result)
+    by_use = _edges_by_use(result, view)
     lines = ["flowchart BT"]
     for node in _drawn_nodes(graph, view):
         text = (f"{title(graph, node)}\n#{node} {op_name(graph, node)}"
