@@ -63,7 +63,7 @@ Functions: {functions}.
               help="Draw the graph to FILE with Graphviz's dot program.")
 @click.option("--max-nodes", type=click.IntRange(min=1), default=200, show_default=True,
               metavar="N", help="Above this many nodes, summarise the table and refuse "
-              "narration and pictures.")
+              "narration and pictures (but see --top and --only).")
 @click.option("--all", "--force", "show_all", is_flag=True,
               help="No size limits: every table row, narration and pictures of any size.")
 @click.option("--max-size", type=click.FloatRange(min=0, min_open=True), default=64,
