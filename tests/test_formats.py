@@ -25,7 +25,7 @@ from hypothesis import assume, example, given, settings, strategies as st
 import bpdiff
 from bpdiff import exact
 from bpdiff.parse import parse
-from bpdiff.render import latex, sheets, table
+from bpdiff.render import latex, markdown, sheets, table
 from bpdiff.render.explain import explain_text, locals_rows
 from bpdiff.render.gradients import symbolic_gradients
 from conftest import run_main
@@ -154,8 +154,8 @@ def test_markdown_explain_keeps_every_line_of_the_narration():
 
 def test_markdown_escapes_every_markup_character():
     awkward = "a*b_c|d`e[f]<g>~h\\i"
-    assert sheets.md_escape(awkward) == "a\\*b\\_c\\|d\\`e\\[f\\]\\<g\\>\\~h\\\\i"
-    (rows,) = markdown_tables(sheets.md_table(("x",), [(awkward,)], set()))
+    assert markdown.escape(awkward) == "a\\*b\\_c\\|d\\`e\\[f\\]\\<g\\>\\~h\\\\i"
+    (rows,) = markdown_tables(markdown.pipe_table(("x",), [(awkward,)], set()))
     assert rows == [("x",), (awkward,)]
 
 
@@ -363,6 +363,7 @@ def test_latex_text_escapes():
         " \\ensuremath{\\to} x \\ensuremath{\\cdot} \\ensuremath{\\sigma} \\ldots{}"
         " \\ensuremath{\\checkmark}")
     assert latex.text("日") == "[U+65E5]"
+    assert latex.text("--all, ---") == "-{}-all, -{}-{}-"
 
 
 # SymPy reads the LaTeX back: the printed math must mean what the bpdiff text meant.

@@ -39,9 +39,9 @@ _UNICODE_TEXT = {"—": "---", "–": "--", "…": "\\ldots{}", "’": "'", "‘
 
 
 def text(value):
-    """Plain text for text mode (also inside \\text{...}): specials escaped, known
-    Unicode mapped (math symbols through \\ensuremath), any other non-ASCII character
-    spelled as its code point, so that every engine compiles it."""
+    """Plain text for text mode (also inside \\text{...}): specials escaped, `--` kept
+    as two hyphens, known Unicode mapped (math symbols through \\ensuremath), any other
+    non-ASCII character spelled as its code point, so that every engine compiles it."""
     out = []
     for c in value:
         if c in _TEXT_ESCAPES:
@@ -52,6 +52,8 @@ def text(value):
             out.append(_UNICODE_TEXT[c])
         elif ord(c) > 126 or (ord(c) < 32 and c != "\n"):
             out.append(f"[U+{ord(c):04X}]")
+        elif c == "-" and out and out[-1].endswith("-"):
+            out.append("{}-")  # `--all` stays two hyphens, not an en dash
         else:
             out.append(c)
     return "".join(out)

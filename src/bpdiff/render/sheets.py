@@ -1,17 +1,16 @@
 """`--format markdown|latex|csv`: the table, --explain, --locals and --symbolic for
-solution sheets (Markdown, LaTeX) and for machines (CSV).
+solution sheets (Markdown, LaTeX: bpdiff.render.markdown, bpdiff.render.latex) and for
+machines (CSV, here).
 
-Markdown is GitHub-flavoured: pipe tables, numbers right-aligned, and every character
-Markdown could read as markup (`*`, `_`, `|`, ...) escaped with a backslash, so `a*b*c`
-stays as written. CSV is RFC 4180 (the csv module: quoting as needed, CRLF line ends),
+CSV is RFC 4180 (the csv module: quoting as needed, CRLF line ends),
 one header row, numbers at full precision (Python's repr: `0.1`, `270.0`, `nan`, `inf`;
 empty where a node has no gradient), a node's inputs as ids separated by spaces. CSV
 holds the table, --locals or --symbolic, one at a time, and the rows the table would
-show; what a summary hides is said on stderr instead. LaTeX is in bpdiff.render.latex.
-These only format what bpdiff.api and bpdiff.render.explain computed.
+show; what a summary hides is said on stderr instead. These only format what
+bpdiff.api and bpdiff.render.explain computed.
 
-May import: bpdiff.render.table, bpdiff.render.explain, bpdiff.render.gradients,
-bpdiff.render.selection, bpdiff.render.labels, bpdiff.render.latex, csv, io, re.
+May import: bpdiff.render.explain, bpdiff.render.labels, bpdiff.render.latex,
+bpdiff.render.markdown, bpdiff.render.numbers, bpdiff.render.selection, csv, io.
 """
 
 SHEET_FORMATS = ("text", "markdown", "latex", "csv")
@@ -29,7 +28,7 @@ def sheet(result, fmt, precision, summary=(200, None, None), explain=False, loca
     if fmt == "latex":
         from . import latex as module
     else:
-        module = _Markdown
+        from . import markdown as module
     sections = []
     if not (explain or locals_ or symbolic is not None):
         sections.append(module.table(result, precision, summary))
@@ -41,77 +40,6 @@ def sheet(result, fmt, precision, summary=(200, None, None), explain=False, loca
         sections.append(module.symbolic(result, symbolic, symbolic_max))
     text = "\n".join(sections)
     return (module.PREAMBLE + text if fmt == "latex" else text), ""
-
-
-# ---------------------------------------------------------------------------------------
-# Markdown
-
-
-_MARKDOWN_SPECIAL = "\\`*_[]<>|~"  # what inline Markdown could read as markup
-
-
-def md_escape(text):
-    """`text` with every Markdown markup character backslash-escaped (GitHub renders
-    `\\*` as `*`; inside a table cell `\\|` is a literal pipe)."""
-    return "".join("\\" + c if c in _MARKDOWN_SPECIAL else c for c in text)
-
-
-def md_table(columns, rows, numeric):
-    """A GitHub pipe table; `numeric` columns right-aligned. Cells are escaped here."""
-    lines = ["| " + " | ".join(md_escape(c) for c in columns) + " |",
-             "|" + "|".join("---:" if c in numeric else ":---" for c in columns) + "|"]
-    lines += ["| " + " | ".join(md_escape(cell) for cell in row) + " |" for row in rows]
-    return "\n".join(lines) + "\n"
-
-
-class _Markdown:
-    """The Markdown renderers (a namespace, as bpdiff.render.latex is a module)."""
-
-    @staticmethod
-    def table(result, precision, summary):
-        """The node table, then the note on hidden rows and the summary line."""
-        from .table import COLUMNS, NUMERIC, rows
-        from .table import summary as summary_line
-
-        body, note = rows(result, precision, *summary)
-        text = md_table(COLUMNS, body, NUMERIC) + "\n"
-        if note:
-            text += f"_{md_escape(note)}_\n\n"
-        return text + md_escape(summary_line(result, precision)) + "\n"
-
-    @staticmethod
-    def explain(result, precision):
-        """The narration as nested lists under bold headings (the same lines as the
-        text narration, one indentation level per list level)."""
-        from .explain import explain_text
-
-        lines = []
-        for line in explain_text(result, precision).splitlines():
-            depth = (len(line) - len(line.lstrip(" "))) // 2
-            if not line.strip():
-                lines.append("")
-            elif depth == 0:
-                lines += [f"**{md_escape(line)}**", ""]
-            else:
-                lines.append("  " * (depth - 1) + "- " + md_escape(line.strip()))
-        return "\n".join(lines) + "\n"
-
-    @staticmethod
-    def locals_table(result, precision):
-        """The --locals edge table."""
-        from .explain import LOCALS_COLUMNS, locals_rows
-
-        rows = [tuple("" if cell is None else cell for cell in row)
-                for row in locals_rows(result, precision)]
-        return md_table(LOCALS_COLUMNS, rows, {"local", "upstream", "contribution"})
-
-    @staticmethod
-    def symbolic(result, gradients, max_chars):
-        """One list item per gradient expression."""
-        from .gradients import symbolic_text
-
-        return "".join(f"- {md_escape(line)}\n"
-                       for line in symbolic_text(result, gradients, max_chars).splitlines())
 
 
 # ---------------------------------------------------------------------------------------
