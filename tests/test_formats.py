@@ -25,7 +25,7 @@ from hypothesis import assume, example, given, settings, strategies as st
 import bpdiff
 from bpdiff import exact
 from bpdiff.parse import parse
-from bpdiff.render import latex, markdown, sheets, table
+from bpdiff.render import latex, markdown, sheets, table, texmath
 from bpdiff.render.explain import explain_text, locals_rows
 from bpdiff.render.gradients import symbolic_gradients
 from conftest import run_main
@@ -298,7 +298,7 @@ def test_latex_structure():
                            " texlive-latex-recommended)")
 def test_latex_compiles(tmp_path):
     engine = shutil.which("pdflatex") or shutil.which("lualatex")
-    body = "\n".join(f"\\section*{{{latex.text(title)}}}\n{text}\n\\clearpage"
+    body = "\n".join(f"\\section*{{{texmath.text(title)}}}\n{text}\n\\clearpage"
                      for title, text in all_latex())
     body += "\n" + cli("-f", example_path("dag"), "--format", "latex", "--explain")
     (tmp_path / "sheet.tex").write_text(latex_document(body), encoding="ascii")
@@ -327,7 +327,7 @@ def test_latex_partial_derivatives_and_names():
     ("_a_", "\\mathit{\\_a\\_}"), ("w__1", "\\mathit{w\\_\\_1}"), ("out", "\\mathit{out}"),
 ])
 def test_latex_names(identifier, expected):
-    assert latex.name(identifier) == expected
+    assert texmath.name(identifier) == expected
 
 
 @pytest.mark.parametrize("source, expected", [
@@ -343,7 +343,7 @@ def test_latex_names(identifier, expected):
     ("not an expression (", "\\text{not an expression (}"),
 ])
 def test_latex_math(source, expected):
-    assert latex.math(source) == expected
+    assert texmath.math(source) == expected
 
 
 @pytest.mark.parametrize("formatted, expected", [
@@ -352,18 +352,18 @@ def test_latex_math(source, expected):
     ("—", "\\text{---}"), ("-1/4", "-\\frac{1}{4}"), ("≈0.333333", "\\approx 0.333333"),
 ])
 def test_latex_numbers(formatted, expected):
-    assert latex.number(formatted) == expected
+    assert texmath.number(formatted) == expected
 
 
 def test_latex_text_escapes():
-    assert latex.text("a_b ^ #1 & 50% $x {y} ~ \\") == (
+    assert texmath.text("a_b ^ #1 & 50% $x {y} ~ \\") == (
         "a\\_b \\^{} \\#1 \\& 50\\% \\$x \\{y\\} \\~{} \\textbackslash{}")
-    assert latex.text("∂/∂a ≥ 0 → x · σ … ✓") == (
+    assert texmath.text("∂/∂a ≥ 0 → x · σ … ✓") == (
         "\\ensuremath{\\partial}/\\ensuremath{\\partial}a \\ensuremath{\\geq} 0"
         " \\ensuremath{\\to} x \\ensuremath{\\cdot} \\ensuremath{\\sigma} \\ldots{}"
         " \\ensuremath{\\checkmark}")
-    assert latex.text("日") == "[U+65E5]"
-    assert latex.text("--all, ---") == "-{}-all, -{}-{}-"
+    assert texmath.text("日") == "[U+65E5]"
+    assert texmath.text("--all, ---") == "-{}-all, -{}-{}-"
 
 
 # SymPy reads the LaTeX back: the printed math must mean what the bpdiff text meant.
@@ -410,7 +410,7 @@ def test_latex_math_means_the_same_as_the_bpdiff_text(source):
     point = {sympy.Symbol("a"): sympy.Rational(2, 3), sympy.Symbol("b"): sympy.Rational(5, 7),
              sympy.Symbol("c"): sympy.Rational(3, 11)}
     expected = sympy.sympify(source.replace("^", "**"), rational=True).subs(point)
-    printed = latex.math(source)
+    printed = texmath.math(source)
     read = _sympy_latex()(printed)
     assert not isinstance(read, lark.Tree), (source, printed)  # read one way only
     assume(expected.is_finite)  # not a division by zero

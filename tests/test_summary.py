@@ -11,6 +11,7 @@ tests/golden/summary/ (BPDIFF_UPDATE_GOLDEN=1 rewrites them).
 import io
 import os
 import re
+import shutil
 from pathlib import Path
 
 import pytest
@@ -18,7 +19,7 @@ from hypothesis import given, settings, strategies as st
 
 import bpdiff
 from bpdiff.graph import CONST
-from bpdiff.render import collapse, pictures, table
+from bpdiff.render import collapse, table
 from bpdiff.render.selection import DEFAULT_TOP, named
 from conftest import run_main
 from test_random_expressions import programs, values
@@ -292,7 +293,7 @@ def test_golden_collapsed(flag, suffix, name):
 
 
 def test_svg_of_a_collapsed_picture(tmp_path):
-    if not pictures.shutil.which("dot"):
+    if not shutil.which("dot"):
         pytest.skip("Graphviz's dot is not installed")
     target = tmp_path / "big.svg"
     cli(BIG, *BIG_VALUES, "--render", str(target), "--only", "named")
