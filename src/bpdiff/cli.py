@@ -14,6 +14,8 @@ import click
 from . import __version__
 from .errors import BpdiffError
 from .ops import function_list
+from .render.selection import ONLY_CHOICES
+from .render.sheets import SHEET_FORMATS
 
 EXAMPLES = """\b
 Examples:
@@ -61,7 +63,7 @@ Functions: {functions}.
               help="Draw the graph to FILE with Graphviz's dot program.")
 @click.option("--max-nodes", type=click.IntRange(min=1), default=200, show_default=True,
               metavar="N", help="Above this many nodes, summarise the table and refuse "
-              "narration and pictures.")
+              "narration and pictures (but see --top and --only).")
 @click.option("--all", "--force", "show_all", is_flag=True,
               help="No size limits: every table row, narration and pictures of any size.")
 @click.option("--full", is_flag=True, help="Print every element of arrays (by default "
@@ -109,13 +111,25 @@ Functions: {functions}.
               "PyTorch or JAX (if installed) and compare; exit 1 if they disagree.")
 @click.option("--crosscheck-tol", type=float, metavar="T", help="Largest relative error "
               "--crosscheck accepts  [default: 1e-9]")
+@click.option("--parse", "parse_echo", is_flag=True, help="Print how the program was read, "
+              "fully parenthesised, and its node list, without evaluating it (no values "
+              "needed).")
+@click.option("--format", "sheet_format", type=click.Choice(SHEET_FORMATS), default="text",
+              show_default=True, help="The table, --explain, --locals or --symbolic as a "
+              "Markdown (GitHub) table, LaTeX (amsmath, booktabs) or CSV (full precision).")
+@click.option("--top", type=click.IntRange(min=0), metavar="K", help="A summary of a big "
+              "graph keeps the K unnamed nodes with the largest |gradient|  [default: 10]")
+@click.option("--only", type=click.Choice(ONLY_CHOICES), help="Table and pictures at any "
+              "size: just the output, inputs and named intermediates (pictures collapse the "
+              "rest into '… N nodes').")
 @click.version_option(__version__, "-V", "--version", prog_name="bpdiff")
 @click.pass_context
 def command(ctx, program, file, assignments, vars_file, output, as_json, precision,
             no_share, explain, show_locals, symbolic, wrt, symbolic_max, as_dot, as_mermaid,
             as_tree, render_path, max_nodes, show_all, full, max_size, expectations, rtol, atol,
             run_gradcheck, gradcheck_tol, problems_path, quiz, level, seed, answers_path,
-            exact, kink, hessian, hvp, crosscheck, crosscheck_tol):
+            exact, kink, hessian, hvp, crosscheck, crosscheck_tol, parse_echo, sheet_format,
+            top, only):
     """Differentiate PROGRAM and show every node's value and gradient.
 
     PROGRAM is an expression such as "(a+b)*b^3" or statements separated by ';' or
@@ -127,6 +141,13 @@ def command(ctx, program, file, assignments, vars_file, output, as_json, precisi
         _tolerance(name, value, default) for name, value, default in (
             ("--rtol", rtol, 5e-3), ("--atol", atol, 1e-9),
             ("--gradcheck-tol", gradcheck_tol, 1e-6), ("--crosscheck-tol", crosscheck_tol, 1e-9)))
+    pictures = as_dot or as_mermaid or as_tree or render_path
+    _check_extras(parse_echo, sheet_format, (top, only, show_all), {
+        "--json": as_json, "--explain": explain, "--locals": show_locals,
+        "--symbolic": symbolic, "--expect": bool(expectations), "--gradcheck": run_gradcheck,
+        "pictures": pictures, "--exact": exact, "--quiz": quiz is not None,
+        "--problems": problems_path is not None, "--hessian": hessian,
+        "--hvp": hvp is not None, "--crosscheck": crosscheck})
     if quiz is None and (level is not None or seed is not None or answers_path is not None):
         raise BpdiffError("--level, --seed and --answers go with --quiz N")
     if quiz is not None or problems_path is not None:
@@ -146,6 +167,8 @@ def command(ctx, program, file, assignments, vars_file, output, as_json, precisi
             return _run_quiz(quiz, level or 1, seed, answers_path)
         return _run_problems(ctx, problems_path, rtol, atol, exact, as_json, precision)
     text = read_program(program, file, max_size)
+    if parse_echo:
+        return _parse_echo(text, output, not no_share, as_json, None if show_all else max_nodes)
     values = collect_values(ctx.obj["pairs"], assignments, vars_file)
     checks = None
     if expectations:
@@ -159,7 +182,8 @@ def command(ctx, program, file, assignments, vars_file, output, as_json, precisi
     if result.tensor:
         _tensor_checks(result, {"--symbolic": symbolic, "--expect": expectations,
                                 "--hessian": hessian, "--hvp": hvp is not None,
-                                "--crosscheck": crosscheck})
+                                "--crosscheck": crosscheck,
+                                "--format latex": sheet_format == "latex"})
     if expectations:
         from .check import check
         checks = check(result, expectations, rtol, atol)
@@ -177,11 +201,14 @@ def command(ctx, program, file, assignments, vars_file, output, as_json, precisi
             _warn(describe(result, problem))
         for node in result.kinks:
             _warn(describe_kink(result, node))
-    pictures = as_dot or as_mermaid or as_tree or render_path
-    if (explain or show_locals or pictures) and len(result.graph) > max_nodes and not show_all:
+    if (explain or show_locals) and len(result.graph) > max_nodes and not show_all:
         raise BpdiffError(f"the graph has {len(result.graph):,} nodes, more than --max-nodes"
-                          f" {max_nodes}: narration and pictures would flood the terminal",
-                          hint="add --force to make them anyway")
+                          f" {max_nodes}: narration would flood the terminal",
+                          hint="add --force to make it anyway")
+    view = None
+    if pictures:
+        from .render.collapse import picture_view
+        view = picture_view(result, None if show_all else max_nodes, top, only)
     curvature = cross = None
     if hessian or hvp is not None:
         from .hessian import curvature_of
@@ -193,6 +220,14 @@ def command(ctx, program, file, assignments, vars_file, output, as_json, precisi
     if symbolic:
         from .render.gradients import symbolic_gradients
         gradients = symbolic_gradients(result, _names(wrt), symbolic_max)
+    if sheet_format != "text":
+        from .render.sheets import sheet
+        text, note = sheet(result, sheet_format, precision, (None if show_all else max_nodes,
+                           top, only), explain, show_locals, gradients, symbolic_max)
+        _write(text)
+        if note:  # CSV has no room for it
+            _warn(note)
+        return None
     if as_json:
         from .render.json import render
         _write(render(result, explain=explain, locals_=show_locals, symbolic=gradients,
@@ -201,9 +236,9 @@ def command(ctx, program, file, assignments, vars_file, output, as_json, precisi
         return _verdict(ctx, checks, grad_rows, cross)
     if render_path:
         from .render.pictures import dot, render_file
-        render_file(dot(result, precision), render_path)
+        render_file(dot(result, precision, view), render_path)
     if not (explain or show_locals or symbolic or pictures or hessian or hvp is not None):
-        _print_table(result, precision, None if show_all else max_nodes, full)
+        _print_table(result, precision, None if show_all else max_nodes, top, only, full)
     if explain:
         from .render.explain import explain_text
         _write(explain_text(result, precision))
@@ -214,12 +249,12 @@ def command(ctx, program, file, assignments, vars_file, output, as_json, precisi
         _write(symbolic_text(result, gradients, symbolic_max))
     if as_dot:
         from .render.pictures import dot
-        _write(dot(result, precision))
+        _write(dot(result, precision, view))
     if as_mermaid:
         from .render.pictures import mermaid
-        _write(mermaid(result, precision))
+        _write(mermaid(result, precision, view))
     if as_tree:
-        _print_tree(result, precision)
+        _print_tree(result, precision, view)
     if checks is not None:
         from .render import checks as render_checks
         _print(render_checks.checks_rich(result, checks, precision) if _use_rich()
@@ -252,6 +287,35 @@ def _tensor_checks(result, options):
               " those of sum(output), the usual seed of ones")
 
 
+def _check_extras(parse_echo, sheet_format, summary, given):
+    """Usage errors of --parse, --format, --top and --only (`given`: option -> present)."""
+    top, only, show_all = summary
+    if show_all and (top is not None or only is not None):
+        raise BpdiffError("--all shows every node; it does not go with --top or --only")
+    if parse_echo:
+        _refuse_with("--parse", {**given, "--json": False, "--format": sheet_format != "text",
+                                 "--top or --only": top is not None or only is not None},
+                     "--parse reads the program without evaluating it")
+    if sheet_format != "text":
+        clashes = {k: v for k, v in given.items() if k not in ("--explain", "--locals",
+                                                                "--symbolic", "--exact")}
+        if sheet_format == "csv":
+            clashes["--explain"] = given["--explain"]
+            clashes["--locals with --symbolic"] = given["--locals"] and given["--symbolic"]
+        _refuse_with(f"--format {sheet_format}", clashes, "--format shapes the table,"
+                     " --explain, --locals and --symbolic (CSV: one of them at a time)")
+
+
+def _parse_echo(text, output, share, as_json, max_rows):
+    from .parse import parse
+    from .render import echo
+
+    reading = parse(text, share=False, output=output, prune=False)
+    graph = parse(text, share=share, output=output)
+    _write(echo.echo_json(text, reading, graph) if as_json
+           else echo.echo_text(reading, graph, max_rows))
+
+
 def _tolerance(name, value, default):
     import math
 
@@ -262,12 +326,11 @@ def _tolerance(name, value, default):
     return value
 
 
-def _refuse_with(mode, clashes):
+def _refuse_with(mode, clashes, hint="--problems FILE.toml holds its own programs and"
+                 " values; --quiz N makes its own"):
     given = [name for name, present in clashes.items() if present]
     if given:
-        raise BpdiffError(f"{mode} does not take {', '.join(given)}",
-                          hint="--problems FILE.toml holds its own programs and values;"
-                               " --quiz N makes its own")
+        raise BpdiffError(f"{mode} does not take {', '.join(given)}", hint=hint)
 
 
 def _names(wrt):
@@ -353,17 +416,18 @@ def _print(renderables):
         console.print(renderable)
 
 
-def _print_tree(result, precision):
+def _print_tree(result, precision, view=None):
     from rich.console import Console
 
     from .render.pictures import tree
 
     try:
-        drawing = tree(result, precision)
+        drawing = tree(result, precision, view=view)
     except ValueError as error:
         raise BpdiffError(str(error)) from None
     plain = not _use_rich()
-    Console(no_color=plain, highlight=False, soft_wrap=plain).print(drawing)
+    Console(no_color=plain, highlight=False, soft_wrap=plain,  # piped: no 80-column crop
+            width=100_000 if plain else None).print(drawing)
 
 
 def _print_locals(result, precision):
@@ -390,17 +454,17 @@ def _use_rich():
     return sys.stdout.isatty() and not os.environ.get("NO_COLOR")
 
 
-def _print_table(result, precision, max_rows, full=False):
+def _print_table(result, precision, max_rows, top=None, only=None, full=False):
     from .render import table
 
     if _use_rich():
         from rich.console import Console
 
         console = Console()
-        for renderable in table.rich_table(result, precision, max_rows, full):
+        for renderable in table.rich_table(result, precision, max_rows, top, only, full):
             console.print(renderable)
     else:
-        _write(table.plain(result, precision, max_rows, full))
+        _write(table.plain(result, precision, max_rows, top, only, full))
 
 
 def _write(text):

@@ -265,8 +265,9 @@ def _parser():
     return parser, builder
 
 
-def parse(text, share=True, output=None):
-    """Parse program `text` into a Graph holding only what the output depends on.
+def parse(text, share=True, output=None, prune=True):
+    """Parse program `text` into a Graph holding only what the output depends on
+    (every statement with `prune=False`, as --parse shows them).
 
     The output is the last statement, or the name `output`. Raises BpdiffSyntaxError or
     BpdiffNameError with the position of the problem.
@@ -290,6 +291,9 @@ def parse(text, share=True, output=None):
     else:
         target = builder.last
     graph.positions = {name: line_column(text, offset) for name, offset in builder.used_at.items()}
+    if not prune:
+        graph.output = target
+        return graph
     return graph.pruned(target)
 
 

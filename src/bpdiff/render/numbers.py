@@ -51,9 +51,11 @@ def format_array(x, precision=DEFAULT_PRECISION, full=False):
             f" mean {format_number(float(mean), precision)}")
 
 
-def format_array_literal(items, precision=DEFAULT_PRECISION):
-    """Nested tuples of floats as the literal a program writes: '[1, -2]'."""
-    return str(_nested_map(items, lambda v: _Raw(format_number(v, precision))))
+def format_array_literal(items, precision=DEFAULT_PRECISION, number=None):
+    """Nested tuples of floats as the literal a program writes: '[1, -2]'; each float
+    with `precision` digits, or as `number(float)` gives it."""
+    number = number or (lambda v: format_number(v, precision))
+    return str(_nested_map(items, lambda v: _Raw(number(v))))
 
 
 class _Raw(str):

@@ -56,8 +56,11 @@ def edge_label(result, edge, ref, precision):
     return f"{text} = {value}"
 
 
-def _edges_by_use(result):
-    """(node, position) -> its Edge, for every use that has one."""
+def _edges_by_use(result, view=None):
+    """(node, position) -> its Edge, for every use that has one (none needed when a
+    collapsed `view` draws no direct use: the backward pass is not recorded then)."""
+    if view is not None and not view.uses:
+        return {}
     return {(e.node, e.position): e for e in result.edges}
 
 
@@ -123,15 +126,16 @@ def _dot_node(result, node, precision):
     return f'  n{node} [id="n{node}", {attributes}, label=<{table}>];'
 
 
-def dot(result, precision=DEFAULT_PRECISION):
+def dot(result, precision=DEFAULT_PRECISION, view=None):
     """The graph as Graphviz DOT text (ending in a newline): inputs at the bottom, the
     output at the top. Node `n<id>` shows label, op, value and gradient; each use of an
     input is an edge with id `e<node>_<position>`, labelled with the local derivative
     (formula and value) when the backward pass has an Edge for it, else drawn plainly.
-    Render with `dot -Tsvg` or render_file()."""
+    A collapsed `view` (bpdiff.render.collapse) draws only its nodes, and its groups and
+    chains dashed. Render with `dot -Tsvg` or render_file()."""
     graph = result.graph
     ref = references(graph)
-    by_use = _edges_by_use(result)
+    by_use = _edges_by_use(result, view)
     lines = [
         "digraph bpdiff {",
         "  rankdir=BT;",
@@ -141,25 +145,58 @@ def dot(result, precision=DEFAULT_PRECISION):
         '  edge [fontname="Helvetica", fontsize=9, color="#4b5563", fontcolor="#1f2937",'
         " arrowsize=0.7];",
     ]
-    for node in range(len(graph.ops)):
+    for node in _drawn_nodes(graph, view):
         lines.append(_dot_node(result, node, precision))
-    for node, sources in enumerate(graph.inputs):
-        for position, source in enumerate(sources):
-            edge = by_use.get((node, position))
-            attributes = f'id="e{node}_{position}"'
-            if edge is None:
-                attributes += ', color="#9ca3af", style=dashed'
-            else:
-                text = edge_label(result, edge, ref, precision)
-                tip = (f"upstream {format_number(edge.upstream, precision)}"
-                       f" × local {format_number(edge.local, precision)}"
-                       f" = {format_number(edge.contribution, precision)}"
-                       if edge.local is not None else
-                       f"contribution {format_number(edge.contribution, precision)}")
-                attributes += f", label={dot_quote(text)}, tooltip={dot_quote(tip)}"
-            lines.append(f"  n{source} -> n{node} [{attributes}];")
+    for node, position, source in _drawn_uses(graph, view):
+        edge = by_use.get((node, position))
+        attributes = f'id="e{node}_{position}"'
+        if edge is None:
+            attributes += ', color="#9ca3af", style=dashed'
+        else:
+            text = edge_label(result, edge, ref, precision)
+            tip = (f"upstream {format_number(edge.upstream, precision)}"
+                   f" × local {format_number(edge.local, precision)}"
+                   f" = {format_number(edge.contribution, precision)}"
+                   if edge.local is not None else
+                   f"contribution {format_number(edge.contribution, precision)}")
+            attributes += f", label={dot_quote(text)}, tooltip={dot_quote(tip)}"
+        lines.append(f"  n{source} -> n{node} [{attributes}];")
+    if view is not None:
+        lines += _dot_collapsed(view)
     lines.append("}")
     return "\n".join(lines) + "\n"
+
+
+def _drawn_nodes(graph, view):
+    return range(len(graph.ops)) if view is None else view.nodes
+
+
+def _drawn_uses(graph, view):
+    """(node, position, source) for every input edge drawn."""
+    if view is not None:
+        return view.uses
+    return ((node, position, source) for node, sources in enumerate(graph.inputs)
+            for position, source in enumerate(sources))
+
+
+def collapsed_label(count):
+    """'… 12 nodes': what a collapsed group or chain stands for."""
+    return f"… {count:,} node" + ("" if count == 1 else "s")
+
+
+def _end(end):
+    return f"n{end}" if type(end) is int else end
+
+
+def _dot_collapsed(view):
+    lines = [f'  {key} [id="{key}", shape=box, style="rounded,dashed", color="#9ca3af",'
+             f' fontcolor="#4b5563", label={dot_quote(collapsed_label(size))}];'
+             for key, size in view.groups.items()]
+    for k, (source, target, count) in enumerate(view.links):
+        label = "" if count is None else f", label={dot_quote(collapsed_label(count))}"
+        lines.append(f'  {_end(source)} -> {_end(target)} [id="c{k}", style=dashed,'
+                     f' color="#9ca3af"{label}];')
+    return lines
 
 
 # ---------------------------------------------------------------------------------------
@@ -180,35 +217,45 @@ def mermaid_quote(text, line_break="<br/>"):
     return '"' + text.replace("\r\n", "\n").replace("\n", line_break) + '"'
 
 
-def mermaid(result, precision=DEFAULT_PRECISION):
+def mermaid(result, precision=DEFAULT_PRECISION, view=None):
     """The graph as a Mermaid `flowchart BT` (ending in a newline), for a ```mermaid
     block in Markdown. Nodes are `n<id>`; arrows with a local derivative are labelled,
-    uses with none (constants) are dotted `-.->` arrows."""
+    uses with none (constants) are dotted `-.->` arrows. A collapsed `view` draws its
+    groups as `g<k>` boxes and its chains and links as dotted arrows."""
     graph = result.graph
     ref = references(graph)
-    by_use = _edges_by_use(result)
+    by_use = _edges_by_use(result, view)
     lines = ["flowchart BT"]
-    for node in range(len(graph.ops)):
+    for node in _drawn_nodes(graph, view):
         text = (f"{title(graph, node)}\n#{node} {op_name(graph, node)}"
                 f"\nvalue {format_number(result.values[node], precision)}"
                 f"\ngrad {format_number(result.grads[node], precision)}")
         quoted = mermaid_quote(text)
         lines.append(f"    n{node}[{quoted}]")
-    for node, sources in enumerate(graph.inputs):
-        for position, source in enumerate(sources):
-            edge = by_use.get((node, position))
-            if edge is None:
-                lines.append(f"    n{source} -.-> n{node}")
-            else:
-                text = mermaid_quote(edge_label(result, edge, ref, precision))
-                lines.append(f"    n{source} -->|{text}| n{node}")
+    for node, position, source in _drawn_uses(graph, view):
+        edge = by_use.get((node, position))
+        if edge is None:
+            lines.append(f"    n{source} -.-> n{node}")
+        else:
+            text = mermaid_quote(edge_label(result, edge, ref, precision))
+            lines.append(f"    n{source} -->|{text}| n{node}")
+    if view is not None:
+        lines += [f"    {key}([{mermaid_quote(collapsed_label(size))}])"
+                  for key, size in view.groups.items()]
+        lines += [f"    {_end(source)} -.->"
+                  + ("" if count is None else f"|{mermaid_quote(collapsed_label(count))}|")
+                  + f" {_end(target)}" for source, target, count in view.links]
     lines.append("    classDef output stroke:#b91c1c,stroke-width:3px,fill:#fef3c7")
     lines.append("    classDef input stroke:#1d4ed8,fill:#dbeafe")
     lines.append("    classDef constant stroke:#9ca3af,fill:#f9fafb,color:#6b7280,font-size:11px")
     for kind in ("output", "input", "constant"):
-        members = [f"n{node}" for node in range(len(graph.ops)) if _kind(result, node) == kind]
+        members = [f"n{node}" for node in _drawn_nodes(graph, view)
+                   if _kind(result, node) == kind]
         if members:
             lines.append(f"    class {','.join(members)} {kind}")
+    if view is not None and view.groups:
+        lines.append("    classDef collapsed stroke:#9ca3af,stroke-dasharray:4,color:#4b5563")
+        lines.append(f"    class {','.join(view.groups)} collapsed")
     return "\n".join(lines) + "\n"
 
 
@@ -225,22 +272,59 @@ def depth(graph):
     return levels[graph.output]
 
 
-def tree(result, precision=DEFAULT_PRECISION, max_depth=MAX_TREE_DEPTH):
+def view_children(view):
+    """Each drawn item's children in a collapsed tree: a node's drawn inputs (in input
+    order), then the groups and chains feeding it; a group's sources; a chain
+    ('chain', k) the one node it comes from."""
+    children = {node: [] for node in view.nodes}
+    for node, _, source in sorted(view.uses):
+        children[node].append(source)
+    for k, (source, target, count) in enumerate(view.links):
+        item = source if count is None else ("chain", k)
+        children.setdefault(target, []).append(item)
+        if count is not None:
+            children[item] = [source]
+    return children
+
+
+def view_depth(view, root):
+    """The number of levels of the collapsed tree below and including `root`."""
+    children = view_children(view)
+    levels = {}
+    stack = [root]
+    while stack:
+        item = stack[-1]
+        missing = [c for c in children.get(item, ()) if c not in levels]
+        if missing:
+            stack.extend(missing)
+            continue
+        stack.pop()
+        levels[item] = 1 + max((levels[c] for c in children.get(item, ())), default=0)
+    return levels[root]
+
+
+def tree(result, precision=DEFAULT_PRECISION, max_depth=MAX_TREE_DEPTH, view=None):
     """A rich.tree.Tree from the output down to the inputs, one line per node: id, label,
     op, value, grad. A node used more than once is shown in full the first time (reading
-    top to bottom) and as a '↺ #id (shared, see above)' line afterwards. Raises
-    ValueError for a graph more than `max_depth` levels deep."""
+    top to bottom) and as a '↺ #id (shared, see above)' line afterwards. A collapsed
+    `view` shows its groups and chains as '… 12 nodes' lines. Raises ValueError for a
+    graph more than `max_depth` levels deep."""
     from rich.text import Text
     from rich.tree import Tree
 
     graph = result.graph
-    levels = depth(graph)
+    levels = depth(graph) if view is None else view_depth(view, graph.output)
     if levels > max_depth:
         raise ValueError(f"the graph is {levels} levels deep; a tree is drawn for at most"
                          f" {max_depth} levels (use the table or a DOT picture instead)")
     fmt = lambda x: format_number(x, precision)  # noqa: E731
+    children = graph.inputs if view is None else view_children(view)
 
     def line(node):
+        if type(node) is not int:
+            count = (view.groups[node] if type(node) is str
+                     else view.links[node[1]][2])
+            return Text(collapsed_label(count), style="dim")
         kind = _kind(result, node)
         text = Text()
         text.append(f"#{node} ", style="dim")
@@ -254,13 +338,15 @@ def tree(result, precision=DEFAULT_PRECISION, max_depth=MAX_TREE_DEPTH):
         return text
 
     def reference(node):
+        if type(node) is not int:
+            return Text(f"↺ {line(node).plain} (shared, see above)", style="dim italic")
         return Text(f"↺ #{node} {label(graph, node)} (shared, see above)", style="dim italic")
 
     root = Tree(line(graph.output), guide_style="dim")
     shown = {graph.output}
     # Pre-order over an explicit stack; children pushed in reverse so they are added,
     # and so read, in input order. A node's first pop is its first line on screen.
-    stack = [(source, root) for source in reversed(graph.inputs[graph.output])]
+    stack = [(source, root) for source in reversed(children[graph.output])]
     while stack:
         node, parent = stack.pop()
         if node in shown:
@@ -268,7 +354,7 @@ def tree(result, precision=DEFAULT_PRECISION, max_depth=MAX_TREE_DEPTH):
             continue
         shown.add(node)
         branch = parent.add(line(node))
-        stack.extend((source, branch) for source in reversed(graph.inputs[node]))
+        stack.extend((source, branch) for source in reversed(children[node]))
     return root
 
 

@@ -4,19 +4,18 @@
 for); `plain()` lays it out as aligned text for pipes, files and NO_COLOR; `rich_table()`
 draws it with rich for a terminal. rich is imported only there.
 
-May import: bpdiff.render.labels, bpdiff.render.numbers, rich (in rich_table only).
+May import: bpdiff.render.labels, bpdiff.render.numbers, bpdiff.render.selection,
+rich (in rich_table only).
 """
-
-import heapq
 
 from .labels import operand
 from .numbers import format_exact, format_number, shape_text
+from .selection import summarised
 
 COLUMNS = ("id", "label", "op", "inputs", "value", "gradient")
 TENSOR_COLUMNS = ("id", "label", "op", "inputs", "shape", "value", "gradient")
 NUMERIC = {"id", "value", "gradient"}
 DEFAULT_MAX_ROWS = 200
-TOP_ROWS = 20
 
 
 def columns(result):
@@ -24,28 +23,15 @@ def columns(result):
     return TENSOR_COLUMNS if result.tensor else COLUMNS
 
 
-def rows(result, precision, max_rows=DEFAULT_MAX_ROWS, full=False):
+def rows(result, precision, max_rows=DEFAULT_MAX_ROWS, top=None, only=None, full=False):
     """The rows to show, as tuples of strings, and a note on hidden rows ('' if none).
 
-    Up to `max_rows` nodes (None: no limit) every node is shown; beyond, the output,
-    the inputs, the named intermediates and the nodes with the largest |gradient|.
+    Up to `max_rows` nodes (None: no limit) every node is shown; beyond, or with `only`,
+    a summary chosen by bpdiff.render.selection (`top`: how many large gradients).
     Arrays over a dozen elements show as a summary unless `full`.
     """
-    graph = result.graph
-    count = len(graph)
-    if max_rows is None or count <= max_rows:
-        shown = range(count - 1, -1, -1)
-        note = ""
-    else:
-        grads = result.grads
-        keep = {graph.output, *graph.name_of}
-        unnamed = (i for i in range(count) if i not in keep and grads[i] is not None)
-        size = (lambda g: abs(g).max()) if result.tensor else abs  # an array: largest |element|
-        keep.update(heapq.nlargest(TOP_ROWS, unnamed, key=lambda i: size(grads[i])))
-        shown = sorted(keep, reverse=True)
-        note = (f"{count - len(shown):,} of {count:,} nodes hidden: showing the output, inputs,"
-                f" named intermediates and the {TOP_ROWS} nodes with the largest |gradient|"
-                " (--all shows every node)")
+    shown, note = summarised(result, max_rows, top, only)
+    shown = range(len(result.graph) - 1, -1, -1) if shown is None else reversed(shown)
     exact = getattr(result, "exact", None)  # set by an --exact run
     if result.tensor:
         return [_tensor_row(result, i, precision, full) for i in shown], note
@@ -91,9 +77,9 @@ EXACT_NOTE = ("exact arithmetic: ≈ marks a rounded number (not rational, or to
               " show; --json has every fraction)")
 
 
-def plain(result, precision, max_rows=DEFAULT_MAX_ROWS, full=False):
+def plain(result, precision, max_rows=DEFAULT_MAX_ROWS, top=None, only=None, full=False):
     """The table as aligned plain text (no colour, no box drawing), ending in a newline."""
-    body, note = rows(result, precision, max_rows, full)
+    body, note = rows(result, precision, max_rows, top, only, full)
     text = plain_rows(columns(result), body, NUMERIC)
     text += (note + "\n" if note else "") + summary(result, precision) + "\n"
     if getattr(result, "exact", None) is not None and "≈" in text:
@@ -113,12 +99,12 @@ def plain_rows(columns, body, numeric):
     return "\n".join(lines) + "\n"
 
 
-def rich_table(result, precision, max_rows=DEFAULT_MAX_ROWS, full=False):
+def rich_table(result, precision, max_rows=DEFAULT_MAX_ROWS, top=None, only=None, full=False):
     """The table and summary as rich renderables for a terminal."""
     from rich.table import Table
     from rich.text import Text
 
-    body, note = rows(result, precision, max_rows, full)
+    body, note = rows(result, precision, max_rows, top, only, full)
     table = Table(title=result.text if len(result.text) <= 80 else None,
                   caption=note or None, header_style="bold")
     styles = {"id": "dim", "label": "cyan", "op": "magenta", "gradient": "bold green"}

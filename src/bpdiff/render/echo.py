@@ -1,0 +1,193 @@
+"""`--parse`: how a program was read, without evaluating it.
+
+Two graphs of the same program come in. `reading` is parsed without sharing, so it is
+the tree as written: each statement prints from it fully parenthesised, implicit
+products as `*`, canonical operators and function names (`2x^2 - -y` reads
+`(2 * (x ^ 2)) - (-y)`, `a/2b` reads `(a / 2) * b`, `ln` reads `log`). Sharing could
+otherwise print a rewritten `(a+b)` as the name of an earlier statement equal to it.
+`graph` is the graph that would be evaluated (shared unless --no-share), whose node list
+is shown with the ids the table uses. Only the statements the output depends on are
+shown, as in the table. Printing walks an explicit stack and appends to one list of
+pieces, so 100,000-deep nesting prints in linear time.
+
+May import: bpdiff.graph, bpdiff.render.labels, bpdiff.render.numbers, bpdiff.render.selection,
+bpdiff.render.table, the standard library.
+"""
+
+import json
+from typing import NamedTuple
+
+from ..graph import CONST, VAR
+from .labels import expression, op_name, operand
+from .numbers import format_array_literal, json_number
+from .selection import named
+
+NODE_COLUMNS = ("id", "op", "inputs", "name", "expression")
+
+
+def number(value):
+    """A constant as read, shortest form: 2.0 -> '2', 0.1 -> '0.1', an array literal
+    as '[1, -2]'."""
+    if type(value) is tuple:
+        return format_array_literal(value, number=number)
+    if value.is_integer() and abs(value) < 1e15:
+        return str(int(value))
+    return repr(value)
+
+
+def read_as(graph, node):
+    """`node` of `graph` as text, every operation but the outermost in parentheses,
+    operands that have a name (inputs, named statements) by their name; the node
+    itself is written out even when named. Function arguments need no parentheses."""
+    ops, inputs, name_of, payload = graph.ops, graph.inputs, graph.name_of, graph.payload
+    pieces = []
+    stack = [(node, True)]  # (node id or literal text, outermost?)
+    while stack:
+        item, outer = stack.pop()
+        if type(item) is str:
+            pieces.append(item)
+            continue
+        op = ops[item]
+        if op is CONST:
+            pieces.append(number(payload[item]))
+            continue
+        name = name_of.get(item)
+        if name is not None and (item != node or op is VAR):
+            pieces.append(name)
+            continue
+        args = inputs[item]
+        if op.name == "id":  # `d = b`: the copy reads as its operand
+            stack.append((args[0], outer))
+            continue
+        if op.symbol is None:
+            parts = [f"{op.name}("]
+            for position, source in enumerate(args):
+                parts += [", "] if position else []
+                parts.append((source, True))
+            parts.append(")")
+        elif len(args) == 1:
+            parts = [op.symbol, (args[0], False)]
+        else:
+            parts = [(args[0], False), f" {op.symbol} ", (args[1], False)]
+        if not outer and op.symbol is not None:
+            parts = ["(", *parts, ")"]
+        stack.extend(p if type(p) is tuple else (p, True) for p in reversed(parts))
+    return "".join(pieces)
+
+
+class Statement(NamedTuple):
+    """One statement as read: `name = reads` (name None for a bare expression)."""
+
+    name: str | None
+    node: int  # its node in the reading
+    reads: str
+    default: bool  # `a = 7`: declares input a with a default value
+    used: bool  # whether the output depends on it (as evaluated)
+
+
+def statements(reading, graph):
+    """Each statement of the reading, in program order: inputs given a default
+    (`a = 7`), named intermediates, and the output when it is a bare expression.
+    Bare expressions before the last statement have no effect and are not listed.
+    A statement is used when the evaluated `graph` (which may share a rewritten
+    subexpression with it) still holds its name."""
+    found = []
+    for node in sorted(set(reading.name_of) | {reading.output}):
+        name = reading.name_of.get(node)
+        used = name in graph.names or node == reading.output
+        if reading.ops[node] is not VAR:
+            found.append(Statement(name, node, read_as(reading, node), False, used))
+        elif name in reading.defaults:
+            found.append(Statement(name, node, number(reading.defaults[name]), True, used))
+    output = reading.output
+    if reading.ops[output] is VAR and reading.payload[output] not in reading.defaults:
+        found.append(Statement(None, output, reading.payload[output], False, True))  # `...; x`
+    return found
+
+
+def depends_on(graph, output):
+    """A bytearray, 1 at `output` and at every node it depends on."""
+    needed = bytearray(len(graph))
+    needed[output] = 1
+    inputs = graph.inputs
+    for node in range(output, -1, -1):
+        if needed[node]:
+            for source in inputs[node]:
+                needed[source] = 1
+    return needed
+
+
+def node_rows(graph, shown=None):
+    """One row of strings per node (output first), or per node id in `shown`."""
+    ids = range(len(graph) - 1, -1, -1) if shown is None else sorted(shown, reverse=True)
+    return [(str(i), op_name(graph, i), ", ".join(operand(graph, s) for s in graph.inputs[i]),
+             graph.name_of.get(i, ""), expression(graph, i)) for i in ids]
+
+
+def _statement_lines(found, output):
+    lines = []
+    for item in found:
+        marks = ["input with a default"] if item.default else []
+        if item.node == output and len(found) > 1:
+            marks.append("output")
+        if not item.used:
+            marks.append("not used by the output")
+        line = item.reads if item.name is None else f"{item.name} = {item.reads}"
+        lines.append(f"  {line}" + (f"   ({'; '.join(marks)})" if marks else ""))
+    return lines
+
+
+def _plural(count, noun):
+    return f"{count:,} {noun}" + ("" if count == 1 else "s")
+
+
+def echo_text(reading, graph, max_rows=None):
+    """The reading and the node list as plain text, ending in a newline. Over `max_rows`
+    nodes (None: no limit) the list keeps the output, inputs and named nodes."""
+    from .table import plain_rows
+
+    lines = ["read as:", *_statement_lines(statements(reading, graph), reading.output), ""]
+    head = f"{_plural(len(graph), 'node')} (output first; ids as in the table)"
+    merged = sum(depends_on(reading, reading.output)) - len(graph)
+    if merged > 0:
+        head += (f"; sharing merged {_plural(merged, 'repeated subexpression')} or"
+                 " constant into one node (--no-share keeps them apart)")
+    lines.append(head + ":")
+    shown = None
+    if max_rows is not None and len(graph) > max_rows:
+        shown = named(graph)
+    text = "\n".join(lines) + "\n" + plain_rows(NODE_COLUMNS, node_rows(graph, shown), {"id"})
+    if shown is not None and len(shown) < len(graph):
+        text += (f"{len(graph) - len(shown):,} of {len(graph):,} nodes hidden: showing the"
+                 " output, inputs and named intermediates (--all shows every node)\n")
+    return text
+
+
+def echo_dict(text, reading, graph):
+    """The reading as JSON-ready data (see schema/parse.schema.json)."""
+    return {
+        "expression": text,
+        "statements": [{"name": item.name, "reads": item.reads, "default": item.default,
+                        "used": item.used, "node": _node_in(graph, item)}
+                       for item in statements(reading, graph)],
+        "output": graph.output,
+        "inputs": list(graph.variables),
+        "defaults": {name: json_number(graph.defaults[name]) for name in graph.variables
+                     if name in graph.defaults},
+        "shared": graph.share,
+        "nodes": [{"id": i, "op": op_name(graph, i), "inputs": list(graph.inputs[i]),
+                   "name": graph.name_of.get(i), "expression": expression(graph, i)}
+                  for i in range(len(graph) - 1, -1, -1)],
+    }
+
+
+def _node_in(graph, item):
+    """The statement's node in the evaluated graph, None if the output does not use it."""
+    if item.name is None:
+        return graph.output
+    return graph.names.get(item.name)
+
+
+def echo_json(text, reading, graph):
+    """The JSON text, one object, ending in a newline."""
+    return json.dumps(echo_dict(text, reading, graph), ensure_ascii=False) + "\n"

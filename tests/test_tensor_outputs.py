@@ -1,0 +1,48 @@
+"""Tensor programs through the other outputs: --parse, --format, --only, pictures."""
+
+import csv
+import io
+import json
+
+from conftest import run_main
+
+PROGRAM = "examples/tensor_two_layer.bp"
+
+
+def test_parse_echo_reads_array_literals_back_as_written():
+    code, out, err = run_main("-f", PROGRAM, "--parse")
+    assert code == 0, err
+    assert "W = [[0.5, -0.3], [0.2, 0.4]]   (input with a default)" in out
+    assert "h = tanh((W @ x) + b)" in out
+
+
+def test_markdown_table_has_the_shape_column():
+    code, out, err = run_main("-f", PROGRAM, "--format", "markdown")
+    assert code == 0, err
+    header, rule, first = out.splitlines()[:3]
+    assert header == "| id | label | op | inputs | shape | value | gradient |"
+    assert first.count("|") == header.count("|")
+
+
+def test_csv_gives_arrays_as_nested_lists_at_full_precision():
+    code, out, err = run_main("-f", PROGRAM, "--format", "csv")
+    assert code == 0, err
+    rows = {row["label"]: row for row in csv.DictReader(io.StringIO(out))}
+    _, json_out, _ = run_main("-f", PROGRAM, "--json")
+    gradient = json.loads(json_out)["gradient"]["W"]
+    assert json.loads(rows["W"]["gradient"]) == gradient
+
+
+def test_latex_refuses_arrays_with_exit_2():
+    code, out, err = run_main("-f", PROGRAM, "--format", "latex")
+    assert code == 2 and out == ""
+    assert "--format latex works on scalar programs" in err
+
+
+def test_only_named_and_pictures_work_on_arrays():
+    code, out, err = run_main("-f", PROGRAM, "--only", "named")
+    assert code == 0, err
+    assert [line.split()[1] for line in out.splitlines()[2:8]] == ["L", "y", "h", "ys", "a", "V"]
+    code, out, err = run_main("-f", PROGRAM, "--dot")
+    assert code == 0, err
+    assert "W @ x" in out and "∂L/∂#7 @ xᵀ" in out
