@@ -96,13 +96,17 @@ Functions: {functions}.
 @click.option("--exact", is_flag=True, help="Rational arithmetic: + - * / and integer "
               "powers exact (1/x^2 at x=2 gives -1/4); other functions fall back to floats "
               "(marked ≈).")
+@click.option("--html", "html_path", metavar="FILE.html", help="Write an interactive "
+              "report: one self-contained page (graph, step-by-step passes, node table).")
+@click.option("--html-practice", "practice_path", metavar="FILE.html", help="Write the "
+              "report as an exercise: gradients hidden, the page checks each typed answer.")
 @click.version_option(__version__, "-V", "--version", prog_name="bpdiff")
 @click.pass_context
 def command(ctx, program, file, assignments, vars_file, output, as_json, precision,
             no_share, explain, show_locals, symbolic, wrt, symbolic_max, as_dot, as_mermaid,
             as_tree, render_path, max_nodes, show_all, max_size, expectations, rtol, atol,
             run_gradcheck, gradcheck_tol, problems_path, quiz, level, seed, answers_path,
-            exact):
+            exact, html_path, practice_path):
     """Differentiate PROGRAM and show every node's value and gradient.
 
     PROGRAM is an expression such as "(a+b)*b^3" or statements separated by ';' or
@@ -162,6 +166,11 @@ def command(ctx, program, file, assignments, vars_file, output, as_json, precisi
         raise BpdiffError(f"the graph has {len(result.graph):,} nodes, more than --max-nodes"
                           f" {max_nodes}: narration and pictures would flood the terminal",
                           hint="add --force to make them anyway")
+    for path, practice in ((html_path, False), (practice_path, True)):
+        if path is not None:
+            from .render.html import report
+            _write_file(path, report(result, practice, precision, None if show_all
+                                     else max_nodes, rtol, atol))
     gradients = None
     if symbolic:
         from .render.gradients import symbolic_gradients
