@@ -298,7 +298,8 @@ def test_practice_step_hides_the_sum_until_answered(browser, pages):
 def test_no_network_requests_and_a_screenshot(browser, pages, tmp_path):
     browser.get(pages["report"])
     assert browser.execute_script("return performance.getEntriesByType('resource').length") == 0
-    browser.find_element(By.TAG_NAME, "body").send_keys(*[Keys.ARROW_RIGHT] * 13)  # ∂y/∂u_2: two paths
+    body = browser.find_element(By.TAG_NAME, "body")
+    body.send_keys(*[Keys.ARROW_RIGHT] * 13)  # ∂y/∂u_2, the sum over two paths
     shot = tmp_path / "report.png"
     assert browser.save_screenshot(str(shot))
     width, height = struct.unpack(">II", shot.read_bytes()[16:24])  # the PNG's IHDR

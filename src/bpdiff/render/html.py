@@ -16,7 +16,8 @@ A node's value and gradient may one day be nested lists and a node may carry a "
 (tensor programs): the table's formatted text is shown as it is and a shape gets a line
 and a column; answers to a tensor gradient are its numbers in order.
 
-May import: json, html, importlib.resources, bpdiff.graph, bpdiff.render.* (not cli).
+May import: json, html, importlib.resources, bpdiff (its version), bpdiff.check (the
+default tolerances), bpdiff.graph, bpdiff.render.*.
 """
 
 import json
@@ -168,7 +169,8 @@ def _narration(result, out, fmt, practice):
 
 def _table(result, body, shapes, out, practice):
     graph = result.graph
-    columns = [*COLUMNS[:4], *(["shape"] if shapes else []), *COLUMNS[4:]]
+    columns = [*COLUMNS[:4], *(["shape"] if shapes else []), *COLUMNS[4:],
+               *(["check"] if practice else [])]
     head = "".join(f'<th scope="col">{"∂" + escape(out) + "/∂node" if c == "gradient" else c}'
                    "</th>" for c in columns)
     lines = [f"<thead><tr>{head}</tr></thead><tbody>"]
@@ -187,10 +189,12 @@ def _table(result, body, shapes, out, practice):
             cells.append(f'<td class="num answer"><input type="text" inputmode="decimal"'
                          f' autocomplete="off" spellcheck="false" data-node="{node}"'
                          f' id="answer{node}" aria-label="your ∂{escape(out)}/∂{escape(who)}'
-                         f' (node #{node})" placeholder="?"><span class="mark"'
-                         f' id="mark{node}"></span></td>')
+                         f' (node #{node})" placeholder="?"></td>'
+                         f'<td class="mark" id="mark{node}" aria-live="polite"></td>')
         else:
             cells.append(f'<td class="num gv">{escape(row[5])}</td>')
+            if practice:
+                cells.append('<td class="mark"></td>')
         lines.append(f'<tr id="row{node}" data-node="{node}" class="{kind}" tabindex="0">'
                      + "".join(cells) + "</tr>")
     lines.append("</tbody>")
@@ -203,7 +207,9 @@ _PRACTICE = """<section id="practice" class="practice" aria-labelledby="practice
 gradient is the seed, 1). Each answer is checked when you press Enter or leave the box,
 with the same tolerance as <code>bpdiff --expect</code>: three significant digits are
 enough, and the last digit you write must be right. The first node, in backward order,
-whose answer is wrong is marked: that is where your chain rule went off course.</p>
+whose answer is wrong is marked: that is where your chain rule went off course. In the
+graph and the table, green marks a right answer, red a wrong one, and a thick red box with
+a red row the node where your chain diverges.</p>
 <noscript><p class="note">Checking answers needs JavaScript.</p></noscript>
 <p id="practice-status" class="status" role="status" aria-live="polite"></p>
 <p class="buttons" id="practice-buttons" hidden><button type="button" id="reveal">Show the
@@ -230,11 +236,12 @@ _PAGE = """<!DOCTYPE html>
 <p class="headline" id="headline">{headline}</p>
 <p class="meta">{meta}</p>
 </header>
-<nav id="controls" class="controls" aria-label="step through the forward and backward pass" hidden>
-<button type="button" id="first" aria-label="overview (Home)" title="overview (Home)">« overview</button>
-<button type="button" id="prev" aria-label="previous step (left arrow)" title="previous step (←)">◀ back</button>
-<button type="button" id="next" aria-label="next step (right arrow)" title="next step (→)">next ▶</button>
-<button type="button" id="last" aria-label="last step (End)" title="last step (End)">end »</button>
+<nav id="controls" class="controls" aria-label="step through the forward and backward pass"
+ hidden>
+<button type="button" id="first" aria-label="overview (Home key)" title="Home">« overview</button>
+<button type="button" id="prev" aria-label="back (left arrow key)" title="←">◀ back</button>
+<button type="button" id="next" aria-label="next (right arrow key)" title="→">next ▶</button>
+<button type="button" id="last" aria-label="end (End key)" title="End">end »</button>
 <label for="slider" class="slider-label">step</label>
 <input type="range" id="slider" min="0" max="0" value="0">
 <output id="step-label" for="slider">overview</output>

@@ -33,6 +33,7 @@ LABEL_GAP = 10  # px between edge labels side by side
 DUMMY_WIDTH = 6  # room for an edge passing a level without a label
 ORDER_SWEEPS = 12
 PLACE_SWEEPS = 8
+DOT_MAX_NODES = 300  # dot took 6 s on a 241-node sum sharing one input, minutes on 486
 DUMMY_BUDGET = 20_000  # beyond 4 per node plus this, long edges skip the levels between
 
 
@@ -67,14 +68,17 @@ class Layout(NamedTuple):
     engine: str  # "dot" or "built-in"
 
 
-def layout(sizes, edges, engine="auto", timeout=60):
+def layout(sizes, edges, engine="auto", timeout=30):
     """Lay out a DAG for drawing: edges point up, the last node is at the top.
 
     `sizes`: node id -> (width, height), ids in topological order (every edge's source
     before its target); `edges`: (key, source, target, label size or None) for each
     edge, drawn from source up to target.
     `engine`: "dot" (Graphviz, falling back to the built-in layout when `dot` is missing,
-    fails or takes longer than `timeout` seconds), "built-in", or "auto" (= "dot")."""
+    fails or takes longer than `timeout` seconds), "built-in", or "auto": "dot" up to
+    DOT_MAX_NODES nodes, beyond which `dot` can take minutes, the built-in one above."""
+    if engine == "auto" and len(sizes) > DOT_MAX_NODES:
+        engine = "built-in"
     if engine in ("auto", "dot") and shutil.which("dot") is not None:
         found = graphviz_layout(sizes, edges, timeout)
         if found is not None:
@@ -171,7 +175,7 @@ def ranks(sizes, edges):
 
 
 class _Vertex:
-    __slots__ = ("node", "level", "width", "height", "down", "up", "x", "y")
+    __slots__ = ("node", "level", "width", "height", "down", "up", "x", "y", "pos")
 
     def __init__(self, node, level, width, height):
         self.node = node  # node id, or None for a dummy
@@ -179,6 +183,7 @@ class _Vertex:
         self.width, self.height = width, height
         self.down, self.up = [], []  # neighbours on lower and higher levels
         self.x = self.y = 0.0
+        self.pos = 0  # index on its level, while ordering
 
 
 def layered_layout(sizes, edges):
@@ -224,7 +229,9 @@ def layered_layout(sizes, edges):
 
 
 def _order(levels):
-    """Barycentre sweeps, keeping the order with the fewest crossings."""
+    """Barycentre sweeps, keeping the order with the fewest crossings, then swaps of
+    neighbours that remove more. A vertex's `pos` is its index on its level."""
+    _number(levels)
     best, best_crossings = [list(level) for level in levels], _crossings(levels)
     for sweep in range(ORDER_SWEEPS):
         if best_crossings == 0:
@@ -233,48 +240,55 @@ def _order(levels):
         span = range(1, len(levels)) if upward else range(len(levels) - 2, -1, -1)
         for index in span:
             level = levels[index]
-            position = {id(v): k for k, v in enumerate(levels[index - 1 if upward else index + 1])}
             moving, slots = [], []
             for k, vertex in enumerate(level):
-                near = [position[id(n)] for n in (vertex.down if upward else vertex.up)
-                        if id(n) in position]
+                near = vertex.down if upward else vertex.up
                 if near:  # a vertex with no neighbours that way keeps its place
-                    moving.append((sum(near) / len(near), k, vertex))
+                    moving.append((sum(n.pos for n in near) / len(near), k, vertex))
                     slots.append(k)
             moving.sort(key=lambda item: item[:2])
             for k, (_, _, vertex) in zip(slots, moving):
                 level[k] = vertex
-        _transpose(levels)
+                vertex.pos = k
         crossings = _crossings(levels)
         if crossings < best_crossings:
             best, best_crossings = [list(level) for level in levels], crossings
     levels[:] = best
+    _number(levels)
+    if best_crossings:
+        _transpose(levels)
+
+
+def _number(levels):
+    for level in levels:
+        for k, vertex in enumerate(level):
+            vertex.pos = k
 
 
 def _transpose(levels, rounds=4):
     """Swap neighbours on a level wherever that removes crossings (a few rounds)."""
     for _ in range(rounds):
         improved = False
-        for index, level in enumerate(levels):
-            below = {id(v): k for k, v in enumerate(levels[index - 1])} if index else {}
-            above = ({id(v): k for k, v in enumerate(levels[index + 1])}
-                     if index + 1 < len(levels) else {})
+        for level in levels:
             for k in range(len(level) - 1):
                 left, right = level[k], level[k + 1]
-                if _pair(left, right, below, above) > _pair(right, left, below, above):
+                if _pair(left, right) > _pair(right, left):
                     level[k], level[k + 1] = right, left
+                    left.pos, right.pos = k + 1, k
                     improved = True
         if not improved:
             return
 
 
-def _pair(left, right, below, above):
-    """Crossings between the edges of two neighbours, `left` left of `right`."""
+def _pair(left, right):
+    """Crossings between the edges of two neighbours on a level, `left` left of
+    `right`, with the levels just below and above."""
     count = 0
-    for near, position in (("down", below), ("up", above)):
-        ours = [position[id(n)] for n in getattr(left, near) if id(n) in position]
-        theirs = [position[id(n)] for n in getattr(right, near) if id(n) in position]
-        count += sum(1 for a in ours for b in theirs if a > b)
+    for ours, theirs, step in ((left.down, right.down, -1), (left.up, right.up, 1)):
+        if ours and theirs:
+            level = left.level + step
+            mine = [n.pos for n in ours if n.level == level]
+            count += sum(1 for n in theirs if n.level == level for a in mine if a > n.pos)
     return count
 
 
@@ -283,9 +297,7 @@ def _crossings(levels):
     a Fenwick tree: Barth, Jünger and Mutzel's method)."""
     total = 0
     for lower, upper in zip(levels, levels[1:]):
-        position = {id(v): k for k, v in enumerate(upper)}
-        targets = sorted((k, position[id(n)]) for k, v in enumerate(lower) for n in v.up
-                         if id(n) in position)
+        targets = sorted((v.pos, n.pos) for v in lower for n in v.up if n.level == v.level + 1)
         tree = [0] * (len(upper) + 1)
         seen = 0
         for _, target in targets:

@@ -103,7 +103,8 @@ def graph_svg(result, shown, precision, practice=False, shapes=None, engine="aut
                 size = (round(_width(text, EDGE_FONT) + 8), EDGE_FONT + 6)
             edges.append(((node, position), source, node, size))
     placed = layout(sizes, edges, engine=engine)
-    parts = [f'<svg id="graph" class="graph fit" viewBox="0 0 {placed.width:.0f} {placed.height:.0f}"'
+    parts = [f'<svg id="graph" class="graph fit"'
+             f' viewBox="0 0 {placed.width:.0f} {placed.height:.0f}"'
              f' width="{placed.width:.0f}" height="{placed.height:.0f}" role="group"'
              f' aria-label="computation graph: {len(graph)} nodes; arrows go from each'
              f' input up to its user, the output at the top">',

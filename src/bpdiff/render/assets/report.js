@@ -18,6 +18,7 @@
 
   function $(id) { return document.getElementById(id); }
   function all(selector) { return Array.prototype.slice.call(document.querySelectorAll(selector)); }
+  function derivative(ref) { return "∂" + view.out + "/∂" + ref; }
   function both(node) { return [$("n" + node), $("row" + node)].filter(Boolean); }
 
   // ---- the answer check ---------------------------------------------------------
@@ -91,7 +92,13 @@
   var overview = { title: panelTitle.textContent, text: panelText.textContent };
   var slider = $("slider"), label = $("step-label");
 
-  function known(node) { return !view.practice || answers[node] && answers[node].right || revealed[node]; }
+  function known(node) {  // whether the page may show the node's gradient
+    return !view.practice || answers[node] && answers[node].right || revealed[node];
+  }
+
+  function scrollTo(el) {
+    if (el && el.scrollIntoView) { el.scrollIntoView({ block: "nearest", inline: "nearest" }); }
+  }
 
   function show(target) {
     step = Math.max(0, Math.min(count, target));
@@ -109,16 +116,18 @@
     var current = step > 0 ? steps[step - 1] : null;
     if (current) {
       both(current.node).forEach(function (el) { el.classList.add("current"); });
-      current.edges.forEach(function (id) { var el = $(id); if (el) { el.classList.add("active"); } });
+      current.edges.forEach(function (id) {
+        var el = $(id);
+        if (el) { el.classList.add("active"); }
+      });
       var stage = current.stage === "forward" ? "Forward pass" : "Backward pass";
-      var what = current.stage === "forward" ? current.ref : "∂" + view.out + "/∂" + current.ref;
+      var what = current.stage === "forward" ? current.ref : derivative(current.ref);
       panelTitle.textContent = stage + ", step " + step + " of " + count + ": " + what;
       var hide = current.hidden && !known(current.node);
       panelText.textContent = (hide ? current.hidden : current.lines).join("\n");
       showTerms(hide ? [] : current.terms || [], current);
-      label.textContent = "step " + step + " of " + count + " · " + stage.toLowerCase() + " · " + what;
-      var box = $("n" + current.node);
-      if (box && box.scrollIntoView) { box.scrollIntoView({ block: "nearest", inline: "nearest" }); }
+      label.textContent = ["step " + step + " of " + count, stage.toLowerCase(), what].join(" · ");
+      scrollTo($("n" + current.node));
     } else {
       panelTitle.textContent = overview.title;
       panelText.textContent = overview.text;
@@ -138,7 +147,7 @@
     table.hidden = terms.length === 0;
     var rows = terms.map(function (t) { return [t[0], t[1], t[2], t[3]]; });
     if (terms.length) {
-      rows.push(["∂" + view.out + "/∂" + current.ref, "", "", view.nodes[current.node].grad]);
+      rows.push([derivative(current.ref), "", "", view.nodes[current.node].grad]);
     }
     rows.forEach(function (cells, k) {
       var tr = body.insertRow();
@@ -156,7 +165,7 @@
     both(node).forEach(function (el) {
       el.classList.add("selected");
       el.setAttribute("aria-current", "true");
-      if (el !== from && el.scrollIntoView) { el.scrollIntoView({ block: "nearest", inline: "nearest" }); }
+      if (el !== from) { scrollTo(el); }
     });
   }
 
@@ -228,7 +237,8 @@
       both(first).forEach(function (el) { el.classList.add("diverges"); });
       var who = byId[first].name || "#" + first;
       $("mark" + first).textContent = "✗ your chain diverges here";
-      status += " Your chain first goes wrong at " + who + " (∂" + view.out + "/∂" + who + ", node #" + first + ").";
+      status += " Your chain first goes wrong at " + who + " (" + derivative(who) + ", node #" +
+        first + ").";
     } else if (right === total) {
       status += " All done: every gradient is right.";
     }
