@@ -223,6 +223,16 @@ def test_practice_page_hides_every_gradient_but_the_seed():
     assert view["rtol"] == 5e-3 and view["atol"] == 1e-9
 
 
+def test_practice_knows_the_other_conventions_at_kinks():
+    result = bpdiff.differentiate("relu(x)*y + max(y, z)", x=0, y=2, z=2)
+    view = embedded(report_html.report(result, practice=True))["view"]
+    x, y, z = (result.graph.names[n] for n in "xyz")
+    # relu'(0) = 1 instead of 0: ∂/∂x = y = 2; the tie all to y or all to z: ∂/∂y, ∂/∂z
+    assert view["conventions"] == {str(x): [2], str(y): [1, 0], str(z): [0, 1]}
+    assert "conventions" not in embedded(report_html.report(result))["view"]
+    assert embedded(report_html.report(example(), practice=True))["view"]["conventions"] == {}
+
+
 def test_practice_tolerance_follows_the_options(tmp_path):
     path = tmp_path / "p.html"
     run_main("x*y", "--x", "2", "--y", "3", "--rtol", "0.05", "--atol", "0.001",

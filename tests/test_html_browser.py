@@ -276,6 +276,20 @@ def test_practice_accepts_right_answers_and_marks_where_the_chain_diverges(brows
     no_errors(browser)
 
 
+def test_practice_accepts_other_conventions_at_a_kink_as_expect_does(browser, tmp_path):
+    page = tmp_path / "kink.html"
+    code, _, err = run_main("relu(x)*y", "--x", "0", "--y", "2", "--html-practice", str(page))
+    assert code == 0, err
+    browser.get(page.as_uri())
+    x = 0  # relu'(0) = 0 gives ∂/∂x = 0; the other convention, relu'(0) = 1, gives 2
+    other = "✓ by another valid convention at a kink"
+    for text, mark in (("0", "✓"), ("2", other), ("1", "✗ your chain diverges here")):
+        answer(browser, x, text)
+        assert browser.find_element(By.ID, f"mark{x}").text == mark
+        code, _, _ = run_main("relu(x)*y", "--x", "0", "--y", "2", "--expect", f"x={text}")
+        assert code == (1 if mark.startswith("✗") else 0)  # --expect agrees
+
+
 def test_practice_step_hides_the_sum_until_answered(browser, pages):
     data = pages["json"]
     browser.get(pages["practice"])

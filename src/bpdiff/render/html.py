@@ -29,7 +29,7 @@ from ..check import DEFAULT_ATOL, DEFAULT_RTOL
 from ..graph import CONST
 from .explain import backward_lines, explain_steps, forward_line, references
 from .json import to_dict
-from .numbers import DEFAULT_PRECISION, format_number
+from .numbers import DEFAULT_PRECISION, format_number, json_number
 from .table import COLUMNS, rows, summary
 
 DEFAULT_MAX_NODES = 200
@@ -80,6 +80,8 @@ def report(result, practice=False, precision=DEFAULT_PRECISION, max_nodes=DEFAUL
         from .svg import graph_svg
         drawing, engine_used = graph_svg(result, shown, precision, practice, shapes, engine)
         narration = _narration(result, out, fmt, practice)
+    if practice:
+        view["conventions"] = _conventions(result, view["answers"])
     page = _PAGE.format(
         title=escape(_short(result.text)), css=asset("report.css"), js=asset("report.js"),
         program=escape(result.text), version=escape(__version__),
@@ -90,6 +92,25 @@ def report(result, practice=False, precision=DEFAULT_PRECISION, max_nodes=DEFAUL
         practice=_PRACTICE if practice else "",
         data=script_json({"result": data, "view": view}))
     return page
+
+
+def _conventions(result, nodes):
+    """What other valid conventions at kinks make of each node's gradient, as --expect
+    accepts them (bpdiff.check.kink_gradients): node id -> JSON numbers, only for nodes
+    where they differ from bpdiff's."""
+    if not result.kinks:
+        return {}
+    from ..check import close, kink_gradients
+
+    others = {}
+    for _choice, grads in kink_gradients(result):
+        for node in nodes:
+            value = grads[node]
+            if value is not None and not close(result.grads[node], value, 1e-12, 1e-12):
+                found = others.setdefault(str(node), [])
+                if json_number(value) not in found:
+                    found.append(json_number(value))
+    return others
 
 
 def _short(text, limit=60):
