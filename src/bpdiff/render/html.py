@@ -17,7 +17,7 @@ A node's value and gradient may one day be nested lists and a node may carry a "
 and a column; answers to a tensor gradient are its numbers in order.
 
 May import: json, html, importlib.resources, bpdiff (its version), bpdiff.check (the
-default tolerances), bpdiff.graph, bpdiff.render.*.
+default tolerances, the conventions at kinks), bpdiff.graph, bpdiff.render.*.
 """
 
 import json
@@ -25,7 +25,7 @@ from html import escape
 from importlib import resources
 
 from .. import __version__
-from ..check import DEFAULT_ATOL, DEFAULT_RTOL
+from ..check import DEFAULT_ATOL, DEFAULT_RTOL, close, kink_gradients
 from ..graph import CONST
 from .explain import backward_lines, explain_steps, forward_line, references
 from .json import to_dict
@@ -71,7 +71,7 @@ def report(result, practice=False, precision=DEFAULT_PRECISION, max_nodes=DEFAUL
         view["answers"] = [node for node in shown
                            if node != graph.output and result.grads[node] is not None]
         drawing = f'<p class="note" id="summary-note">{escape(note)}.</p>'
-        narration, engine_used = "", None
+        narration, engine_used = _SUMMARY_NARRATION, None
     else:
         view["steps"] = _steps(result, out, fmt, practice)
         view["answers"] = [s["node"] for s in view["steps"]
@@ -100,8 +100,6 @@ def _conventions(result, nodes):
     where they differ from bpdiff's."""
     if not result.kinks:
         return {}
-    from ..check import close, kink_gradients
-
     others = {}
     for _choice, grads in kink_gradients(result):
         for node in nodes:
@@ -221,6 +219,10 @@ def _table(result, body, shapes, out, practice):
     lines.append("</tbody>")
     return "".join(lines)
 
+
+_SUMMARY_NARRATION = ("The graph is over --max-nodes, so this page shows the summary above and"
+                      " no step-by-step narration; bpdiff --all draws and narrates a graph of"
+                      " any size.")
 
 _PRACTICE = """<section id="practice" class="practice" aria-labelledby="practice-title">
 <h2 id="practice-title">Practice</h2>
