@@ -122,6 +122,10 @@ Functions: {functions}.
 @click.option("--only", type=click.Choice(ONLY_CHOICES), help="Table and pictures at any "
               "size: just the output, inputs and named intermediates (pictures collapse the "
               "rest into '… N nodes').")
+@click.option("--html", "html_path", metavar="FILE.html", help="Write an interactive "
+              "report: one self-contained page (graph, step-by-step passes, node table).")
+@click.option("--html-practice", "practice_path", metavar="FILE.html", help="Write the "
+              "report as an exercise: gradients hidden, the page checks each typed answer.")
 @click.version_option(__version__, "-V", "--version", prog_name="bpdiff")
 @click.pass_context
 def command(ctx, program, file, assignments, vars_file, output, as_json, precision,
@@ -129,7 +133,7 @@ def command(ctx, program, file, assignments, vars_file, output, as_json, precisi
             as_tree, render_path, max_nodes, show_all, full, max_size, expectations, rtol, atol,
             run_gradcheck, gradcheck_tol, problems_path, quiz, level, seed, answers_path,
             exact, kink, hessian, hvp, crosscheck, crosscheck_tol, parse_echo, sheet_format,
-            top, only):
+            top, only, html_path, practice_path):
     """Differentiate PROGRAM and show every node's value and gradient.
 
     PROGRAM is an expression such as "(a+b)*b^3" or statements separated by ';' or
@@ -205,6 +209,11 @@ def command(ctx, program, file, assignments, vars_file, output, as_json, precisi
         raise BpdiffError(f"the graph has {len(result.graph):,} nodes, more than --max-nodes"
                           f" {max_nodes}: narration would flood the terminal",
                           hint="add --force to make it anyway")
+    for path, practice in ((html_path, False), (practice_path, True)):
+        if path is not None:
+            from .render.html import report
+            _write_file(path, report(result, practice, precision, None if show_all
+                                     else max_nodes, rtol, atol))
     view = None
     if pictures:
         from .render.collapse import picture_view

@@ -90,42 +90,48 @@ def explain_text(result, precision):
     out = result.graph.name_of.get(result.graph.output, "out")
     lines = ["Forward pass (inputs first; each node from its operands):"]
     for step in steps:
-        if step["stage"] != "forward":
-            continue
-        if step.get("input"):
-            lines.append(f"  {step['ref']} = {fmt(step['value'])}   (input)")
-            continue
-        with_numbers = _substitute(step["expression"], step["operands"], result.graph,
-                                   step["node"], fmt)
-        parts = [step["ref"], step["expression"], with_numbers, fmt(step["value"])]
-        lines.append("  " + " = ".join(dict.fromkeys(parts)))  # each distinct form once
+        if step["stage"] == "forward":
+            lines.append(forward_line(result.graph, step, fmt))
     lines.append("")
     lines.append(f"Backward pass (∂{out}/∂node, output first; upstream × local, summed over uses):")
     for step in steps:
-        if step["stage"] != "backward":
-            continue
-        if not step["terms"]:
-            lines.append(f"  ∂{out}/∂{step['ref']} = 1   (the output: the seed)")
-            continue
-        lines.extend((_tensor_backward_lines if result.tensor else _backward_lines)(
-            out, step, fmt))
+        if step["stage"] == "backward":
+            narrate = tensor_backward_lines if result.tensor else backward_lines
+            lines.extend(narrate(out, step, fmt))
     return "\n".join(lines) + "\n"
 
 
-def _backward_lines(out, step, fmt):
+def forward_line(graph, step, fmt):
+    """One forward step as a line of the narration: '  #2 = a + b = 7 + 3 = 10'."""
+    if step.get("input"):
+        return f"  {step['ref']} = {fmt(step['value'])}   (input)"
+    with_numbers = _substitute(step["expression"], step["operands"], graph, step["node"], fmt)
+    parts = [step["ref"], step["expression"], with_numbers, fmt(step["value"])]
+    return "  " + " = ".join(dict.fromkeys(parts))  # each distinct form once
+
+
+def backward_lines(out, step, fmt, hide_gradients=False):
+    """One backward step as lines of the narration: the node's uses, their local
+    derivatives and the sum over paths (`out` is how the output is referred to).
+    With `hide_gradients` the sum is left as symbols, '= ?', for an exercise."""
+    if not step["terms"]:
+        return [f"  ∂{out}/∂{step['ref']} = 1   (the output: the seed)"]
     target = step["ref"]
     users = list(dict.fromkeys(t["via_ref"] for t in step["terms"]))
     lines = [f"  {target}, used by {' and '.join(users)}:"]
     if users == [out] and len(step["terms"]) == 1:  # upstream is the seed 1: grad = local
         term = step["terms"][0]
         formula = "" if term["formula"] == fmt(term["local"]) else f" = {term['formula']}"
-        return lines + [f"    ∂{out}/∂{target}{formula} = {fmt(step['grad'])}"]
+        answer = "?" if hide_gradients else fmt(step["grad"])
+        return lines + [f"    ∂{out}/∂{target}{formula} = {answer}"]
     for term in step["terms"]:
         via, value = term["via_ref"], fmt(term["local"])
         formula = "" if term["formula"] == value else f" = {term['formula']}"
         lines.append(f"    ∂{via}/∂{target}{formula} = {value}")
     symbols = " + ".join(f"(∂{out}/∂{t['via_ref']})(∂{t['via_ref']}/∂{target})"
                          for t in step["terms"])
+    if hide_gradients:
+        return lines + [f"    ∂{out}/∂{target} = {symbols} = ?"]
     numbers = " + ".join(f"({fmt(t['upstream'])})({fmt(t['local'])})" for t in step["terms"])
     products = " + ".join(fmt(t["contribution"]) for t in step["terms"])
     line = f"    ∂{out}/∂{target} = {symbols} = {numbers}"
@@ -135,9 +141,14 @@ def _backward_lines(out, step, fmt):
     return lines
 
 
-def _tensor_backward_lines(out, step, fmt):
-    """Arrays: each use's contribution (upstream ⊙ local for an elementwise op, summed
-    back over broadcast axes; the op's rule applied to the upstream for the others)."""
+def tensor_backward_lines(out, step, fmt, hide_gradients=False):
+    """backward_lines for arrays: each use's contribution (upstream ⊙ local for an
+    elementwise op, summed back over broadcast axes; the op's rule applied to the
+    upstream for the others), then their sum."""
+    if not step["terms"]:
+        return backward_lines(out, step, fmt)
+    if hide_gradients:
+        fmt = lambda x: "?"  # noqa: E731 - every number here follows from the gradients
     target = step["ref"]
     users = list(dict.fromkeys(t["via_ref"] for t in step["terms"]))
     lines = [f"  {target}, used by {' and '.join(users)}:"]
