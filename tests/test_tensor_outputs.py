@@ -46,3 +46,14 @@ def test_only_named_and_pictures_work_on_arrays():
     code, out, err = run_main("-f", PROGRAM, "--dot")
     assert code == 0, err
     assert "W @ x" in out and "∂L/∂#7 @ xᵀ" in out
+
+
+def test_html_report_shows_each_node_value_and_gradient_in_place(tmp_path):
+    page = tmp_path / "report.html"
+    code, out, err = run_main("-f", PROGRAM, "--html", str(page))
+    assert code == 0, err
+    text = page.read_text()
+    _, json_out, _ = run_main("-f", PROGRAM, "--json")
+    assert "[[-0.0363993, 0.0363993], [0.198312, -0.198312]]" in text  # ∂L/∂W, not a shape
+    assert '<td class="num vv">[[0.5, -0.3], [0.2, 0.4]]</td>' in text
+    assert "= —" not in text.split("<svg")[1].split("</svg>")[0]  # edges say what they add

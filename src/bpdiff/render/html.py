@@ -56,7 +56,8 @@ def report(result, practice=False, precision=DEFAULT_PRECISION, max_nodes=DEFAUL
     (None: no limit): above it, the summary; `engine`: the layout's (see layout.layout)."""
     graph = result.graph
     body, note = rows(result, precision, max_nodes)
-    shown = {int(row[0]): {"value": row[4], "grad": row[5]} for row in body}
+    # value and gradient are the last two cells (a shape column comes before them)
+    shown = {int(row[0]): {"value": row[-2], "grad": row[-1]} for row in body}
     if note:
         data = to_dict(result)
         data["nodes"] = [node for node in data["nodes"] if node["id"] in shown]
@@ -205,7 +206,7 @@ def _table(result, body, shapes, out, practice):
             shape = shapes.get(node)
             cells.append("<td>" + ("×".join(map(str, shape)) or "scalar" if shape is not None
                                    else "") + "</td>")
-        cells.append(f'<td class="num vv">{escape(row[4])}</td>')
+        cells.append(f'<td class="num vv">{escape(row[-2])}</td>')
         if practice and node != graph.output and result.grads[node] is not None:
             who = graph.name_of.get(node, f"#{node}")
             cells.append(f'<td class="num answer"><input type="text" inputmode="decimal"'
@@ -214,7 +215,7 @@ def _table(result, body, shapes, out, practice):
                          f' (node #{node})" placeholder="?"></td>'
                          f'<td class="mark" id="mark{node}" aria-live="polite"></td>')
         else:
-            cells.append(f'<td class="num gv">{escape(row[5])}</td>')
+            cells.append(f'<td class="num gv">{escape(row[-1])}</td>')
             if practice:
                 cells.append('<td class="mark"></td>')
         lines.append(f'<tr id="row{node}" data-node="{node}" class="{kind}" tabindex="0">'

@@ -76,6 +76,8 @@ def _node_kind(result, node):
 def _edge_text(result, edge, ref, precision):
     text = edge_label(result, edge, ref, precision)
     if len(text) > MAX_EDGE_LABEL:  # the formula is too long to print: the value only
+        if edge.local is None:  # a tensor op's rule: its contribution
+            return f"→ {format_number(edge.contribution, precision)}"
         text = f"∂{ref(edge.node)}/∂{ref(edge.source)} = {format_number(edge.local, precision)}"
     return text
 
