@@ -21,7 +21,7 @@ from test_random_expressions import (SYMBOLS, SYMPY_NAMES, VARIABLES, _at_a_kink
 import bpdiff
 from bpdiff import dual, ops, scalar
 from bpdiff.errors import BpdiffError
-from bpdiff.hessian import directional, hessian, hvp
+from bpdiff.hessian import hessian, hvp
 
 SCHEMA = json.loads((Path(bpdiff.__file__).parent / "schema" / "result.schema.json")
                     .read_text())

@@ -64,7 +64,7 @@ def _edges_by_use(result, view=None):
     return {(e.node, e.position): e for e in result.edges}
 
 
-def _kind(result, node):
+def node_kind(result, node):
     """'output', 'input', 'constant' (no gradient: depends on no input) or 'inner'."""
     graph = result.graph
     if node == graph.output:
@@ -103,7 +103,7 @@ _DOT_STYLE = {  # kind -> (node attributes, header background)
 
 def _dot_node(result, node, precision):
     graph = result.graph
-    kind = _kind(result, node)
+    kind = node_kind(result, node)
     attributes, header = _DOT_STYLE[kind]
     value = _html(format_number(result.values[node], precision))
     grad = _html(format_number(result.grads[node], precision))
@@ -250,7 +250,7 @@ def mermaid(result, precision=DEFAULT_PRECISION, view=None):
     lines.append("    classDef constant stroke:#9ca3af,fill:#f9fafb,color:#6b7280,font-size:11px")
     for kind in ("output", "input", "constant"):
         members = [f"n{node}" for node in _drawn_nodes(graph, view)
-                   if _kind(result, node) == kind]
+                   if node_kind(result, node) == kind]
         if members:
             lines.append(f"    class {','.join(members)} {kind}")
     if view is not None and view.groups:
@@ -325,7 +325,7 @@ def tree(result, precision=DEFAULT_PRECISION, max_depth=MAX_TREE_DEPTH, view=Non
             count = (view.groups[node] if type(node) is str
                      else view.links[node[1]][2])
             return Text(collapsed_label(count), style="dim")
-        kind = _kind(result, node)
+        kind = node_kind(result, node)
         text = Text()
         text.append(f"#{node} ", style="dim")
         text.append(title(graph, node),

@@ -21,7 +21,7 @@ from .explain import references
 from .labels import op_name
 from .layout import layout
 from .numbers import format_number
-from .pictures import edge_label, title
+from .pictures import edge_label, node_kind, title
 
 NODE_FONT, EDGE_FONT = 12, 11  # px, monospace
 CHAR_WIDTH = 0.61  # of the font size: DejaVu Sans Mono, Menlo and Consolas are 0.6
@@ -60,17 +60,6 @@ def _grad_shown(result, node, shown, practice):
     """The gradient as the page first shows it: '?' when the student is to find it."""
     hidden = practice and node != result.graph.output and result.grads[node] is not None
     return "?" if hidden else shown["grad"]
-
-
-def _node_kind(result, node):
-    graph = result.graph
-    if node == graph.output:
-        return "output"
-    if graph.ops[node] is VAR:
-        return "input"
-    if result.grads[node] is None:
-        return "constant"
-    return "inner"
 
 
 def _edge_text(result, edge, ref, precision):
@@ -160,7 +149,7 @@ def _edge_svg(result, node, position, source, route, text, edge, ref, precision)
 
 def _node_svg(result, node, lines, box, shown, practice):
     graph = result.graph
-    kind = _node_kind(result, node)
+    kind = node_kind(result, node)
     full = title(graph, node)
     grad = _grad_shown(result, node, shown, practice)
     spoken = (f"node #{node} {full}, {op_name(graph, node)}, value {shown['value']},"
