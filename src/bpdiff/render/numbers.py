@@ -89,7 +89,13 @@ def json_number(x):
     if x is None:
         return None
     if type(x) is not float and hasattr(x, "shape"):
-        return json_number(float(x)) if x.ndim == 0 else _nested_map(x.tolist(), json_number)
+        if x.ndim == 0:
+            return json_number(float(x))
+        import numpy as np
+
+        if np.isfinite(x).all():  # JSON's own floats
+            return x.tolist()
+        return _nested_map(x.tolist(), json_number)
     if x.is_integer():
         return int(x) if -2**53 < x < 2**53 else x
     if x - x == 0:  # finite
