@@ -37,15 +37,16 @@ def format_number(x, precision=DEFAULT_PRECISION, full=False):
 def format_array(x, precision=DEFAULT_PRECISION, full=False):
     """'[[1, 2], [3, 4]]' for a small array (or any, with `full`); for a larger one its
     shape and range: '(3,5) min -1.2 max 3 mean 0.4'. A 0-d array prints as a number."""
+    import numpy as np
+
     if x.ndim == 0:
         return format_number(float(x), precision)
     if x.size <= SMALL_ARRAY or full:
-        import numpy as np
-
         text = np.array2string(x, separator=", ", max_line_width=10**9, threshold=x.size + 1,
                                formatter={"all": lambda v: format_number(float(v), precision)})
         return text.replace("\n", "")
-    mean = x.mean() if x.size else float("nan")
+    with np.errstate(all="ignore"):  # -inf and inf average to nan, huge numbers to inf
+        mean = x.mean() if x.size else float("nan")
     return (f"{shape_text(x.shape)} min {format_number(float(x.min()), precision)}"
             f" max {format_number(float(x.max()), precision)}"
             f" mean {format_number(float(mean), precision)}")
