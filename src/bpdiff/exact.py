@@ -318,14 +318,14 @@ class Exact(NamedTuple):
     limit: int = LIMIT_BITS
 
 
-def differentiate(text, values=None, *, output=None, share=True):
+def differentiate(text, values=None, *, output=None, share=True, lib=()):
     """As bpdiff.differentiate, in exact arithmetic: a Result whose floats are the exact
     numbers rounded, with `result.exact` (an Exact) holding the fractions."""
     from .api import Result, resolve_inputs
     from .autodiff import backward, find_kinks, forward
     from .parse import parse
 
-    graph = parse(text, share=share, output=output)
+    graph = parse(text, share=share, output=output, lib=lib)
     given = dict(values or {})
     float_inputs = resolve_inputs(graph, given, text)
     inputs = {name: input_value(name, given[name]) if name in given
