@@ -13,6 +13,7 @@ from .labels import operand
 from .numbers import format_exact, format_number
 
 COLUMNS = ("id", "label", "op", "inputs", "value", "gradient")
+CALL_COLUMN = "call"  # added when a user function was called: the call that made the node
 NUMERIC = {"id", "value", "gradient"}
 DEFAULT_MAX_ROWS = 200
 TOP_ROWS = 20
@@ -42,15 +43,21 @@ def rows(result, precision, max_rows=DEFAULT_MAX_ROWS):
     return [_row(result, i, precision, exact) for i in shown], note
 
 
+def columns(result):
+    """The table's columns: COLUMNS, and CALL_COLUMN when a user function was called."""
+    return COLUMNS + (CALL_COLUMN,) if result.graph.call_of else COLUMNS
+
+
 def _row(result, node, precision, exact=None):
     item = result.node(node)
     inputs = ", ".join(operand(result.graph, i) for i in item.inputs)
+    call = (item.call or "",) if result.graph.call_of else ()
     if exact is not None:
         return (str(node), item.label, item.op, inputs,
                 format_exact(exact.values[node], item.value, precision),
-                format_exact(exact.grads[node], item.grad, precision))
+                format_exact(exact.grads[node], item.grad, precision), *call)
     return (str(node), item.label, item.op, inputs,
-            format_number(item.value, precision), format_number(item.grad, precision))
+            format_number(item.value, precision), format_number(item.grad, precision), *call)
 
 
 def summary(result, precision):
@@ -77,7 +84,7 @@ EXACT_NOTE = ("exact arithmetic: ≈ marks a rounded number (not rational, or to
 def plain(result, precision, max_rows=DEFAULT_MAX_ROWS):
     """The table as aligned plain text (no colour, no box drawing), ending in a newline."""
     body, note = rows(result, precision, max_rows)
-    text = plain_rows(COLUMNS, body, NUMERIC)
+    text = plain_rows(columns(result), body, NUMERIC)
     text += (note + "\n" if note else "") + summary(result, precision) + "\n"
     if getattr(result, "exact", None) is not None and "≈" in text:
         text += EXACT_NOTE + "\n"
@@ -104,8 +111,9 @@ def rich_table(result, precision, max_rows=DEFAULT_MAX_ROWS):
     body, note = rows(result, precision, max_rows)
     table = Table(title=result.text if len(result.text) <= 80 else None,
                   caption=note or None, header_style="bold")
-    styles = {"id": "dim", "label": "cyan", "op": "magenta", "gradient": "bold green"}
-    for column in COLUMNS:
+    styles = {"id": "dim", "label": "cyan", "op": "magenta", "gradient": "bold green",
+              CALL_COLUMN: "yellow"}
+    for column in columns(result):
         table.add_column(column, justify="right" if column in NUMERIC else "left",
                          style=styles.get(column))
     for cells in body:
