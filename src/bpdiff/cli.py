@@ -22,6 +22,7 @@ Examples:
   bpdiff "d = 2b; e = a + d; L = c*e" --set a=3 --set b=1 --set c=-2
   bpdiff -f examples/sigmoid_neuron.bp
   echo "sigmoid(w*x + b)" | bpdiff - --w 2 --x -1 --b 0.5
+  bpdiff "def sq(x) = x*x; sq(a - b)" --a 3 --b 1
 
 \b
 Inputs are given as --NAME VALUE, --NAME=VALUE or --set NAME=VALUE (for names that
@@ -96,13 +97,15 @@ Functions: {functions}.
 @click.option("--exact", is_flag=True, help="Rational arithmetic: + - * / and integer "
               "powers exact (1/x^2 at x=2 gives -1/4); other functions fall back to floats "
               "(marked ≈).")
+@click.option("--lib", "libs", multiple=True, metavar="FILE", help="Load function "
+              "definitions (def f(x) = ...) from FILE (repeatable).")
 @click.version_option(__version__, "-V", "--version", prog_name="bpdiff")
 @click.pass_context
 def command(ctx, program, file, assignments, vars_file, output, as_json, precision,
             no_share, explain, show_locals, symbolic, wrt, symbolic_max, as_dot, as_mermaid,
             as_tree, render_path, max_nodes, show_all, max_size, expectations, rtol, atol,
             run_gradcheck, gradcheck_tol, problems_path, quiz, level, seed, answers_path,
-            exact):
+            exact, libs):
     """Differentiate PROGRAM and show every node's value and gradient.
 
     PROGRAM is an expression such as "(a+b)*b^3" or statements separated by ';' or
@@ -125,7 +128,7 @@ def command(ctx, program, file, assignments, vars_file, output, as_json, precisi
             "--explain, --locals, --symbolic or pictures": bool(
                 explain or show_locals or symbolic or as_dot or as_mermaid or as_tree
                 or render_path),
-            "--json or --exact": quiz is not None and (as_json or exact)})
+            "--json or --exact": quiz is not None and (as_json or exact), "--lib": bool(libs)})
         if quiz is not None:
             return _run_quiz(quiz, level or 1, seed, answers_path)
         return _run_problems(ctx, problems_path, rtol, atol, exact, as_json, precision)
@@ -139,7 +142,7 @@ def command(ctx, program, file, assignments, vars_file, output, as_json, precisi
         from .exact import differentiate
     else:
         from .api import differentiate
-    result = differentiate(text, values, output=output, share=not no_share)
+    result = differentiate(text, values, output=output, share=not no_share, lib=libs)
     if expectations:
         from .check import check
         checks = check(result, expectations, rtol, atol)
