@@ -99,7 +99,7 @@ def test_a_call_gives_what_its_body_written_out_gives(program, data, share):
         assert len(with_defs.graph) == len(inline_.graph)
 
 
-@settings(max_examples=40, deadline=None, derandomize=True, database=None)
+@settings(max_examples=100, deadline=None, derandomize=True, database=None)
 @given(program=programs_with_defs(), data=st.data())
 def test_programs_with_defs_match_sympy_and_finite_differences(program, data):
     text, _, sym = program
@@ -475,3 +475,52 @@ def test_library_functions_follow_no_share(tmp_path):
 def test_lib_is_refused_with_problems_and_quiz(tmp_path):
     code, out, err = run_main("--quiz", "1", "--lib", str(GATES))
     assert (code, out) == (2, "") and "--lib" in err
+
+
+def test_lib_through_a_real_process():
+    import os
+    import subprocess
+    import sys
+
+    env = dict(os.environ, PYTHONPATH=str(ROOT / "src"))
+    done = subprocess.run([sys.executable, "-m", "bpdiff", "--lib", str(GATES), "swish(x)",
+                           "--x", "1", "--json"], capture_output=True, text=True, env=env,
+                          timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["value"] == pytest.approx(sig(1), rel=1e-15)
+    done = subprocess.run([sys.executable, "-m", "bpdiff", "--lib", str(GATES), "swish(x, 2)",
+                           "--x", "1"], capture_output=True, text=True, env=env, timeout=60)
+    assert (done.returncode, done.stdout) == (2, "")
+    assert f"swish(x) is defined at {GATES}, line 11, column 5" in done.stderr
+
+
+# ---- the fuzz contract (tests/test_fuzz.py) on programs with definitions ---------------------
+
+@st.composite
+def definitions_good_and_bad(draw):
+    """A `def` statement with every part valid, missing or wrong."""
+    name = draw(st.sampled_from(["f", "g", "f", "sin", "def", "x", "3", "", "f f", "f2"]))
+    params = draw(st.sampled_from(["(x)", "(x, y)", "(x)", "()", "(x, x)", "(sin)", "(f)", "(x",
+                                   "x)", "", "(x,)", "(2)", "(def)"]))
+    equals = draw(st.sampled_from([" = ", "=", " = ", "", " == "]))
+    body = draw(st.sampled_from(["x", "x*y", "f(x)", "g(x)", "sin", "f", "y", "", "x +", "def",
+                                 "2", "f(x, x)", "f(f(x))", "sin(x) + g(x)(x)", "x $"]))
+    return f"def {name}{params}{equals}{body}"
+
+
+def _fuzz_cases():
+    from test_fuzz import library_cases, mutated_programs
+
+    statements = st.one_of(definitions_good_and_bad(), st.sampled_from(
+        ["f(1)", "f(1, 2)", "g(x)", "f", "f = 2", "x", "sin(f(x))", "def", "y = g(f(x), 2)"]))
+    programs = st.lists(statements, min_size=1, max_size=4).map("; ".join)
+    with_defs = programs_with_defs().map(lambda program: program[0])
+    return library_cases(st.one_of(programs, programs, mutated_programs(with_defs), with_defs))
+
+
+@settings(max_examples=200, deadline=None, derandomize=True, database=None)
+@given(case=_fuzz_cases())
+def test_programs_with_definitions_keep_the_fuzz_contract(case):
+    from test_fuzz import assert_contract, check_library, checked
+
+    assert_contract(checked(check_library, case)[0], case)

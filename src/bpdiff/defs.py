@@ -17,10 +17,10 @@ A body sees only its parameters and numbers, and calls built-in functions and th
 functions defined before it: so recursion, direct or mutual, cannot happen, and a
 function computes the same thing wherever it is called.
 
-The parser (bpdiff.parse) calls open_definition, close_definition, call and
-misused_name with itself as `parser`: they read its `source`, `functions` (name ->
-token type), `definitions`, `defining`, `graph`, `numbers` and `expanded`, and
-raise through its `error(kind, message, token, hint)`.
+The parser (bpdiff.parse) calls open_definition, call and misused_name with itself as
+`parser`: they read its `source`, `functions` (name -> token type), `definitions`,
+`defining`, `graph`, `numbers` and `expanded`, and use its `position(offset)` and
+`error(kind, message, token, hint)`.
 
 May import: os, re, bpdiff.graph, bpdiff.ops, bpdiff.errors, bpdiff.inputs;
 bpdiff.parse in load_library only.
@@ -35,8 +35,9 @@ from .graph import CONST, Graph
 from .ops import FUNCTIONS
 
 MAX_EXPANDED = 2_000_000
-"""The most nodes calls may expand to in one program (definitions included): inlining
-`def f2(x) = f1(f1(x))`, `def f3(x) = f2(f2(x))`, ... doubles at each level."""
+"""The most nodes and nested calls that calls may expand to in one program, bodies of
+definitions included: inlining `def f2(x) = f1(f1(x))`, `def f3(x) = f2(f2(x))`, ...
+doubles at each level."""
 
 
 class Header(NamedTuple):

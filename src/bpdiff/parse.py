@@ -59,9 +59,9 @@ class _Lexer(Lexer):
     Fresh tokens, with their own position, are made for the names of calls and
     assignments and for every token of a `def` statement (their errors point at them);
     `offset` is where the token last handed to the parser starts, which is where a
-    syntax error is. A function's name followed by `(` becomes a FUNC token here, `def`
-    a DEF token; `functions` (name -> token type) is set for each parse, and the name
-    after `def` joins it."""
+    syntax error is. A function's name becomes a FUNC token here, `def` a DEF token;
+    `functions` (name -> token type) is set for each parse, and the name after `def`
+    joins it."""
 
     def __init__(self, lexer_conf):
         terminals = sorted(lexer_conf.terminals, key=lambda t: (
@@ -74,7 +74,6 @@ class _Lexer(Lexer):
 
     def lex(self, text):
         ignore, functions, assignment = self.ignore, self.functions, _ASSIGNMENT.match
-        called = defs.CALLED.match
         shared = {}
         expected = 0
         matches = self.pattern.finditer(text)
@@ -90,9 +89,6 @@ class _Lexer(Lexer):
             self.offset = start
             if kind == "NAME" and (value in functions or assignment(text, expected)):
                 kind = functions.get(value, kind)
-                if kind == "FUNC" and not (text.startswith("(", expected)
-                                           or called(text, expected)):
-                    kind = "NAME"  # a function's name used as a value: an error
                 yield Token(kind, value, start)
                 if kind == "DEF":
                     expected = yield from self._definition(text, matches, expected)
@@ -106,7 +102,9 @@ class _Lexer(Lexer):
 
     def _definition(self, text, matches, expected):
         """The rest of a `def` statement, up to its separator, as fresh tokens; the name
-        after `def` is a FUNC token and a function from here on. Returns where it ends."""
+        after `def` is a FUNC token and a function from here on, and other functions'
+        names are FUNC only where called (a parameter or a body may misuse one, and is
+        told so). Returns where the statement ends."""
         ignore, functions, called = self.ignore, self.functions, defs.CALLED.match
         first = True
         for match in matches:
@@ -341,7 +339,26 @@ def _parse_statements(parser, text, where=None):
     try:
         parser.parse(text)
     except UnexpectedInput as error:
+        function = _function_before(error)
+        if function is not None:
+            assigned = isinstance(error, UnexpectedToken) and error.token.type == "EQUAL"
+            raise defs.misused_name(_parser()[1], function, assigned) from None
         raise _syntax_error(error, text, where) from None
+
+
+def _function_before(error):
+    """The FUNC token the parser took just before a syntax error, if any and not the
+    name of a `def`: then that function's name is not followed by `(`, as the grammar
+    wants everywhere."""
+    if not isinstance(error, (UnexpectedToken, UnexpectedEOF)):
+        return None
+    interactive = getattr(error, "interactive_parser", None)
+    stack = interactive.parser_state.value_stack if interactive is not None else ()
+    if not stack or not isinstance(stack[-1], Token) or stack[-1].type != "FUNC":
+        return None
+    if len(stack) > 1 and isinstance(stack[-2], Token) and stack[-2].type == "DEF":
+        return None
+    return stack[-1]
 
 
 def _syntax_error(error, text, where=None):
@@ -364,6 +381,8 @@ def _syntax_error(error, text, where=None):
     expected = getattr(error, "expected", None) or ()  # for a bad character: any token
     if set(expected) == {"FUNC"}:  # only after `def`
         expected = ["the new function's name"]
+    elif set(expected) == {"LPAR"}:  # only after `def f`
+        expected = ["'(' and the parameters, as in def f(x) = ..."]
     expected = sorted({_TERMINAL_NAMES.get(t, t) for t in expected})
     hint = f"expected {_join_or(expected)}" if expected else None
     if not at_end and getattr(error, "token", None) is not None and error.token.type == "DEF":
