@@ -99,7 +99,7 @@ def test_a_call_gives_what_its_body_written_out_gives(program, data, share):
         assert len(with_defs.graph) == len(inline_.graph)
 
 
-@settings(max_examples=100, deadline=None, derandomize=True, database=None)
+@settings(max_examples=60, deadline=None, derandomize=True, database=None)
 @given(program=programs_with_defs(), data=st.data())
 def test_programs_with_defs_match_sympy_and_finite_differences(program, data):
     text, _, sym = program

@@ -179,7 +179,7 @@ class _Builder(Transformer):
         graph = self.graph
         node = graph.names.get(name)
         if node is None:
-            if name in self.functions or self.defining is not None:
+            if self.defining is not None:  # not a parameter, or a function not called
                 raise defs.misused_name(self, token)
             node = graph.variable(name)
             self.used_at[name] = token.start_pos
@@ -200,8 +200,8 @@ class _Builder(Transformer):
         token, node = children
         name = token.value
         graph = self.graph
-        if self.where is not None or name in self.functions:
-            self._not_assignable(token)
+        if self.where is not None:
+            self._only_definitions(token.start_pos)
         if name in graph.names:
             if graph.ops[graph.names[name]] is VAR and name not in graph.defaults:
                 line, column = line_column(self.source, self.used_at[name])
@@ -220,11 +220,6 @@ class _Builder(Transformer):
             node = graph.name_node(name, node)
         self.last = node
         return node
-
-    def _not_assignable(self, token):
-        if self.where is not None:
-            self._only_definitions(token.start_pos)
-        raise defs.misused_name(self, token, assigned=True)
 
     def def_head(self, children):
         _, token, *params = children
