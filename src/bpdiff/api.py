@@ -17,7 +17,7 @@ from .errors import BpdiffNameError, BpdiffValueError, did_you_mean
 from .kinks import PYTORCH, KinkPolicy, parse_policy
 from .ops import FUNCTIONS
 from .parse import parse
-from .render.labels import expression, label, op_name
+from .render.labels import call_label, expression, label, op_name
 
 
 class Node(NamedTuple):
@@ -30,6 +30,7 @@ class Node(NamedTuple):
     value: float  # a NumPy array in tensor mode
     grad: float | None  # ∂output/∂node; None when the node depends on no input
     name: str | None
+    call: str | None = None  # the user-function call that made it: 'f#1', 'g#1/f#2'
 
 
 class Result:
@@ -74,7 +75,8 @@ class Result:
         """The Node record for node id `node`."""
         graph = self.graph
         return Node(node, op_name(graph, node), label(graph, node), graph.inputs[node],
-                    self.values[node], self.grads[node], graph.name_of.get(node))
+                    self.values[node], self.grads[node], graph.name_of.get(node),
+                    call_label(graph, node))
 
     @property
     def nodes(self):
@@ -85,7 +87,7 @@ class Result:
         return f"Result(value={self.value!r}, gradient={self.gradient!r})"
 
 
-def differentiate(text, /, values=None, *, output=None, share=True, kink=None,
+def differentiate(text, /, values=None, *, output=None, share=True, kink=None, lib=(),
                   **named_values):
     """Parse `text`, evaluate it at the given input values and backpropagate.
 
@@ -93,11 +95,12 @@ def differentiate(text, /, values=None, *, output=None, share=True, kink=None,
     (`values=`), which also serves names that clash with the options. `output` picks a
     named statement as the output instead of the last one; `share=False` keeps repeated
     subexpressions as separate nodes; `kink` is a --kink policy (text such as "jax" or
-    "relu=one", or a kinks.KinkPolicy) for the derivatives at kinks. Raises BpdiffError
+    "relu=one", or a kinks.KinkPolicy) for the derivatives at kinks; `lib` is a file of
+    `def`s (or a list of them) whose functions the program may call. Raises BpdiffError
     subclasses on bad input.
     """
     policy = kink if isinstance(kink, KinkPolicy) else parse_policy(kink)
-    graph = parse(text, share=share, output=output)
+    graph = parse(text, share=share, output=output, lib=lib)
     given = {**(values or {}), **named_values}
     inputs = resolve_inputs(graph, given, text)
     math = scalar
@@ -217,7 +220,7 @@ def _missing_values(graph, missing, text):
     line, column = graph.positions.get(name, (None, None))
     others = "" if len(missing) == 1 else f" (nor for {', '.join(missing[1:])})"
     hint = "give one, e.g. " + " ".join(f"--{n} 1" for n in missing)
-    close = did_you_mean(name, FUNCTIONS)
+    close = did_you_mean(name, [*FUNCTIONS, *graph.definitions])
     if close:
         hint = f"'{name}' is not a known function{close}; {hint}"
     return BpdiffNameError(f"no value for input '{name}'{others}", text, line, column, hint)

@@ -24,6 +24,7 @@ Examples:
   bpdiff "d = 2b; e = a + d; L = c*e" --set a=3 --set b=1 --set c=-2
   bpdiff -f examples/sigmoid_neuron.bp
   echo "sigmoid(w*x + b)" | bpdiff - --w 2 --x -1 --b 0.5
+  bpdiff "def sq(x) = x*x; sq(a - b)" --a 3 --b 1
 
 \b
 Inputs are given as --NAME VALUE, --NAME=VALUE or --set NAME=VALUE (for names that
@@ -126,6 +127,8 @@ Functions: {functions}.
               "report: one self-contained page (graph, step-by-step passes, node table).")
 @click.option("--html-practice", "practice_path", metavar="FILE.html", help="Write the "
               "report as an exercise: gradients hidden, the page checks each typed answer.")
+@click.option("--lib", "libs", multiple=True, metavar="FILE", help="Load function "
+              "definitions (def f(x) = ...) from FILE (repeatable).")
 @click.version_option(__version__, "-V", "--version", prog_name="bpdiff")
 @click.pass_context
 def command(ctx, program, file, assignments, vars_file, output, as_json, precision,
@@ -133,7 +136,7 @@ def command(ctx, program, file, assignments, vars_file, output, as_json, precisi
             as_tree, render_path, max_nodes, show_all, full, max_size, expectations, rtol, atol,
             run_gradcheck, gradcheck_tol, problems_path, quiz, level, seed, answers_path,
             exact, kink, hessian, hvp, crosscheck, crosscheck_tol, parse_echo, sheet_format,
-            top, only, html_path, practice_path):
+            top, only, html_path, practice_path, libs):
     """Differentiate PROGRAM and show every node's value and gradient.
 
     PROGRAM is an expression such as "(a+b)*b^3" or statements separated by ';' or
@@ -166,7 +169,7 @@ def command(ctx, program, file, assignments, vars_file, output, as_json, precisi
             "--explain, --locals, --symbolic or pictures": bool(
                 explain or show_locals or symbolic or as_dot or as_mermaid or as_tree
                 or render_path),
-            "--json or --exact": quiz is not None and (as_json or exact)})
+            "--json or --exact": quiz is not None and (as_json or exact), "--lib": bool(libs)})
         if quiz is not None:
             return _run_quiz(quiz, level or 1, seed, answers_path)
         return _run_problems(ctx, problems_path, rtol, atol, exact, as_json, precision)
@@ -182,7 +185,8 @@ def command(ctx, program, file, assignments, vars_file, output, as_json, precisi
         from .exact import differentiate
     else:
         from .api import differentiate
-    result = differentiate(text, values, output=output, share=not no_share, kink=kink)
+    result = differentiate(text, values, output=output, share=not no_share, kink=kink,
+                           lib=libs)
     if result.tensor:
         _tensor_checks(result, {"--symbolic": symbolic, "--expect": expectations,
                                 "--hessian": hessian, "--hvp": hvp is not None,

@@ -13,18 +13,20 @@ class BpdiffError(Exception):
 
     exit_code = 2
 
-    def __init__(self, message, source=None, line=None, column=None, hint=None):
+    def __init__(self, message, source=None, line=None, column=None, hint=None, where=None):
         super().__init__(message)
         self.message = message
         self.source = source
         self.line = line
         self.column = column
         self.hint = hint
+        self.where = where  # the file `source` is, when not the program (a --lib file)
 
     def __str__(self):
         parts = []
         if self.line is not None:
-            parts.append(f"line {self.line}, column {self.column}: {self.message}")
+            place = f"line {self.line}, column {self.column}"
+            parts.append(f"{self.where + ', ' if self.where else ''}{place}: {self.message}")
             if self.source is not None:
                 lines = self.source.split("\n")
                 if 1 <= self.line <= len(lines):

@@ -320,7 +320,7 @@ class Exact(NamedTuple):
     limit: int = LIMIT_BITS
 
 
-def differentiate(text, values=None, *, output=None, share=True, kink=None):
+def differentiate(text, values=None, *, output=None, share=True, kink=None, lib=()):
     """As bpdiff.differentiate, in exact arithmetic: a Result whose floats are the exact
     numbers rounded, with `result.exact` (an Exact) holding the fractions."""
     from .api import Result, resolve_inputs
@@ -330,7 +330,7 @@ def differentiate(text, values=None, *, output=None, share=True, kink=None):
 
     policy = kink if isinstance(kink, KinkPolicy) else parse_policy(kink)
 
-    graph = parse(text, share=share, output=output)
+    graph = parse(text, share=share, output=output, lib=lib)
     given = dict(values or {})
     float_inputs = resolve_inputs(graph, given, text)
     if graph.tensor or any(type(v) is not float for v in float_inputs.values()):

@@ -21,7 +21,8 @@ class Graph:
     `names` maps named intermediates and variables to node ids; `name_of` the reverse."""
 
     __slots__ = ("ops", "inputs", "payload", "share", "_memo", "variables", "names",
-                 "name_of", "defaults", "output", "declared", "positions", "tensor")
+                 "name_of", "defaults", "output", "declared", "positions", "tensor", "calls",
+                 "call_of", "definitions")
 
     def __init__(self, share=True):
         self.ops = []
@@ -37,6 +38,9 @@ class Graph:
         self.declared = {}  # every input the program names, used by the output or not
         self.positions = {}  # input name -> (line, column) of its first use
         self.tensor = False  # whether the program has array literals or tensor-only ops
+        self.calls = []  # each expansion of a user function: (name, parent, label); see defs.py
+        self.call_of = {}  # node id -> index in `calls` of the expansion that created it
+        self.definitions = {}  # user function name -> defs.Definition
 
     def __len__(self):
         return len(self.ops)
@@ -125,4 +129,6 @@ class Graph:
         kept.tensor = self.tensor and any(  # an unused tensor statement does not count
             type(value) is tuple if op is CONST else op is not VAR and op.vjps is not None
             for op, value in zip(kept.ops, kept.payload))
+        kept.calls, kept.definitions = self.calls, self.definitions
+        kept.call_of = {new_id[i]: c for i, c in self.call_of.items() if i in new_id}
         return kept

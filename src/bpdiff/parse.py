@@ -2,10 +2,11 @@
 while parsing (no parse tree is built), and syntax errors rendered with a caret.
 
 The grammar (grammars/bpdiff.lark) is loaded once per process from a cached analysis.
-Names the primitive table knows as functions are re-tagged FUNC by a lexer callback,
-so the grammar itself needs no list of functions.
+Names the primitive table knows as functions, and those a `def` introduces, are
+re-tagged FUNC by the lexer when a `(` follows, so the grammar itself needs no list of
+functions. User-defined functions are built by bpdiff.defs.
 
-May import: lark, bpdiff.ops, bpdiff.graph, bpdiff.errors.
+May import: lark, bpdiff.ops, bpdiff.graph, bpdiff.errors, bpdiff.defs.
 """
 
 import functools
@@ -17,6 +18,7 @@ from lark import Lark, Token, Transformer, Tree
 from lark.lexer import Lexer
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
+from . import defs
 from .errors import BpdiffNameError, BpdiffSyntaxError, did_you_mean
 from .graph import VAR, Graph
 from .ops import BY_NAME, FUNCTIONS
@@ -33,8 +35,11 @@ _TERMINAL_NAMES = {
     "RPAR": "')'", "PLUS": "'+'", "_MINUS": "'-'", "_TIMES": "'*'", "_DIVIDE": "'/'",
     "_POW": "'^'", "EQUAL": "'='", "COMMA": "','", "_SEP": "';' or a new line",
     "LSQB": "'['", "RSQB": "']'", "AT": "'@'", "_DOT_T": "'.T'",
-    "$END": "the end of the input",
+    "$END": "the end of the input", "DEF": "'def'",
 }
+
+# The lexer's names with a token type of their own: `def`, and the functions.
+_KEYWORDS = {"def": "DEF", **dict.fromkeys(FUNCTIONS, "FUNC")}
 
 
 def grammar_path():
@@ -53,10 +58,12 @@ class _Lexer(Lexer):
     one Token per distinct name, number and operator, not one per occurrence.
 
     Fresh tokens, with their own position, are made for the names of calls and
-    assignments (their errors point at them); `offset` is where the token last handed
-    to the parser starts, which is where a syntax error is. Names the primitive table
-    knows as functions become FUNC tokens here when a '(' follows; otherwise they are
-    names like any other (the seeds call an intermediate `dot`)."""
+    assignments and for every token of a `def` statement (their errors point at them);
+    `offset` is where the token last handed to the parser starts, which is where a
+    syntax error is. A function's name becomes a FUNC token here when a '(' follows
+    (otherwise it is a name like any other: the seeds call an intermediate `dot`),
+    `def` a DEF token; `functions` (name -> token type) is set for each parse, and the
+    name after `def` joins it."""
 
     def __init__(self, lexer_conf):
         terminals = sorted(lexer_conf.terminals, key=lambda t: (
@@ -65,13 +72,15 @@ class _Lexer(Lexer):
                                            for t in terminals))
         self.ignore = frozenset(lexer_conf.ignore)
         self.offset = 0
+        self.functions = _KEYWORDS
 
     def lex(self, text):
-        ignore, functions, assignment = self.ignore, FUNCTIONS, _ASSIGNMENT.match
+        ignore, functions, assignment = self.ignore, self.functions, _ASSIGNMENT.match
         opens_call = _CALL.match
         shared = {}
         expected = 0
-        for match in self.pattern.finditer(text):
+        matches = self.pattern.finditer(text)
+        for match in matches:
             start = match.start()
             if start != expected:
                 break
@@ -82,17 +91,54 @@ class _Lexer(Lexer):
             value = match.group()
             self.offset = start
             if kind == "NAME" and (value in functions or assignment(text, expected)):
-                call = value in functions and opens_call(text, expected)
-                yield Token("FUNC" if call else kind, value, start)
+                kind = functions.get(value, kind)
+                if kind == "FUNC" and not opens_call(text, expected):
+                    kind = "NAME"
+                yield Token(kind, value, start)
+                if kind == "DEF":
+                    expected = yield from self._definition(text, matches, expected)
                 continue
             token = shared.get(value)
             if token is None:
                 token = shared[value] = Token(kind, value, start)
             yield token
         if expected != len(text):
-            self.offset = expected
-            line, column = line_column(text, expected)
-            raise UnexpectedCharacters(text, expected, line, column)
+            self._unexpected_character(text, expected)
+
+    def _definition(self, text, matches, expected):
+        """The rest of a `def` statement, up to its separator, as fresh tokens; the name
+        after `def` is a FUNC token and a function from here on, and other functions'
+        names are FUNC only where called (a parameter or a body may misuse one, and is
+        told so). Returns where the statement ends."""
+        ignore, functions, called = self.ignore, self.functions, defs.CALLED.match
+        first = True
+        for match in matches:
+            start = match.start()
+            if start != expected:
+                self._unexpected_character(text, expected)
+            expected = match.end()
+            kind = match.lastgroup
+            if kind in ignore:
+                continue
+            value = match.group()
+            self.offset = start
+            if kind == "NAME":
+                if first and value != "def":
+                    functions[value] = kind = "FUNC"
+                elif functions.get(value) == "FUNC" and called(text, expected):
+                    kind = "FUNC"
+                elif value == "def":
+                    kind = "DEF"
+            first = False
+            yield Token(kind, value, start)
+            if kind == "_SEP":
+                break
+        return expected
+
+    def _unexpected_character(self, text, position):
+        self.offset = position
+        line, column = line_column(text, position)
+        raise UnexpectedCharacters(text, position, line, column)
 
 
 _ASSIGNMENT = re.compile(r"[ \t\f\r]*=")
@@ -135,7 +181,17 @@ class _Builder(Transformer):
         self.graph = None
         self.source = ""
         self.last = None  # node id of the last statement
-        self.used_at = {}  # variable name -> (line, column, followed by '(')
+        self.used_at = {}  # variable name -> offset of its first use
+        self.lexer = None
+        self.functions = _KEYWORDS  # the lexer's: name -> DEF or FUNC
+        self.definitions = {}  # user function name -> defs.Definition
+        self.defining = None  # the defs.Header whose body is being parsed, if any
+        self.outer = None  # the program's graph while a body is built in its own
+        self.numbers = {}  # function name -> how often it was expanded in self.graph
+        self.outer_numbers = {}  # the same for the program's graph while a body is built
+        self.expanded = 0  # nodes expanded by calls of user functions
+        self.where = None  # the --lib file being read: only definitions allowed
+        self.after = 0  # where the statement after the last definition may start
 
     def __default__(self, data, children, meta):
         if data[0] == "_":  # Lark's helper rules for repetition: expanded by their parent
@@ -151,13 +207,17 @@ class _Builder(Transformer):
         graph = self.graph
         node = graph.names.get(name)
         if node is None:
+            if self.defining is not None or name in self.definitions:
+                raise defs.misused_name(self, token)  # not a parameter, or f without (...)
             node = graph.variable(name)
             self.used_at[name] = token.start_pos
         return node
 
     def call(self, children):
         token, *args = children
-        op = FUNCTIONS[token.value]
+        op = FUNCTIONS.get(token.value)
+        if op is None:
+            return defs.call(self, token, tuple(args))
         keywords = [arg for arg in args if type(arg) is _Keyword]
         if keywords:
             args = [arg for arg in args if type(arg) is not _Keyword]
@@ -167,8 +227,8 @@ class _Builder(Transformer):
             self.graph.tensor = True
         if len(args) != op.arity:
             count = "1 argument" if op.arity == 1 else f"{op.arity} arguments"
-            raise self._error(BpdiffSyntaxError, f"{token.value}() takes {count}, got {len(args)}",
-                              token)
+            raise self.error(BpdiffSyntaxError, f"{token.value}() takes {count}, got {len(args)}",
+                             token)
         return self.graph.apply(op, tuple(args))
 
     def _with_keywords(self, op, token, keywords):
@@ -176,7 +236,7 @@ class _Builder(Transformer):
         if keyword.name != "axis" or len(keywords) > 1 or op.with_axis is None:
             takes = "takes no keyword arguments" if op.with_axis is None else \
                 "takes one keyword argument, axis"
-            raise self._error(BpdiffSyntaxError, f"{token.value}() {takes}", keyword.token)
+            raise self.error(BpdiffSyntaxError, f"{token.value}() {takes}", keyword.token)
         return BY_NAME[op.with_axis]
 
     def keyword(self, children):
@@ -224,16 +284,20 @@ class _Builder(Transformer):
         token, node = children
         name = token.value
         graph = self.graph
+        if self.where is not None:
+            self._only_definitions(token.start_pos)
+        if name in self.definitions:
+            raise defs.misused_name(self, token, assigned=True)
         if name in graph.names:
             if graph.ops[graph.names[name]] is VAR and name not in graph.defaults:
                 line, column = line_column(self.source, self.used_at[name])
-                raise self._error(
+                raise self.error(
                     BpdiffNameError,
                     f"'{name}' is assigned here but used before, at line {line}, column {column}",
                     token, hint="define a name before the statements that use it")
-            raise self._error(BpdiffNameError,
-                              f"'{name}' is already defined; each name is assigned once", token)
-        literal = graph.is_constant_literal(node)
+            raise self.error(BpdiffNameError,
+                             f"'{name}' is already defined; each name is assigned once", token)
+        literal = None if node in graph.call_of else graph.is_constant_literal(node)
         if literal is not None:  # `a = 7` declares an input with a default value
             node = graph.variable(name)
             graph.defaults[name] = literal
@@ -243,16 +307,49 @@ class _Builder(Transformer):
         self.last = node
         return node
 
-    def _error(self, kind, message, token, hint=None):
+    def def_head(self, children):
+        _, token, *params = children
+        header, body = defs.open_definition(self, token, params)
+        self.outer, self.graph, self.defining = self.graph, body, header
+        self.outer_numbers, self.numbers = self.numbers, {}
+        return header
+
+    def define(self, children):
+        header, result = children
+        self.definitions[header.name] = defs.close_definition(header, self.graph, result,
+                                                              self.where)
+        self.graph, self.outer, self.defining = self.outer, None, None
+        self.numbers = self.outer_numbers
+        self.after = self.lexer.offset
+        return None
+
+    def position(self, offset):
+        """(line, column) of a character offset in the text being parsed."""
+        return line_column(self.source, offset)
+
+    def error(self, kind, message, token, hint=None):
+        """The error `kind` pointing at `token` (which must have its own position)."""
         line, column = line_column(self.source, token.start_pos)
-        return kind(message, self.source, line, column, hint=hint)
+        return kind(message, self.source, line, column, hint=hint, where=self.where)
+
+    def _only_definitions(self, start):
+        start = _BLANK.match(self.source, self.after).end() if start is None else start
+        line, column = line_column(self.source, start)
+        raise BpdiffSyntaxError("a library holds only definitions (def name(x) = ...),"
+                                " comments and blank lines", self.source, line, column,
+                                where=self.where)
 
     def expression(self, children):
+        if self.where is not None:
+            self._only_definitions(None)
         self.last = children[0]
         return self.last
 
     def start(self, children):
         return None
+
+
+_BLANK = re.compile(r"(?:[ \t\f\r;\n]|#[^\n]*|\\\r?\n)*")
 
 
 @functools.cache
@@ -262,34 +359,60 @@ def _parser():
         text = grammar.read()
     parser = Lark(text, parser="lalr",
                   lexer=_Lexer, transformer=builder, cache=True, maybe_placeholders=False)
+    builder.lexer = parser.parser.lexer.lexer
     return parser, builder
 
 
-def parse(text, share=True, output=None, prune=True):
-    """Parse program `text` into a Graph holding only what the output depends on
-    (every statement with `prune=False`, as --parse shows them).
-
-    The output is the last statement, or the name `output`. Raises BpdiffSyntaxError or
-    BpdiffNameError with the position of the problem.
-    """
+def _run(text, share, definitions, where=None):
+    """Parse `text`, the user functions `definitions` known: the graph built (with every
+    definition, old and new, in graph.definitions) and the last statement's node.
+    `where` names a --lib file: then only definitions are allowed."""
     parser, builder = _parser()
     graph = builder.graph = Graph(share)
     builder.source = text
     builder.last = None
     builder.used_at = {}
+    builder.definitions = dict(definitions)
+    builder.functions = builder.lexer.functions = (
+        {**_KEYWORDS, **dict.fromkeys(definitions, "FUNC")} if definitions else dict(_KEYWORDS))
+    builder.defining = builder.outer = None
+    builder.numbers = {}
+    builder.expanded = builder.after = 0
+    builder.where = where
     try:
-        _parse_statements(parser, text)
+        _parse_statements(parser, text, where)
     finally:
-        builder.graph = None
+        builder.graph = builder.outer = None
+    graph.definitions = builder.definitions
+    return graph, builder.last
+
+
+def parse_library(text, where, definitions=None, share=True):
+    """The definitions of library file `where` (its text), added to `definitions`.
+    Errors name the file; a statement other than `def` is one."""
+    return _run(text, share, definitions or {}, where)[0].definitions
+
+
+def parse(text, share=True, output=None, lib=(), prune=True):
+    """Parse program `text` into a Graph holding only what the output depends on
+    (every statement with `prune=False`, as --parse shows them).
+
+    The output is the last statement, or the name `output`; `lib` names --lib files
+    (a path or several) whose functions the program may call. Raises BpdiffSyntaxError
+    or BpdiffNameError with the position of the problem.
+    """
+    definitions = defs.load_library(lib, share) if lib else {}
+    builder = _parser()[1]
+    graph, last = _run(text, share, definitions)
     if output is not None:
         if output not in graph.names:
             raise BpdiffNameError(f"--output {output}: no such name in the program"
                                   + did_you_mean(output, graph.names))
         target = graph.names[output]
-    elif builder.last is None:
+    elif last is None:
         raise BpdiffSyntaxError("the program is empty: write an expression such as (a+b)*b^3")
     else:
-        target = builder.last
+        target = last
     graph.positions = {name: line_column(text, offset) for name, offset in builder.used_at.items()}
     if not prune:
         graph.output = target
@@ -297,14 +420,33 @@ def parse(text, share=True, output=None, prune=True):
     return graph.pruned(target)
 
 
-def _parse_statements(parser, text):
+def _parse_statements(parser, text, where=None):
     try:
         parser.parse(text)
     except UnexpectedInput as error:
-        raise _syntax_error(error, text) from None
+        function = _function_before(error)
+        if function is not None:
+            assigned = isinstance(error, UnexpectedToken) and error.token.type == "EQUAL"
+            raise defs.misused_name(_parser()[1], function, assigned) from None
+        raise _syntax_error(error, text, where) from None
 
 
-def _syntax_error(error, text):
+def _function_before(error):
+    """The FUNC token the parser took just before a syntax error, if any and not the
+    name of a `def`: then that function's name is not followed by `(`, as the grammar
+    wants everywhere."""
+    if not isinstance(error, (UnexpectedToken, UnexpectedEOF)):
+        return None
+    interactive = getattr(error, "interactive_parser", None)
+    stack = interactive.parser_state.value_stack if interactive is not None else ()
+    if not stack or not isinstance(stack[-1], Token) or stack[-1].type != "FUNC":
+        return None
+    if len(stack) > 1 and isinstance(stack[-2], Token) and stack[-2].type == "DEF":
+        return None
+    return stack[-1]
+
+
+def _syntax_error(error, text, where=None):
     at_end = isinstance(error, UnexpectedEOF) or (
         isinstance(error, UnexpectedToken) and error.token.type == "$END")
     if at_end:
@@ -322,9 +464,15 @@ def _syntax_error(error, text):
         message = f"unexpected {shown}"
         line, column = line_column(text, _parser()[0].parser.lexer.lexer.offset)
     expected = getattr(error, "expected", None) or ()  # for a bad character: any token
+    if set(expected) == {"FUNC"}:  # only after `def`
+        expected = ["the new function's name"]
+    elif set(expected) == {"LPAR"}:  # only after `def f`
+        expected = ["'(' and the parameters, as in def f(x) = ..."]
     expected = sorted({_TERMINAL_NAMES.get(t, t) for t in expected})
     hint = f"expected {_join_or(expected)}" if expected else None
-    return BpdiffSyntaxError(message, text, line, column, hint=hint)
+    if not at_end and getattr(error, "token", None) is not None and error.token.type == "DEF":
+        hint = "'def' starts a definition, def f(x) = ..., and is not a name"
+    return BpdiffSyntaxError(message, text, line, column, hint=hint, where=where)
 
 
 def _end_position(text):

@@ -11,7 +11,7 @@ import re
 
 from ..graph import CONST, VAR
 from ..symbolic import local_formula
-from .labels import expression, operand
+from .labels import call_label, expression, operand
 from .numbers import format_number
 
 
@@ -41,6 +41,8 @@ def explain_steps(result):
         else:
             step["expression"] = expression(graph, node)
             step["operands"] = [values[i] for i in graph.inputs[node]]
+            if node in graph.call_of:
+                step["call"] = call_label(graph, node)
         steps.append(step)
     uses = {}
     for edge in result.edges:
@@ -107,7 +109,8 @@ def forward_line(graph, step, fmt):
         return f"  {step['ref']} = {fmt(step['value'])}   (input)"
     with_numbers = _substitute(step["expression"], step["operands"], graph, step["node"], fmt)
     parts = [step["ref"], step["expression"], with_numbers, fmt(step["value"])]
-    return "  " + " = ".join(dict.fromkeys(parts))  # each distinct form once
+    call = f"   (in {step['call']})" if "call" in step else ""
+    return "  " + " = ".join(dict.fromkeys(parts)) + call  # each distinct form once
 
 
 def backward_lines(out, step, fmt, hide_gradients=False):

@@ -1,7 +1,8 @@
 """The result as one strict JSON object (see bpdiff/schema/result.schema.json).
 
 Nodes come output first, in reverse topological order; nan and ±inf are the strings
-"nan", "inf", "-inf"; a node that depends on no input has "grad": null.
+"nan", "inf", "-inf"; a node that depends on no input has "grad": null; a node made by
+a call of a user function has "call": its label ("f#1", "g#1/f#2").
 
 May import: json, bpdiff.render.* (labels, numbers, problems; explain, checks, hessian,
 crosscheck for their sections).
@@ -9,7 +10,7 @@ crosscheck for their sections).
 
 import json
 
-from .labels import all_labels
+from .labels import all_labels, call_label
 from .numbers import format_fraction, json_number
 from .problems import describe, describe_kink
 
@@ -124,6 +125,9 @@ def _node_dicts(result):
     if result.tensor:
         for node in nodes:
             node["shape"] = _shape(values[node["id"]])
+    for node in nodes if graph.call_of else ():
+        if node["id"] in graph.call_of:
+            node["call"] = call_label(graph, node["id"])
     return nodes
 
 
@@ -132,8 +136,8 @@ def _shape(value):
 
 
 def _nodes_text(result):
-    # Labels, op names and input names are built from identifiers, numbers, operator
-    # symbols, '#', parentheses, commas and spaces: nothing JSON must escape.
+    # Labels, op names, input names and call labels are built from identifiers, numbers,
+    # operator symbols, '#', '/', parentheses, commas and spaces: nothing JSON must escape.
     graph = result.graph
     values, grads, inputs, name_of = result.values, result.grads, graph.inputs, graph.name_of
     labels = all_labels(graph)
@@ -145,6 +149,9 @@ def _nodes_text(result):
                     f'[{", ".join(map(str, inputs[i]))}], "value": {_number_text(values[i])}, '
                     f'"grad": {_number_text(grads[i])}, '
                     f'"name": {"null" if name is None else chr(34) + name + chr(34)}}}')
+    for k, i in enumerate(range(graph.output, -1, -1)) if graph.call_of else ():
+        if i in graph.call_of:
+            rows[k] = rows[k][:-1] + f', "call": "{call_label(graph, i)}"}}'
     return "[" + ", ".join(rows) + "]"
 
 

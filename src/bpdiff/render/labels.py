@@ -59,6 +59,12 @@ def all_labels(graph):
     return labels
 
 
+def call_label(graph, node):
+    """The user-function call that created the node ('f#1', 'g#1/f#2'), or None."""
+    call = graph.call_of.get(node)
+    return None if call is None else graph.calls[call][2]
+
+
 def op_name(graph, node):
     """The operation's table name, or 'var' / 'const'."""
     op = graph.ops[node]

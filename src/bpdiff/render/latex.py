@@ -43,9 +43,10 @@ def table(result, precision, summary=(200, None, None)):
     body, note = rows(result, precision, *summary)
     out = _output_ref(result)
     columns = ("id", "label", "op", "inputs", "value", f"${partial(out, 'v')}$")
+    # a call column (user functions) may sit before value and gradient, the last two
     cells = [(node, f"${math(label)}$", f"\\texttt{{{text(op)}}}", _refs(inputs),
               f"${number(value)}$", f"${number(grad)}$")
-             for node, label, op, inputs, value, grad in body]
+             for (node, label, op, inputs, *_), value, grad in ((r, r[-2], r[-1]) for r in body)]
     latex = tabular(columns, cells, {0, 4, 5})
     if note:
         latex += f"\n\\noindent {text(note)}\n"

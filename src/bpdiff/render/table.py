@@ -13,14 +13,19 @@ from .numbers import format_exact, format_number, shape_text
 from .selection import summarised
 
 COLUMNS = ("id", "label", "op", "inputs", "value", "gradient")
-TENSOR_COLUMNS = ("id", "label", "op", "inputs", "shape", "value", "gradient")
+SHAPE_COLUMN = "shape"  # added in tensor mode
+CALL_COLUMN = "call"  # added when a user function was called: the call that made the node
 NUMERIC = {"id", "value", "gradient"}
 DEFAULT_MAX_ROWS = 200
 
 
 def columns(result):
-    """The table's columns: a shape column joins them when values are arrays."""
-    return TENSOR_COLUMNS if result.tensor else COLUMNS
+    """The table's columns: COLUMNS, with a shape column when values are arrays and a
+    call column when a user function was called, both before value and gradient (which
+    stay the last two)."""
+    extra = ((SHAPE_COLUMN,) if result.tensor else ()) + (
+        (CALL_COLUMN,) if result.graph.call_of else ())
+    return COLUMNS[:4] + extra + COLUMNS[4:]
 
 
 def rows(result, precision, max_rows=DEFAULT_MAX_ROWS, top=None, only=None, full=False):
@@ -33,27 +38,24 @@ def rows(result, precision, max_rows=DEFAULT_MAX_ROWS, top=None, only=None, full
     shown, note = summarised(result, max_rows, top, only)
     shown = range(len(result.graph) - 1, -1, -1) if shown is None else reversed(shown)
     exact = getattr(result, "exact", None)  # set by an --exact run
+    return [_row(result, i, precision, exact, full) for i in shown], note
+
+
+def _row(result, node, precision, exact=None, full=False):
+    item = result.node(node)
+    cells = [str(node), item.label, item.op,
+             ", ".join(operand(result.graph, i) for i in item.inputs)]
     if result.tensor:
-        return [_tensor_row(result, i, precision, full) for i in shown], note
-    return [_row(result, i, precision, exact) for i in shown], note
-
-
-def _tensor_row(result, node, precision, full):
-    item = result.node(node)
-    inputs = ", ".join(operand(result.graph, i) for i in item.inputs)
-    return (str(node), item.label, item.op, inputs, shape_text(item.value.shape),
-            format_number(item.value, precision, full), format_number(item.grad, precision, full))
-
-
-def _row(result, node, precision, exact=None):
-    item = result.node(node)
-    inputs = ", ".join(operand(result.graph, i) for i in item.inputs)
+        cells.append(shape_text(item.value.shape))
+    if result.graph.call_of:
+        cells.append(item.call or "")
     if exact is not None:
-        return (str(node), item.label, item.op, inputs,
-                format_exact(exact.values[node], item.value, precision),
-                format_exact(exact.grads[node], item.grad, precision))
-    return (str(node), item.label, item.op, inputs,
-            format_number(item.value, precision), format_number(item.grad, precision))
+        cells += [format_exact(exact.values[node], item.value, precision),
+                  format_exact(exact.grads[node], item.grad, precision)]
+    else:
+        cells += [format_number(item.value, precision, full),
+                  format_number(item.grad, precision, full)]
+    return tuple(cells)
 
 
 def summary(result, precision):
@@ -107,7 +109,8 @@ def rich_table(result, precision, max_rows=DEFAULT_MAX_ROWS, top=None, only=None
     body, note = rows(result, precision, max_rows, top, only, full)
     table = Table(title=result.text if len(result.text) <= 80 else None,
                   caption=note or None, header_style="bold")
-    styles = {"id": "dim", "label": "cyan", "op": "magenta", "gradient": "bold green"}
+    styles = {"id": "dim", "label": "cyan", "op": "magenta", "gradient": "bold green",
+              CALL_COLUMN: "yellow"}
     for column in columns(result):
         table.add_column(column, justify="right" if column in NUMERIC else "left",
                          style=styles.get(column))
