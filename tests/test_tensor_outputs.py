@@ -57,3 +57,18 @@ def test_html_report_shows_each_node_value_and_gradient_in_place(tmp_path):
     assert "[[-0.0363993, 0.0363993], [0.198312, -0.198312]]" in text  # ∂L/∂W, not a shape
     assert '<td class="num vv">[[0.5, -0.3], [0.2, 0.4]]</td>' in text
     assert "= —" not in text.split("<svg")[1].split("</svg>")[0]  # edges say what they add
+
+
+def test_explain_and_pictures_print_shapes():
+    args = ("h = relu(W @ x + b); L = sum(h)", "--W", "[[1,2],[3,4]]", "--x", "[1,-1]",
+            "--b", "[1,3]")
+    code, out, _ = run_main(*args, "--explain")
+    assert code == 0
+    assert "  #2 = W @ x = [[1, 2], [3, 4]] @ [1, -1] = [-1, -1]   shape (2,)" in out
+    assert "  W = [[1, 2], [3, 4]]   (input)   shape (2,2)" in out
+    code, out, _ = run_main(*args, "--tree")
+    assert "#0 W  var  shape (2,2)  value [[1, 2], [3, 4]]  grad [[0, 0], [1, -1]]" in out
+    code, out, _ = run_main(*args, "--mermaid")
+    assert "x<br/>#1 var<br/>shape (2,)<br/>value [1, -1]<br/>grad [3, 4]" in out
+    code, out, _ = run_main(*args, "--dot")
+    assert '<TD ALIGN="LEFT">shape</TD><TD ALIGN="RIGHT">(2,2)</TD>' in out

@@ -12,7 +12,7 @@ import re
 from ..graph import CONST, VAR
 from ..symbolic import local_formula
 from .labels import call_label, expression, operand
-from .numbers import format_number
+from .numbers import format_number, shape_text
 
 
 def references(graph):
@@ -105,12 +105,14 @@ def explain_text(result, precision):
 
 def forward_line(graph, step, fmt):
     """One forward step as a line of the narration: '  #2 = a + b = 7 + 3 = 10'."""
+    shape = getattr(step["value"], "shape", None)  # tensor mode: shown after the value
+    shape = f"   shape {shape_text(shape)}" if shape is not None else ""
     if step.get("input"):
-        return f"  {step['ref']} = {fmt(step['value'])}   (input)"
+        return f"  {step['ref']} = {fmt(step['value'])}   (input){shape}"
     with_numbers = _substitute(step["expression"], step["operands"], graph, step["node"], fmt)
     parts = [step["ref"], step["expression"], with_numbers, fmt(step["value"])]
     call = f"   (in {step['call']})" if "call" in step else ""
-    return "  " + " = ".join(dict.fromkeys(parts)) + call  # each distinct form once
+    return "  " + " = ".join(dict.fromkeys(parts)) + shape + call  # each distinct form once
 
 
 def backward_lines(out, step, fmt, hide_gradients=False):

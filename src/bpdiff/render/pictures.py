@@ -21,7 +21,7 @@ from ..errors import BpdiffError
 from ..graph import CONST, VAR
 from .explain import edge_formula, references
 from .labels import expression, label, op_name
-from .numbers import DEFAULT_PRECISION, format_number
+from .numbers import DEFAULT_PRECISION, format_number, shape_text
 
 MAX_TREE_DEPTH = 200  # deeper graphs are refused by tree(): rich draws each level 4 columns in
 FORMATS = ("svg", "png", "pdf")  # what render_file() accepts, from the file's suffix
@@ -62,6 +62,11 @@ def _edges_by_use(result, view=None):
     if view is not None and not view.uses:
         return {}
     return {(e.node, e.position): e for e in result.edges}
+
+
+def shape_of(result, node):
+    """A tensor-mode node's shape as text: '(2,3)', '()' for a scalar."""
+    return shape_text(result.values[node].shape)
 
 
 def node_kind(result, node):
@@ -120,7 +125,9 @@ def _dot_node(result, node, precision):
                  f'<TR><TD COLSPAN="2"{bg}><B>{heading}</B></TD></TR>'
                  f'<TR><TD ALIGN="LEFT"><FONT COLOR="#6b7280">#{node}</FONT></TD>'
                  f'<TD ALIGN="RIGHT">{op}{note}</TD></TR>'
-                 f'<TR><TD ALIGN="LEFT">value</TD><TD ALIGN="RIGHT">{value}</TD></TR>'
+                 + (f'<TR><TD ALIGN="LEFT">shape</TD><TD ALIGN="RIGHT">{shape_of(result, node)}'
+                    '</TD></TR>' if result.tensor else "")
+                 + f'<TR><TD ALIGN="LEFT">value</TD><TD ALIGN="RIGHT">{value}</TD></TR>'
                  f'<TR><TD ALIGN="LEFT">grad</TD><TD ALIGN="RIGHT"><B>{grad}</B></TD></TR>'
                  f'</TABLE>')
     return f'  n{node} [id="n{node}", {attributes}, label=<{table}>];'
@@ -227,7 +234,8 @@ def mermaid(result, precision=DEFAULT_PRECISION, view=None):
     by_use = _edges_by_use(result, view)
     lines = ["flowchart BT"]
     for node in _drawn_nodes(graph, view):
-        text = (f"{title(graph, node)}\n#{node} {op_name(graph, node)}"
+        shape = f"\nshape {shape_of(result, node)}" if result.tensor else ""
+        text = (f"{title(graph, node)}\n#{node} {op_name(graph, node)}{shape}"
                 f"\nvalue {format_number(result.values[node], precision)}"
                 f"\ngrad {format_number(result.grads[node], precision)}")
         quoted = mermaid_quote(text)
@@ -332,6 +340,8 @@ def tree(result, precision=DEFAULT_PRECISION, max_depth=MAX_TREE_DEPTH, view=Non
                     style={"output": "bold yellow", "input": "bold cyan",
                            "constant": "dim"}.get(kind, "cyan"))
         text.append(f"  {op_name(graph, node)}", style="magenta")
+        if result.tensor:
+            text.append(f"  shape {shape_of(result, node)}", style="dim")
         text.append(f"  value {fmt(result.values[node])}")
         text.append(f"  grad {fmt(result.grads[node])}",
                     style="dim" if kind == "constant" else "bold green")
