@@ -35,7 +35,9 @@ def inline(body, args):
     """`body` (bpdiff text over x, y, z) with each parameter replaced by its argument,
     parenthesized: what the user would write without `def`."""
     by_name = dict(zip(PARAMS, args))
-    return re.sub(r"\b[xyz]\b", lambda m: f"({by_name[m.group()]})", body)
+    # not \b: in an implicit product such as `2x` the name follows a digit
+    return re.sub(r"(?<![A-Za-z_])[xyz](?![A-Za-z0-9_])",
+                  lambda m: f"({by_name[m.group()]})", body)
 
 
 def sympy_inline(sym, args):
