@@ -76,7 +76,7 @@ class _Lexer(Lexer):
 
     def lex(self, text):
         ignore, functions, assignment = self.ignore, self.functions, _ASSIGNMENT.match
-        opens_call = _CALL.match
+        opens_call = defs.CALLED.match  # a function's name is a call only before '('
         shared = {}
         expected = 0
         matches = self.pattern.finditer(text)
@@ -142,7 +142,6 @@ class _Lexer(Lexer):
 
 
 _ASSIGNMENT = re.compile(r"[ \t\f\r]*=")
-_CALL = re.compile(r"[ \t\f\r]*\(")  # a function's name is a call only before '('
 
 
 class _Keyword(NamedTuple):
