@@ -72,3 +72,17 @@ def test_explain_and_pictures_print_shapes():
     assert "x<br/>#1 var<br/>shape (2,)<br/>value [1, -1]<br/>grad [3, 4]" in out
     code, out, _ = run_main(*args, "--dot")
     assert '<TD ALIGN="LEFT">shape</TD><TD ALIGN="RIGHT">(2,2)</TD>' in out
+
+
+def test_seed_style_implicit_product_of_a_matrix_warns_but_stays_elementwise():
+    # the seeds write Wx for W @ x; on arrays an implicit product is elementwise (NumPy's
+    # rule), so bpdiff computes it as written and says how to get the matrix product
+    code, out, err = run_main("L = sum(tanh(W x + b))", "--W", "[[1,2],[3,4]]", "--x",
+                              "[1,-1]", "--b", "[0,1]")
+    assert code == 0
+    assert "W * x is an elementwise product" in err and "write @" in err
+    _, explicit, _ = run_main("L = sum(tanh(W * x + b))", "--W", "[[1,2],[3,4]]", "--x",
+                              "[1,-1]", "--b", "[0,1]")
+    assert out.splitlines()[-1] == explicit.splitlines()[-1]
+    code, out, err = run_main("L = sum(W * x + 2x)", "--W", "[[1,2],[3,4]]", "--x", "[1,-1]")
+    assert code == 0 and "elementwise product" not in err  # written *, or a number: no warning

@@ -294,6 +294,14 @@ def _tensor_checks(result, options):
     if refused:
         verb = "works" if len(refused) == 1 else "work"
         raise BpdiffError(f"{', '.join(refused)} {verb} on scalar programs, not on arrays")
+    graph = result.graph
+    for node in sorted(graph.implicit):
+        a, b = (result.values[i] for i in graph.inputs[node])
+        if a.ndim == 2 and 1 <= b.ndim <= 2 and a.shape[1] == b.shape[0]:
+            from .render.labels import expression
+
+            _warn(f"{expression(graph, node)} is an elementwise product (as * in NumPy) of"
+                  f" shapes {a.shape} and {b.shape}; for the matrix product write @")
     if not result.output_is_scalar:
         shape = result.values[result.graph.output].shape
         _warn(f"the output is an array of shape {shape}, not a number: the gradients are"

@@ -21,7 +21,7 @@ class Graph:
     `names` maps named intermediates and variables to node ids; `name_of` the reverse."""
 
     __slots__ = ("ops", "inputs", "payload", "share", "_memo", "variables", "names",
-                 "name_of", "defaults", "output", "declared", "positions", "tensor", "calls",
+                 "name_of", "defaults", "output", "declared", "positions", "tensor", "implicit", "calls",
                  "call_of", "definitions")
 
     def __init__(self, share=True):
@@ -38,6 +38,7 @@ class Graph:
         self.declared = {}  # every input the program names, used by the output or not
         self.positions = {}  # input name -> (line, column) of its first use
         self.tensor = False  # whether the program has array literals or tensor-only ops
+        self.implicit = set()  # nodes written as implicit products (2b, W x)
         self.calls = []  # each expansion of a user function: (name, parent, label); see defs.py
         self.call_of = {}  # node id -> index in `calls` of the expansion that created it
         self.definitions = {}  # user function name -> defs.Definition
@@ -131,4 +132,5 @@ class Graph:
             for op, value in zip(kept.ops, kept.payload))
         kept.calls, kept.definitions = self.calls, self.definitions
         kept.call_of = {new_id[i]: c for i, c in self.call_of.items() if i in new_id}
+        kept.implicit = {new_id[i] for i in self.implicit if i in new_id}
         return kept

@@ -141,6 +141,7 @@ class _Lexer(Lexer):
         raise UnexpectedCharacters(text, position, line, column)
 
 
+_MUL = BY_NAME["mul"]
 _ASSIGNMENT = re.compile(r"[ \t\f\r]*=")
 
 
@@ -245,6 +246,11 @@ class _Builder(Transformer):
     def _tensor_op(self, name, children):
         self.graph.tensor = True
         return self.graph.apply(BY_NAME[name], tuple(children))
+
+    def implicit_mul(self, children):
+        node = self.graph.apply(_MUL, tuple(children))
+        self.graph.implicit.add(node)  # W x on arrays is elementwise: the CLI warns
+        return node
 
     def matmul(self, children):
         return self._tensor_op("matmul", children)
