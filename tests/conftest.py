@@ -20,3 +20,16 @@ def run_main(*args):
         except SystemExit as done:
             return done.code, out.getvalue(), err.getvalue()
     raise AssertionError("main() returned instead of exiting")
+
+
+def check_golden(path, text):
+    """Compare `text` with golden file `path` (a pathlib.Path), or (re)write it when
+    BPDIFF_UPDATE_GOLDEN=1."""
+    import os
+
+    if os.environ.get("BPDIFF_UPDATE_GOLDEN") == "1":
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(text.encode("utf-8"))
+        return
+    assert path.exists(), f"no golden file {path}; create it with BPDIFF_UPDATE_GOLDEN=1"
+    assert text == path.read_bytes().decode("utf-8")

@@ -6,7 +6,6 @@ rewrites them)."""
 
 import ast
 import json
-import os
 import re
 from pathlib import Path
 
@@ -17,7 +16,7 @@ from hypothesis import given, settings
 import bpdiff
 from bpdiff.graph import CONST, VAR
 from bpdiff.parse import parse
-from conftest import run_main
+from conftest import check_golden, run_main
 from test_random_expressions import programs
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -281,11 +280,7 @@ GOLDEN_CASES = {
 def test_golden(case):
     text = echo(*GOLDEN_CASES[case])
     text += echo_text_json(*GOLDEN_CASES[case])
-    path = GOLDEN / f"{case}.txt"
-    if os.environ.get("BPDIFF_UPDATE_GOLDEN") == "1":
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-    assert text == path.read_text(encoding="utf-8")
+    check_golden(GOLDEN / f"{case}.txt", text)
 
 
 def echo_text_json(*args):

@@ -28,11 +28,10 @@ from bpdiff.parse import parse
 from bpdiff.render import latex, markdown, sheets, table, texmath
 from bpdiff.render.explain import explain_text, locals_rows
 from bpdiff.render.gradients import symbolic_gradients
-from conftest import run_main
+from conftest import check_golden, run_main
 
 ROOT = Path(__file__).resolve().parents[1]
 GOLDEN = ROOT / "tests" / "golden" / "formats"
-UPDATE = os.environ.get("BPDIFF_UPDATE_GOLDEN") == "1"
 EXAMPLES = ("dag", "advanced_u1_u4", "sigmoid_neuron", "gates_combined", "relu_max")
 # Names Markdown and LaTeX could misread, a kink, a max tie and a sigmoid.
 AWKWARD = ("x_ = 2; _y_ = 3; w__1 = 0.5; alpha = 1; z1 = -1\n"
@@ -49,14 +48,6 @@ def example_path(name):
     return str(ROOT / "examples" / f"{name}.bp")
 
 
-def check_golden(filename, text):
-    path = GOLDEN / filename
-    if UPDATE:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(text.encode("utf-8"))
-        return
-    assert path.exists(), f"no golden file {path}; create it with BPDIFF_UPDATE_GOLDEN=1"
-    assert text == path.read_bytes().decode("utf-8")
 
 
 # ---------------------------------------------------------------------------------------
@@ -69,14 +60,14 @@ def test_golden_sheets(name, fmt):
     text = cli("-f", example_path(name), "--format", fmt)
     text += "\n" + cli("-f", example_path(name), "--format", fmt, "--explain", "--locals",
                        "--symbolic")
-    check_golden(f"{name}.{'md' if fmt == 'markdown' else 'tex'}", text)
+    check_golden(GOLDEN / f"{name}.{'md' if fmt == 'markdown' else 'tex'}", text)
 
 
 @pytest.mark.parametrize("name", EXAMPLES)
 def test_golden_csv(name):
     text = "".join(cli("-f", example_path(name), "--format", "csv", *extra)
                    for extra in ([], ["--locals"], ["--symbolic"]))
-    check_golden(f"{name}.csv", text)
+    check_golden(GOLDEN / f"{name}.csv", text)
 
 
 def test_format_text_is_the_default():

@@ -17,6 +17,8 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+
+from conftest import check_golden
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -31,7 +33,6 @@ from bpdiff.render.numbers import format_number
 ROOT = Path(__file__).resolve().parents[1]
 GOLDEN = ROOT / "tests" / "golden" / "pictures"
 EXAMPLES = ("dag", "cab2b", "advanced_u1_u4", "sigmoid_neuron")
-UPDATE = os.environ.get("BPDIFF_UPDATE_GOLDEN") == "1"
 
 try:
     import pydot
@@ -48,15 +49,6 @@ def example(name):
     return bpdiff.differentiate((ROOT / "examples" / f"{name}.bp").read_text())
 
 
-def check_golden(filename, text):
-    """Compare `text` with the golden file, or (re)write it when BPDIFF_UPDATE_GOLDEN=1."""
-    path = GOLDEN / filename
-    if UPDATE:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(text.encode("utf-8"))
-        return
-    assert path.exists(), f"no golden file {path}; create it with BPDIFF_UPDATE_GOLDEN=1"
-    assert text == path.read_bytes().decode("utf-8")
 
 
 def uses(graph):
@@ -85,17 +77,17 @@ def same_number(text, x):
 
 @pytest.mark.parametrize("name", EXAMPLES)
 def test_dot_golden(name):
-    check_golden(f"{name}.dot", pictures.dot(example(name)))
+    check_golden(GOLDEN / f"{name}.dot", pictures.dot(example(name)))
 
 
 @pytest.mark.parametrize("name", EXAMPLES)
 def test_mermaid_golden(name):
-    check_golden(f"{name}.mmd", pictures.mermaid(example(name)))
+    check_golden(GOLDEN / f"{name}.mmd", pictures.mermaid(example(name)))
 
 
 @pytest.mark.parametrize("name", ["dag", "advanced_u1_u4"])
 def test_tree_golden(name):
-    check_golden(f"{name}.tree.txt", tree_text(example(name)))
+    check_golden(GOLDEN / f"{name}.tree.txt", tree_text(example(name)))
 
 
 # ---------------------------------------------------------------------------------------

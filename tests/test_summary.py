@@ -9,7 +9,6 @@ tests/golden/summary/ (BPDIFF_UPDATE_GOLDEN=1 rewrites them).
 """
 
 import io
-import os
 import re
 import shutil
 from pathlib import Path
@@ -21,7 +20,7 @@ import bpdiff
 from bpdiff.graph import CONST
 from bpdiff.render import collapse, table
 from bpdiff.render.selection import DEFAULT_TOP, named
-from conftest import run_main
+from conftest import check_golden, run_main
 from test_random_expressions import programs, values
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -38,13 +37,6 @@ def cli(*args):
     return out
 
 
-def check_golden(filename, text):
-    path = GOLDEN / filename
-    if os.environ.get("BPDIFF_UPDATE_GOLDEN") == "1":
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(text.encode("utf-8"))
-        return
-    assert text == path.read_bytes().decode("utf-8")
 
 
 def table_ids(text):
@@ -289,7 +281,7 @@ def test_golden_collapsed(flag, suffix, name):
         args = [BIG, *BIG_VALUES, "--top", "2"]
     else:
         args = ["-f", str(ROOT / "examples" / f"{name}.bp"), "--only", "named"]
-    check_golden(f"{name}.{suffix}", cli(*args, flag))
+    check_golden(GOLDEN / f"{name}.{suffix}", cli(*args, flag))
 
 
 def test_svg_of_a_collapsed_picture(tmp_path):

@@ -99,9 +99,8 @@ class Graph:
             return -value if type(value) is float else None
         return None
 
-    def pruned(self, output):
-        """A Graph holding only the nodes `output` depends on, renumbered in the same
-        (topological) order, with `output` as its output (this graph if all are needed)."""
+    def depends_on(self, output):
+        """A bytearray, 1 at `output` and at every node it depends on."""
         needed = bytearray(len(self.ops))
         needed[output] = 1
         inputs = self.inputs
@@ -109,6 +108,13 @@ class Graph:
             if needed[node]:
                 for source in inputs[node]:
                     needed[source] = 1
+        return needed
+
+    def pruned(self, output):
+        """A Graph holding only the nodes `output` depends on, renumbered in the same
+        (topological) order, with `output` as its output (this graph if all are needed)."""
+        needed = self.depends_on(output)
+        inputs = self.inputs
         if output == len(self.ops) - 1 and needed.count(0) == 0:  # nothing to drop
             self.output = output
             self.declared = dict.fromkeys(self.variables)

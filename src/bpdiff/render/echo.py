@@ -105,18 +105,6 @@ def statements(reading, graph):
     return found
 
 
-def depends_on(graph, output):
-    """A bytearray, 1 at `output` and at every node it depends on."""
-    needed = bytearray(len(graph))
-    needed[output] = 1
-    inputs = graph.inputs
-    for node in range(output, -1, -1):
-        if needed[node]:
-            for source in inputs[node]:
-                needed[source] = 1
-    return needed
-
-
 def node_rows(graph, shown=None):
     """One row of strings per node (output first), or per node id in `shown`."""
     ids = range(len(graph) - 1, -1, -1) if shown is None else sorted(shown, reverse=True)
@@ -148,7 +136,7 @@ def echo_text(reading, graph, max_rows=None):
 
     lines = ["read as:", *_statement_lines(statements(reading, graph), reading.output), ""]
     head = f"{_plural(len(graph), 'node')} (output first; ids as in the table)"
-    merged = sum(depends_on(reading, reading.output)) - len(graph)
+    merged = sum(reading.depends_on(reading.output)) - len(graph)
     if merged > 0:
         head += (f"; sharing merged {_plural(merged, 'repeated subexpression')} or"
                  " constant into one node (--no-share keeps them apart)")
