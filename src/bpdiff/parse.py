@@ -1,12 +1,16 @@
-"""Text -> Graph: the Lark LALR parser, with a Transformer that builds graph nodes
-while parsing (no parse tree is built), and syntax errors rendered with a caret.
+"""Text -> Graph: bpdiff's LALR parse of grammars/bpdiff.lark, with a builder that
+makes graph nodes at each reduction (no parse tree is built), and syntax errors
+rendered with a caret.
 
-The grammar (grammars/bpdiff.lark) is loaded once per process from a cached analysis.
-Names the primitive table knows as functions, and those a `def` introduces, are
-re-tagged FUNC by the lexer when a `(` follows, so the grammar itself needs no list of
-functions. User-defined functions are built by bpdiff.defs.
+Lark analyses the grammar; bpdiff.lalr caches its tables and runs them, so that a run
+imports Lark only when its input has a syntax error: then Lark's own parser, with this
+module's lexer and builder, parses again and its error says what was expected. Names the
+primitive table knows as functions, and those a `def` introduces, are tagged FUNC by the
+lexer when a `(` follows, so the grammar itself needs no list of functions. User-defined
+functions are built by bpdiff.defs.
 
-May import: lark, bpdiff.ops, bpdiff.graph, bpdiff.errors, bpdiff.defs.
+May import: bpdiff.lalr, bpdiff.ops, bpdiff.graph, bpdiff.errors, bpdiff.defs; lark for a
+syntax error and for the first analysis of the grammar.
 """
 
 import functools
@@ -14,11 +18,7 @@ import os
 import re
 from typing import NamedTuple
 
-from lark import Lark, Token, Transformer, Tree
-from lark.lexer import Lexer
-from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
-
-from . import defs
+from . import __version__, defs, lalr
 from .errors import BpdiffNameError, BpdiffSyntaxError, did_you_mean
 from .graph import VAR, Graph
 from .ops import BY_NAME, FUNCTIONS
@@ -51,11 +51,23 @@ def grammar_path():
     return os.path.join(here, os.pardir, os.pardir, "grammars", "bpdiff.lark")
 
 
-class _Lexer(Lexer):
-    """Lark's terminals as one regex, scanned with finditer. Tokens carry no line or
-    column (worked out from an offset when an error needs them), and a token whose
-    position nobody reads is shared between equal occurrences: a long program makes
-    one Token per distinct name, number and operator, not one per occurrence.
+class Token:
+    """A token: its terminal's name (`type`), its text and where it starts."""
+
+    __slots__ = ("type", "value", "start_pos")
+
+    def __init__(self, type, value, start_pos):
+        self.type, self.value, self.start_pos = type, value, start_pos
+
+    def __repr__(self):
+        return f"Token({self.type!r}, {self.value!r})"
+
+
+class _Scanner:
+    """The grammar's terminals as one regex (`pattern`), scanned with finditer. A
+    token whose position nobody reads is shared between equal occurrences: a long
+    program makes one Token per distinct name, number and operator, not one per
+    occurrence.
 
     Fresh tokens, with their own position, are made for the names of calls and
     assignments and for every token of a `def` statement (their errors point at them);
@@ -65,16 +77,14 @@ class _Lexer(Lexer):
     `def` a DEF token; `functions` (name -> token type) is set for each parse, and the
     name after `def` joins it."""
 
-    def __init__(self, lexer_conf):
-        terminals = sorted(lexer_conf.terminals, key=lambda t: (
-            -t.priority, -t.pattern.max_width, -len(t.pattern.value), t.name))
-        self.pattern = re.compile("|".join(f"(?P<{t.name}>{t.pattern.to_regexp()})"
-                                           for t in terminals))
-        self.ignore = frozenset(lexer_conf.ignore)
+    def __init__(self, pattern, ignore):
+        self.pattern = re.compile(pattern)
+        self.ignore = frozenset(ignore)
         self.offset = 0
         self.functions = _KEYWORDS
 
     def lex(self, text):
+        """The tokens of `text`; raises _UnexpectedCharacter where none matches."""
         ignore, functions, assignment = self.ignore, self.functions, _ASSIGNMENT.match
         opens_call = defs.CALLED.match  # a function's name is a call only before '('
         shared = {}
@@ -103,7 +113,8 @@ class _Lexer(Lexer):
                 token = shared[value] = Token(kind, value, start)
             yield token
         if expected != len(text):
-            self._unexpected_character(text, expected)
+            self.offset = expected
+            raise _UnexpectedCharacter(expected)
 
     def _definition(self, text, matches, expected):
         """The rest of a `def` statement, up to its separator, as fresh tokens; the name
@@ -115,7 +126,8 @@ class _Lexer(Lexer):
         for match in matches:
             start = match.start()
             if start != expected:
-                self._unexpected_character(text, expected)
+                self.offset = expected
+                raise _UnexpectedCharacter(expected)
             expected = match.end()
             kind = match.lastgroup
             if kind in ignore:
@@ -135,10 +147,13 @@ class _Lexer(Lexer):
                 break
         return expected
 
-    def _unexpected_character(self, text, position):
-        self.offset = position
-        line, column = line_column(text, position)
-        raise UnexpectedCharacters(text, position, line, column)
+
+class _UnexpectedCharacter(Exception):
+    """No terminal matches the text at `position`."""
+
+    def __init__(self, position):
+        super().__init__(position)
+        self.position = position
 
 
 _MUL = BY_NAME["mul"]
@@ -173,11 +188,11 @@ def line_column(text, position):
     return line, position - (text.rfind("\n", 0, position) + 1) + 1
 
 
-class _Builder(Transformer):
-    """Called by the parser at each reduction; returns node ids of `self.graph`."""
+class _Builder:
+    """Called by the parser at each reduction (bpdiff.lalr's, or Lark's after a syntax
+    error, as its Transformer); returns node ids of `self.graph`."""
 
     def __init__(self):
-        super().__init__()
         self.graph = None
         self.source = ""
         self.last = None  # node id of the last statement
@@ -195,11 +210,13 @@ class _Builder(Transformer):
 
     def __default__(self, data, children, meta):
         if data[0] == "_":  # Lark's helper rules for repetition: expanded by their parent
+            from lark import Tree
+
             return Tree(data, children)
         return self.graph.apply(BY_NAME[data], tuple(children))
 
     def number(self, children):
-        return self.graph.constant(float(children[0]))
+        return self.graph.constant(float(children[0].value))
 
     def var(self, children):
         token = children[0]
@@ -283,7 +300,7 @@ class _Builder(Transformer):
 
     def lexer_offset(self):
         """Where the parser is in the source (for errors found at a reduction)."""
-        return _parser()[0].parser.lexer.lexer.offset
+        return self.lexer.offset
 
     def assign(self, children):
         token, node = children
@@ -358,21 +375,54 @@ _BLANK = re.compile(r"(?:[ \t\f\r;\n]|#[^\n]*|\\\r?\n)*")
 
 
 @functools.cache
+def shared_builder():
+    """The one builder (bpdiff.lark_parser's Transformer too)."""
+    return _Builder()
+
+
+def _lark():
+    from .lark_parser import parser
+
+    return parser()
+
+
+@functools.cache
 def _parser():
-    builder = _Builder()
+    """(tables, builder): the analysed grammar bound to the one builder, whose `lexer`
+    is the scanner of the grammar's terminals."""
+    builder = shared_builder()
     with open(grammar_path(), encoding="utf-8") as grammar:
         text = grammar.read()
-    parser = Lark(text, parser="lalr",
-                  lexer=_Lexer, transformer=builder, cache=True, maybe_placeholders=False)
-    builder.lexer = parser.parser.lexer.lexer
-    return parser, builder
+    data = lalr.cached(text, __version__, lambda: lalr.analyse(_lark()))
+    builder.lexer = _Scanner(data["pattern"], data["ignore"])
+    return lalr.Tables(data, builder, BY_NAME), builder
 
 
 def _run(text, share, definitions, where=None):
     """Parse `text`, the user functions `definitions` known: the graph built (with every
     definition, old and new, in graph.definitions) and the last statement's node.
-    `where` names a --lib file: then only definitions are allowed."""
-    parser, builder = _parser()
+    `where` names a --lib file: then only definitions are allowed.
+
+    bpdiff.lalr's driver parses; at a syntax error Lark's parser parses again from the
+    start, for its error (what was expected, the parser's state)."""
+    tables, builder = _parser()
+    try:
+        graph = _start(builder, text, share, definitions, where)
+        try:
+            lalr.drive(tables, builder.lexer.lex(text), builder)
+        except lalr.Stuck:
+            graph = _start(builder, text, share, definitions, where)
+            _parse_statements(text, where)
+    except _UnexpectedCharacter as error:
+        raise _character_error(text, error.position, where) from None
+    finally:
+        builder.graph = builder.outer = None
+    graph.definitions = builder.definitions
+    return graph, builder.last
+
+
+def _start(builder, text, share, definitions, where):
+    """Ready `builder` for a parse of `text`; the graph it will build."""
     graph = builder.graph = Graph(share)
     builder.source = text
     builder.last = None
@@ -384,12 +434,7 @@ def _run(text, share, definitions, where=None):
     builder.numbers = {}
     builder.expanded = builder.after = 0
     builder.where = where
-    try:
-        _parse_statements(parser, text, where)
-    finally:
-        builder.graph = builder.outer = None
-    graph.definitions = builder.definitions
-    return graph, builder.last
+    return graph
 
 
 def parse_library(text, where, definitions=None, share=True):
@@ -407,7 +452,7 @@ def parse(text, share=True, output=None, lib=(), prune=True):
     or BpdiffNameError with the position of the problem.
     """
     definitions = defs.load_library(lib, share) if lib else {}
-    builder = _parser()[1]
+    builder = shared_builder()
     graph, last = _run(text, share, definitions)
     if output is not None:
         if output not in graph.names:
@@ -425,14 +470,17 @@ def parse(text, share=True, output=None, lib=(), prune=True):
     return graph.pruned(target)
 
 
-def _parse_statements(parser, text, where=None):
+def _parse_statements(text, where=None):
+    """Parse with Lark, for the syntax error it raises."""
+    from lark.exceptions import UnexpectedInput, UnexpectedToken
+
     try:
-        parser.parse(text)
+        _lark().parse(text)
     except UnexpectedInput as error:
         function = _function_before(error)
         if function is not None:
             assigned = isinstance(error, UnexpectedToken) and error.token.type == "EQUAL"
-            raise defs.misused_name(_parser()[1], function, assigned) from None
+            raise defs.misused_name(shared_builder(), function, assigned) from None
         raise _syntax_error(error, text, where) from None
 
 
@@ -440,44 +488,47 @@ def _function_before(error):
     """The FUNC token the parser took just before a syntax error, if any and not the
     name of a `def`: then that function's name is not followed by `(`, as the grammar
     wants everywhere."""
-    if not isinstance(error, (UnexpectedToken, UnexpectedEOF)):
-        return None
     interactive = getattr(error, "interactive_parser", None)
     stack = interactive.parser_state.value_stack if interactive is not None else ()
-    if not stack or not isinstance(stack[-1], Token) or stack[-1].type != "FUNC":
+    if not stack or getattr(stack[-1], "type", None) != "FUNC":
         return None
-    if len(stack) > 1 and isinstance(stack[-2], Token) and stack[-2].type == "DEF":
+    if len(stack) > 1 and getattr(stack[-2], "type", None) == "DEF":
         return None
     return stack[-1]
 
 
 def _syntax_error(error, text, where=None):
-    at_end = isinstance(error, UnexpectedEOF) or (
-        isinstance(error, UnexpectedToken) and error.token.type == "$END")
+    """A BpdiffSyntaxError from Lark's UnexpectedToken or UnexpectedEOF."""
+    from lark.exceptions import UnexpectedEOF
+
+    at_end = isinstance(error, UnexpectedEOF) or error.token.type == "$END"
     if at_end:
         message = "unexpected end of input"
         line, column = _end_position(text)
-    elif isinstance(error, UnexpectedCharacters):
-        char = text[error.pos_in_stream]
-        message = f"unexpected character {char!r}"
-        if char in _CHARACTER_HINTS:
-            message += f" ({_CHARACTER_HINTS[char]})"
-        line, column = line_column(text, error.pos_in_stream)
     else:
         token = error.token
         shown = "end of line" if token.type == "_SEP" and token.value != ";" else repr(token.value)
         message = f"unexpected {shown}"
-        line, column = line_column(text, _parser()[0].parser.lexer.lexer.offset)
-    expected = getattr(error, "expected", None) or ()  # for a bad character: any token
+        line, column = line_column(text, shared_builder().lexer.offset)
+    expected = getattr(error, "expected", None) or ()
     if set(expected) == {"FUNC"}:  # only after `def`
         expected = ["the new function's name"]
     elif set(expected) == {"LPAR"}:  # only after `def f`
         expected = ["'(' and the parameters, as in def f(x) = ..."]
     expected = sorted({_TERMINAL_NAMES.get(t, t) for t in expected})
     hint = f"expected {_join_or(expected)}" if expected else None
-    if not at_end and getattr(error, "token", None) is not None and error.token.type == "DEF":
+    if not at_end and error.token.type == "DEF":
         hint = "'def' starts a definition, def f(x) = ..., and is not a name"
     return BpdiffSyntaxError(message, text, line, column, hint=hint, where=where)
+
+
+def _character_error(text, position, where=None):
+    """The error for a character no token starts with."""
+    char = text[position]
+    message = f"unexpected character {char!r}"
+    if char in _CHARACTER_HINTS:
+        message += f" ({_CHARACTER_HINTS[char]})"
+    return BpdiffSyntaxError(message, text, *line_column(text, position), where=where)
 
 
 def _end_position(text):

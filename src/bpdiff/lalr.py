@@ -1,0 +1,210 @@
+"""A tight driver for the LALR tables Lark builds from grammars/bpdiff.lark, and a cache
+of those tables so that a run needs no import of Lark unless its input has a syntax
+error.
+
+Lark analyses the grammar (once per grammar text and bpdiff version: the result is
+cached as plain data, `marshal`led, under the user's cache directory). Its parse table
+becomes dicts of integers (a shift is the next state, a reduction ~rule), its lexer's
+terminals one regex, and every rule one of four reductions, with exactly the meaning
+Lark's parse-tree builder gives it for a Transformer applied while parsing:
+
+  pass-through  a `?rule` that keeps one child, `?sum: product`: the child, no call
+  operation     a rule aliased to an op of the primitive table (add, mul, neg, ...)
+                that the builder leaves to its __default__: graph.apply directly
+  method        the builder's method of the rule's (alias) name, on the kept children
+  list          a `_rule` (Lark inlines its children into its parent's): a list
+
+Children are kept as Lark keeps them: not the anonymous or `_`-named tokens, and a
+`_rule`'s children in its place. The order of reductions is the tables', so the graph
+built is Lark's, node for node (tests/test_lalr.py compares them). At a syntax error
+the driver raises Stuck; the caller parses again with Lark itself for the error message.
+
+May import: marshal, os (cache); lark only in `analyse`.
+"""
+
+import marshal
+import os
+from itertools import chain
+
+FORMAT = 1  # the layout of the cached data; bump when it changes
+PASS, OPERATION, METHOD, LIST = 0, 1, 2, 3
+
+
+class Stuck(Exception):
+    """The driver met a token the tables do not allow: a syntax error."""
+
+
+def analyse(lark):
+    """The data the driver needs, from a Lark LALR parser (built with a lexer class that
+    leaves the terminals in `lark.lexer_conf`): plain dicts, lists, tuples and strings."""
+    lalr = lark.parser.parser.parser
+    table = lalr.parse_table
+    terminals = sorted(lark.lexer_conf.terminals, key=lambda t: (
+        -t.priority, -t.pattern.max_width, -len(t.pattern.value), t.name))
+    rules, index, actions = [], {}, {}
+    for state, row in table.states.items():
+        compiled = {}
+        for symbol, (action, argument) in row.items():
+            if action.name == "Shift":
+                compiled[str(symbol)] = int(argument)
+            else:
+                if argument not in index:
+                    index[argument] = len(rules)
+                    rules.append(argument)
+                compiled[str(symbol)] = ~index[argument]
+        actions[state] = compiled
+    return {
+        "pattern": "|".join(f"(?P<{t.name}>{t.pattern.to_regexp()})" for t in terminals),
+        "ignore": sorted(str(name) for name in lark.lexer_conf.ignore),
+        "terminals": sorted(str(t.name) for t in terminals),
+        "start": int(table.start_states["start"]),
+        "end": int(table.end_states["start"]),
+        "actions": actions,
+        "rules": [_rule(rule) for rule in rules],
+    }
+
+
+def _rule(rule):
+    """(name, size, goal, expand1, kept): the rule's callback name (its alias, else its
+    left-hand side), its length, its left-hand side, whether it is a `?rule` without an
+    alias, and the kept children as (position, whether it is a `_rule` to inline)."""
+    if rule.options.keep_all_tokens:
+        raise ValueError(f"bpdiff.lalr does not handle keep_all_tokens ({rule})")
+    kept = tuple((i, not symbol.is_term and symbol.name.startswith("_"))
+                 for i, symbol in enumerate(rule.expansion)
+                 if not (symbol.is_term and symbol.filter_out))
+    return (str(rule.alias or rule.origin.name), len(rule.expansion), str(rule.origin.name),
+            bool(rule.options.expand1 and not rule.alias), kept)
+
+
+def cached(grammar, version, build):
+    """The analysis of `grammar` (text) from the cache, else `build()`'s, then cached.
+    A cache that cannot be read or written is ignored."""
+    path = _cache_path(version)
+    try:
+        with open(path, "rb") as handle:
+            data = marshal.load(handle)
+        if data.get("grammar") == grammar and data.get("format") == FORMAT:
+            return data
+    except (OSError, ValueError, EOFError, TypeError, AttributeError):
+        pass
+    data = dict(build(), grammar=grammar, format=FORMAT)
+    partial = f"{path}.{os.getpid()}"
+    try:
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(partial, "wb") as handle:
+            handle.write(marshal.dumps(data))
+        os.replace(partial, path)
+    except OSError:
+        if os.path.exists(partial):
+            os.remove(partial)
+    return data
+
+
+def _cache_path(version):
+    home = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(home, "bpdiff", f"tables-{version}-{FORMAT}.marshal")
+
+
+class Tables:
+    """The analysed data bound to a builder: its methods, the primitive table's ops."""
+
+    def __init__(self, data, builder, ops):
+        self.start, self.end, self.actions = data["start"], data["end"], data["actions"]
+        for name in data["terminals"]:
+            if hasattr(builder, name):
+                raise ValueError(f"bpdiff.lalr does not call terminal callbacks ({name})")
+        self.reductions = [_bind(rule, builder, ops) for rule in data["rules"]]
+
+
+def _bind(rule, builder, ops):
+    """One rule as (kind, size, goal, detail); see the module docstring."""
+    name, size, goal, expand1, kept = rule
+    inline = any(expand for _, expand in kept)
+    if expand1:
+        if len(kept) != 1 or inline:
+            raise ValueError(f"bpdiff.lalr: ?{goal} with {len(kept)} children")
+        return PASS, size, goal, kept[0][0] - size
+    if name.startswith("_"):
+        return LIST, size, goal, kept
+    method = getattr(builder, name, None)
+    if method is not None:
+        return METHOD, size, goal, (method, kept, inline)
+    if name in ops and ops[name].arity == len(kept) and not inline:
+        return OPERATION, size, goal, (ops[name], tuple(i - size for i, _ in kept))
+    raise ValueError(f"bpdiff.lalr: no method or op for rule {goal} -> {name}")
+
+
+def drive(tables, tokens, builder):
+    """Feed `tokens` (objects with a `.type`) through the tables, reducing as Lark would,
+    and return the start rule's value; raises Stuck at a token no action takes."""
+    actions, reductions, end = tables.actions, tables.reductions, tables.end
+    states, values = [tables.start], []
+    row = actions[tables.start]
+    for token in chain(tokens, (END_OF_INPUT,)):
+        kind = token.type
+        while True:  # reduce as long as the token asks for it, then shift it
+            action = row.get(kind)
+            if action is None or (action >= 0 and token is END_OF_INPUT):
+                raise Stuck(token)
+            if action >= 0:
+                states.append(action)
+                values.append(token)
+                row = actions[action]
+                break
+            how, size, goal, detail = reductions[~action]
+            if how == PASS:
+                value = values[detail]
+            elif how == OPERATION:
+                op, kept = detail
+                value = builder.graph.apply(op, tuple([values[i] for i in kept]))
+            else:
+                value = _children(detail, size, values, how)
+            if size == 1:
+                values[-1] = value
+                del states[-1]
+            else:
+                if size:
+                    del states[-size:]
+                    del values[-size:]
+                values.append(value)
+            state = actions[states[-1]][goal]
+            if state == end and token is END_OF_INPUT:
+                return value
+            states.append(state)
+            row = actions[state]
+    raise AssertionError("the end of the input was shifted")
+
+
+class _EndOfInput:
+    """The token after the last one, as Lark's parser feeds it."""
+
+    type = "$END"
+    value = ""
+
+
+END_OF_INPUT = _EndOfInput()
+
+
+def _children(detail, size, values, how):
+    """A method's result, or a `_rule`'s list of children."""
+    if how == METHOD:
+        method, kept, inline = detail
+        if not inline:
+            return method([values[i - size] for i, _ in kept])
+    else:
+        kept = detail
+    children = None
+    for i, expand in kept:
+        value = values[i - size]
+        if not expand:
+            if children is None:
+                children = [value]
+            else:
+                children.append(value)
+        elif children is None:
+            children = value  # a left-recursive `_rule`'s list grows in place, as in Lark
+        else:
+            children.extend(value)
+    children = [] if children is None else children
+    return method(children) if how == METHOD else children

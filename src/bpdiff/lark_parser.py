@@ -1,0 +1,36 @@
+"""Lark's own LALR parser for grammars/bpdiff.lark, for what bpdiff.lalr leaves to it:
+the first analysis of the grammar, and parsing a program again after a syntax error so
+that the error says what was expected.
+
+It uses bpdiff.parse's scanner (its tokens turned into Lark's) and builder (as the
+Transformer applied while parsing). The lexer class lives at module level because
+Lark's cache pickles it by name.
+
+May import: lark, bpdiff.parse.
+"""
+
+import functools
+
+from lark import Lark, Token
+from lark.lexer import Lexer
+
+from . import parse
+
+
+class ScannerForLark(Lexer):
+    """bpdiff.parse's scanner behind Lark's lexer interface."""
+
+    def __init__(self, lexer_conf):
+        self.lexer_conf = lexer_conf
+
+    def lex(self, text):
+        for token in parse.shared_builder().lexer.lex(text):
+            yield Token(token.type, token.value, token.start_pos)
+
+
+@functools.cache
+def parser():
+    """The Lark parser (built once per process, from Lark's cache when it has one)."""
+    with open(parse.grammar_path(), encoding="utf-8") as grammar:
+        return Lark(grammar.read(), parser="lalr", lexer=ScannerForLark,
+                    transformer=parse.shared_builder(), cache=True, maybe_placeholders=False)
