@@ -1,0 +1,168 @@
+"""bpdiff.lalr, the driver over Lark's tables, against Lark's own parser: the same graph
+node for node, and the same error, on the examples and on every kind of generated input;
+the table cache; and that a valid program's run never imports Lark."""
+
+import json
+import marshal
+import math
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from bpdiff import BpdiffError, lalr, parse
+from test_fuzz import any_programs, ci, mutated_programs, random_texts
+from test_fuzz_tensor import tensor_programs
+
+ROOT = Path(__file__).resolve().parent.parent
+PROGRAMS = sorted((ROOT / "examples").glob("**/*.bp"))
+
+
+def _lark_only(*args, **kwargs):
+    raise lalr.Stuck(None)  # as at a syntax error: bpdiff.parse then parses with Lark
+
+
+def _snapshot(graph):
+    ops = [op if isinstance(op, str) else op.name for op in graph.ops]
+    payload = [repr(p) if isinstance(p, float) and math.isnan(p) else p for p in graph.payload]
+    return (ops, graph.inputs, payload, graph.names, graph.name_of, graph.variables,
+            graph.defaults, graph.implicit, graph.call_of, graph.calls, graph.tensor,
+            graph.output, sorted(graph.definitions))
+
+
+def outcome(text, lib=()):
+    """The unpruned graph's snapshot, or the error's kind and whole message."""
+    try:
+        return _snapshot(parse.parse(text, prune=False, lib=lib))
+    except BpdiffError as error:
+        return type(error).__name__, str(error)
+
+
+def both(text, monkeypatch, lib=()):
+    """(the driver's outcome, Lark's outcome) for `text`."""
+    mine = outcome(text, lib)
+    with monkeypatch.context() as patch:
+        patch.setattr(lalr, "drive", _lark_only)
+        theirs = outcome(text, lib)
+    return mine, theirs
+
+
+@pytest.mark.parametrize("path", PROGRAMS, ids=lambda p: p.name)
+def test_every_example_builds_the_graph_lark_builds(path, monkeypatch):
+    mine, theirs = both(path.read_text(encoding="utf-8"), monkeypatch)
+    assert mine == theirs
+
+
+DEFS = [
+    "def f(x, y) = x*y + sin(x)\nf(a, 2b) + f(b, a)",
+    "def sq(x) = x^2; def g(u) = sq(u) + sq(2u); L = g(a) * g(b)",
+    "def f(x) = x\ndef f(x) = 2x\nf(a)",
+    "def f(x) = g(x); def g(x) = x; f(a)",
+    "def f(x, x) = x; f(a, a)",
+    "def sin(x) = x; sin(a)",
+    "def f(x) = x; f(a, b)",
+    "def f(x) = x; f + a",
+    "def f(x) = y*x; f(a)",
+    "def (x) = x",
+    "def f x = x",
+    "f = 3; def f(x) = x; f(a)",
+    "def f(x) = x; f = 2",
+    "def f(x) = sum(x, axis=0); f(W)",
+    "def",
+    "a def b",
+]
+SYNTAX = ["a + * b", "a +", "(a", "a)", "sin", "sin x", "sin(,)", "a {b", "x²", "σ(x)",
+          "a = 1; a = 2", "b = a; a = 1", "max(a, b, c)", "sum(x, axis=0, keep=1)",
+          "[a, 1]", "[[1, 2], [3]]", "W x + b", "x.T.T[0, 1]", "1e999 * a", "", ";;", "#",
+          "a\\\n + b", "a;\n\n;b", "dot = a*b; dot + dot(a, b)"]
+
+
+@pytest.mark.parametrize("text", DEFS + SYNTAX)
+def test_definitions_and_errors_come_out_as_with_lark(text, monkeypatch):
+    mine, theirs = both(text, monkeypatch)
+    assert mine == theirs
+
+
+@ci(300)
+@given(st.one_of(any_programs, mutated_programs(), random_texts, tensor_programs()))
+def test_generated_programs_come_out_as_with_lark(text):
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        mine, theirs = both(text, monkeypatch)
+    assert mine == theirs
+
+
+def test_a_library_comes_out_as_with_lark(monkeypatch):
+    lib = [str(ROOT / "examples" / "lib" / "gates.bp")]
+    mine, theirs = both("swish(x) + swish(2x)", monkeypatch, lib)
+    assert mine == theirs and mine[0].count("mul") > 2
+
+
+def test_the_comparison_catches_a_wrong_reduction(monkeypatch):
+    """A test that cannot fail is a defect: swap the operands of one operation rule
+    and the driver's graph must differ from Lark's."""
+    tables = parse._parser()[0]
+    wrong = list(tables.reductions)
+    for k, (how, size, goal, detail) in enumerate(wrong):
+        if how == lalr.OPERATION and detail[0].name == "sub":
+            op, kept = detail
+            wrong[k] = (how, size, goal, (op, kept[::-1]))
+    monkeypatch.setattr(tables, "reductions", wrong)
+    mine, theirs = both("a - b", monkeypatch)
+    assert mine != theirs
+
+
+def test_every_rule_of_the_grammar_is_reduced_by_the_driver():
+    kinds = {how for how, *_ in parse._parser()[0].reductions}
+    assert kinds == {lalr.PASS, lalr.OPERATION, lalr.METHOD, lalr.LIST}
+
+
+# ---- the cache and the imports of a run ---------------------------------------------
+
+def _run(code, cache_home):
+    env = dict(os.environ, XDG_CACHE_HOME=str(cache_home))
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          env=env, timeout=120)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+PROBE = ("import json, sys, bpdiff\n"
+         "r = bpdiff.differentiate('(a+b)*b^3', a=7, b=3)\n"
+         "try:\n    bpdiff.differentiate(TEXT)\nexcept bpdiff.BpdiffError as e:\n"
+         "    error = str(e)\nelse:\n    error = None\n"
+         "print(json.dumps([r.value, 'lark' in sys.modules, error]))\n")
+
+
+def test_a_valid_program_never_imports_lark_once_the_tables_are_cached(tmp_path):
+    first = _run(PROBE.replace("TEXT", "'a = 2; a^2'"), tmp_path)
+    assert first[0] == 270 and first[1] is True  # the first run analyses the grammar
+    assert len(list((tmp_path / "bpdiff").iterdir())) == 1
+    assert _run(PROBE.replace("TEXT", "'a = 2; a^2'"), tmp_path) == [270, False, None]
+    value, imported, error = _run(PROBE.replace("TEXT", "'a + * b'"), tmp_path)
+    assert imported is True and "expected '('" in error  # Lark, for the error message
+
+
+@pytest.mark.parametrize("damage", ["garbage", "other grammar"])
+def test_a_bad_or_stale_cache_is_rebuilt(tmp_path, damage):
+    _run(PROBE.replace("TEXT", "'a = 2; a^2'"), tmp_path)
+    (path,) = (tmp_path / "bpdiff").iterdir()
+    if damage == "garbage":
+        path.write_bytes(b"\x00not marshal")
+    else:
+        data = marshal.loads(path.read_bytes())
+        data["grammar"] += "\n// changed"
+        path.write_bytes(marshal.dumps(data))
+    assert _run(PROBE.replace("TEXT", "'a ^'"), tmp_path)[:2] == [270, True]
+    assert _run(PROBE.replace("TEXT", "'a = 2; a^2'"), tmp_path) == [270, False, None]
+
+
+def test_a_cache_that_cannot_be_written_is_done_without(tmp_path):
+    home = tmp_path / "a-file"  # not a directory, even for root
+    home.write_text("")
+    for _ in range(2):
+        assert _run(PROBE.replace("TEXT", "'a = 2; a^2'"), home) == [270, True, None]
+    assert home.read_text() == ""
