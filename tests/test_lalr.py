@@ -117,7 +117,7 @@ def test_the_comparison_catches_a_wrong_reduction(monkeypatch):
 
 def test_every_rule_of_the_grammar_is_reduced_by_the_driver():
     kinds = {how for how, *_ in parse._parser()[0].reductions}
-    assert kinds == {lalr.PASS, lalr.OPERATION, lalr.METHOD, lalr.LIST}
+    assert kinds == {lalr.UNIT, lalr.PASS, lalr.OPERATION, lalr.METHOD, lalr.GATHER, lalr.NAME}
 
 
 # ---- the cache and the imports of a run ---------------------------------------------

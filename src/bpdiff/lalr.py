@@ -5,14 +5,21 @@ error.
 Lark analyses the grammar (once per grammar text and bpdiff version: the result is
 cached as plain data, `marshal`led, under the user's cache directory). Its parse table
 becomes dicts of integers (a shift is the next state, a reduction ~rule), its lexer's
-terminals one regex, and every rule one of four reductions, with exactly the meaning
+terminals a list of (name, regex) in Lark's order of priority, and every rule one of
+these reductions, with exactly the meaning
 Lark's parse-tree builder gives it for a Transformer applied while parsing:
 
-  pass-through  a `?rule` that keeps one child, `?sum: product`: the child, no call
+  unit          a `?rule` of one symbol, `?sum: product`: the value stays, and a run
+                of them ends in a state remembered per (state below, state on top,
+                lookahead), so `x` in `x*y + z` climbs name_base -> base -> unary ->
+                product in one step
+  pass-through  a `?rule` that keeps one of its symbols, `"(" sum ")"`: that child
   operation     a rule aliased to an op of the primitive table (add, mul, neg, ...)
                 that the builder leaves to its __default__: graph.apply directly
   method        the builder's method of the rule's (alias) name, on the kept children
-  list          a `_rule` (Lark inlines its children into its parent's): a list
+  gather        a `_rule` (Lark inlines its children into its parent's: a list here),
+                or a method of a rule with `_rule`s among its children
+  name          `NAME -> var`: the graph's node for a name it has, else builder.var()
 
 Children are kept as Lark keeps them: not the anonymous or `_`-named tokens, and a
 `_rule`'s children in its place. The order of reductions is the tables', so the graph
@@ -26,8 +33,8 @@ import marshal
 import os
 from itertools import chain
 
-FORMAT = 1  # the layout of the cached data; bump when it changes
-PASS, OPERATION, METHOD, LIST = 0, 1, 2, 3
+FORMAT = 2  # the layout of the cached data; bump when it changes
+UNIT, PASS, OPERATION, METHOD, GATHER, NAME = range(6)
 
 
 class Stuck(Exception):
@@ -54,9 +61,8 @@ def analyse(lark):
                 compiled[str(symbol)] = ~index[argument]
         actions[state] = compiled
     return {
-        "pattern": "|".join(f"(?P<{t.name}>{t.pattern.to_regexp()})" for t in terminals),
+        "terminals": [(str(t.name), t.pattern.to_regexp()) for t in terminals],
         "ignore": sorted(str(name) for name in lark.lexer_conf.ignore),
-        "terminals": sorted(str(t.name) for t in terminals),
         "start": int(table.start_states["start"]),
         "end": int(table.end_states["start"]),
         "actions": actions,
@@ -111,34 +117,39 @@ class Tables:
 
     def __init__(self, data, builder, ops):
         self.start, self.end, self.actions = data["start"], data["end"], data["actions"]
-        for name in data["terminals"]:
+        for name, _ in data["terminals"]:
             if hasattr(builder, name):
                 raise ValueError(f"bpdiff.lalr does not call terminal callbacks ({name})")
         self.reductions = [_bind(rule, builder, ops) for rule in data["rules"]]
+        self.units = {}  # (state below, state on top, lookahead) -> state after unit rules
 
 
 def _bind(rule, builder, ops):
     """One rule as (kind, size, goal, detail); see the module docstring."""
     name, size, goal, expand1, kept = rule
     inline = any(expand for _, expand in kept)
+    offsets = tuple(i - size for i, _ in kept)  # where the kept children are on the stack
     if expand1:
         if len(kept) != 1 or inline:
             raise ValueError(f"bpdiff.lalr: ?{goal} with {len(kept)} children")
-        return PASS, size, goal, kept[0][0] - size
+        return (UNIT if size == 1 else PASS), size, goal, offsets[0]
     if name.startswith("_"):
-        return LIST, size, goal, kept
+        return GATHER, size, goal, (None, kept)
     method = getattr(builder, name, None)
+    if name == "var" and size == 1:
+        return NAME, size, goal, method
     if method is not None:
-        return METHOD, size, goal, (method, kept, inline)
+        return (GATHER, size, goal, (method, kept)) if inline else \
+            (METHOD, size, goal, (method, offsets))
     if name in ops and ops[name].arity == len(kept) and not inline:
-        return OPERATION, size, goal, (ops[name], tuple(i - size for i, _ in kept))
+        return OPERATION, size, goal, (ops[name], offsets)
     raise ValueError(f"bpdiff.lalr: no method or op for rule {goal} -> {name}")
 
 
 def drive(tables, tokens, builder):
     """Feed `tokens` (objects with a `.type`) through the tables, reducing as Lark would,
     and return the start rule's value; raises Stuck at a token no action takes."""
-    actions, reductions, end = tables.actions, tables.reductions, tables.end
+    actions, reductions, end, units = tables.actions, tables.reductions, tables.end, tables.units
     states, values = [tables.start], []
     row = actions[tables.start]
     for token in chain(tokens, (END_OF_INPUT,)):
@@ -153,13 +164,28 @@ def drive(tables, tokens, builder):
                 row = actions[action]
                 break
             how, size, goal, detail = reductions[~action]
-            if how == PASS:
+            if how == UNIT:  # the value stays; only the state on top changes
+                key = (states[-2], states[-1], kind)
+                state = units.get(key)
+                if state is None:
+                    state = units[key] = _after_units(tables, key)
+                states[-1] = state
+                row = actions[state]
+                continue
+            if how == OPERATION:
+                op, offsets = detail
+                value = builder.graph.apply(op, tuple([values[i] for i in offsets]))
+            elif how == NAME:  # a name seen before is a lookup; else the builder's var()
+                value = builder.graph.names.get(values[-1].value)
+                if value is None:
+                    value = detail([values[-1]])
+            elif how == METHOD:
+                method, offsets = detail
+                value = method([values[i] for i in offsets])
+            elif how == PASS:
                 value = values[detail]
-            elif how == OPERATION:
-                op, kept = detail
-                value = builder.graph.apply(op, tuple([values[i] for i in kept]))
             else:
-                value = _children(detail, size, values, how)
+                value = _gather(detail, size, values)
             if size == 1:
                 values[-1] = value
                 del states[-1]
@@ -173,7 +199,21 @@ def drive(tables, tokens, builder):
                 return value
             states.append(state)
             row = actions[state]
-    raise AssertionError("the end of the input was shifted")
+
+
+def _after_units(tables, key):
+    """The state on top after every unit reduction (`?sum: product`) that the
+    lookahead asks for in a row, from (state below, state on top, lookahead): they
+    replace the top state only, so the state below decides where they end."""
+    below, state, kind = key
+    while True:
+        action = tables.actions[state].get(kind)
+        if action is None or action >= 0:
+            return state
+        how, _, goal, _ = tables.reductions[~action]
+        if how != UNIT:
+            return state
+        state = tables.actions[below][goal]
 
 
 class _EndOfInput:
@@ -186,14 +226,10 @@ class _EndOfInput:
 END_OF_INPUT = _EndOfInput()
 
 
-def _children(detail, size, values, how):
-    """A method's result, or a `_rule`'s list of children."""
-    if how == METHOD:
-        method, kept, inline = detail
-        if not inline:
-            return method([values[i - size] for i, _ in kept])
-    else:
-        kept = detail
+def _gather(detail, size, values):
+    """The children Lark hands a rule with `_rule`s among them (their children in their
+    place), given to the method, or, for a `_rule` itself, as a list."""
+    method, kept = detail
     children = None
     for i, expand in kept:
         value = values[i - size]
@@ -207,4 +243,4 @@ def _children(detail, size, values, how):
         else:
             children.extend(value)
     children = [] if children is None else children
-    return method(children) if how == METHOD else children
+    return children if method is None else method(children)

@@ -64,10 +64,11 @@ class Token:
 
 
 class _Scanner:
-    """The grammar's terminals as one regex (`pattern`), scanned with finditer. A
-    token whose position nobody reads is shared between equal occurrences: a long
-    program makes one Token per distinct name, number and operator, not one per
-    occurrence.
+    """The grammar's terminals as one regex, scanned with finditer: each match is the
+    ignored text before a token (blanks, comments, line continuations) and the token,
+    or a character no terminal starts with, or the end. A token whose position nobody
+    reads is shared between equal occurrences: a long program makes one Token per
+    distinct name, number and operator, not one per occurrence.
 
     Fresh tokens, with their own position, are made for the names of calls and
     assignments and for every token of a `def` statement (their errors point at them);
@@ -77,75 +78,89 @@ class _Scanner:
     `def` a DEF token; `functions` (name -> token type) is set for each parse, and the
     name after `def` joins it."""
 
-    def __init__(self, pattern, ignore):
-        self.pattern = re.compile(pattern)
-        self.ignore = frozenset(ignore)
-        self.offset = 0
+    def __init__(self, terminals, ignore):
+        blanks = "|".join(regex for name, regex in terminals if name in ignore)
+        name = dict(terminals)["NAME"]
+        tokens = "|".join(f"(?P<{kind}>{regex})" for kind, regex in terminals
+                          if kind not in ignore)
+        self.pattern = re.compile(  # a name before '=' or '(' has a group of its own
+            f"(?:{blanks})*(?:(?P<_ASSIGNED>{name})(?={_ASSIGNMENT.pattern})"
+            f"|(?P<_CALLED>{name})(?={defs.CALLED.pattern})|{tokens}|(?P<_BAD>[\\s\\S])|\\Z)")
+        self.match = None  # the match of the token last handed to the parser
         self.functions = _KEYWORDS
+
+    @property
+    def offset(self):
+        """Where the token last handed to the parser starts."""
+        match = self.match
+        return 0 if match is None else match.start(match.lastgroup or 0)
 
     def lex(self, text):
         """The tokens of `text`; raises _UnexpectedCharacter where none matches."""
-        ignore, functions, assignment = self.ignore, self.functions, _ASSIGNMENT.match
-        opens_call = defs.CALLED.match  # a function's name is a call only before '('
+        functions = self.functions
         shared = {}
-        expected = 0
+        self.match = None
         matches = self.pattern.finditer(text)
         for match in matches:
-            start = match.start()
-            if start != expected:
-                break
-            expected = match.end()
             kind = match.lastgroup
-            if kind in ignore:
-                continue
-            value = match.group()
-            self.offset = start
-            if kind == "NAME" and (value in functions or assignment(text, expected)):
-                kind = functions.get(value, kind)
-                if kind == "FUNC" and not opens_call(text, expected):
+            if kind is None:  # the end
+                return
+            value = match.group(kind)
+            self.match = match
+            if kind == "NAME" or kind == "_CALLED":
+                special = functions.get(value)
+                if special is None:
                     kind = "NAME"
-                yield Token(kind, value, start)
+                else:  # a function's name is a call only before '('
+                    kind = "NAME" if special == "FUNC" and kind == "NAME" else special
+                    yield Token(kind, value, match.start(match.lastgroup))
+                    if kind == "DEF":
+                        yield from self._definition(matches)
+                    continue
+            elif kind == "_ASSIGNED":
+                kind = functions.get(value, "NAME")
+                kind = "NAME" if kind == "FUNC" else kind
+                yield Token(kind, value, match.start(match.lastgroup))
                 if kind == "DEF":
-                    expected = yield from self._definition(text, matches, expected)
+                    yield from self._definition(matches)
                 continue
+            elif kind == "_BAD":
+                raise _UnexpectedCharacter(match.start(kind))
             token = shared.get(value)
             if token is None:
-                token = shared[value] = Token(kind, value, start)
+                token = shared[value] = Token(kind, value, match.start(match.lastgroup))
             yield token
-        if expected != len(text):
-            self.offset = expected
-            raise _UnexpectedCharacter(expected)
 
-    def _definition(self, text, matches, expected):
+    def _definition(self, matches):
         """The rest of a `def` statement, up to its separator, as fresh tokens; the name
         after `def` is a FUNC token and a function from here on, and other functions'
         names are FUNC only where called (a parameter or a body may misuse one, and is
-        told so). Returns where the statement ends."""
-        ignore, functions, called = self.ignore, self.functions, defs.CALLED.match
+        told so)."""
+        functions = self.functions
         first = True
         for match in matches:
-            start = match.start()
-            if start != expected:
-                self.offset = expected
-                raise _UnexpectedCharacter(expected)
-            expected = match.end()
             kind = match.lastgroup
-            if kind in ignore:
-                continue
-            value = match.group()
-            self.offset = start
-            if kind == "NAME":
+            if kind is None:
+                return
+            if kind == "_BAD":
+                raise _UnexpectedCharacter(match.start(kind))
+            value = match.group(kind)
+            self.match = match
+            if kind in _NAMES:
                 if first and value != "def":
-                    functions[value] = kind = "FUNC"
-                elif functions.get(value) == "FUNC" and called(text, expected):
+                    functions[value] = "FUNC"
                     kind = "FUNC"
-                elif value == "def":
-                    kind = "DEF"
+                elif functions.get(value) == "FUNC" and kind == "_CALLED":
+                    kind = "FUNC"
+                else:
+                    kind = "DEF" if value == "def" else "NAME"
             first = False
-            yield Token(kind, value, start)
+            yield Token(kind, value, match.start(match.lastgroup))
             if kind == "_SEP":
-                break
-        return expected
+                return
+
+
+_NAMES = frozenset(["NAME", "_CALLED", "_ASSIGNED"])
 
 
 class _UnexpectedCharacter(Exception):
@@ -394,7 +409,7 @@ def _parser():
     with open(grammar_path(), encoding="utf-8") as grammar:
         text = grammar.read()
     data = lalr.cached(text, __version__, lambda: lalr.analyse(_lark()))
-    builder.lexer = _Scanner(data["pattern"], data["ignore"])
+    builder.lexer = _Scanner(data["terminals"], data["ignore"])
     return lalr.Tables(data, builder, BY_NAME), builder
 
 

@@ -9,6 +9,8 @@ crosscheck for their sections).
 """
 
 import json
+from itertools import compress
+from math import isfinite as _finite
 
 from .labels import all_labels, call_label
 from .numbers import format_fraction, json_number
@@ -138,6 +140,44 @@ def _shape(value):
 def _nodes_text(result):
     # Labels, op names, input names and call labels are built from identifiers, numbers,
     # operator symbols, '#', '/', parentheses, commas and spaces: nothing JSON must escape.
+    # Each column is made whole (mostly by C loops: map, repr), then every row by one
+    # str % tuple, so a big graph costs little Python per node.
+    graph = result.graph
+    if graph.call_of:
+        return _nodes_text_with_calls(result)
+    last = graph.output
+    labels = all_labels(graph)
+    names = ["null"] * (last + 1)
+    for node, name in graph.name_of.items():
+        if node <= last:
+            names[node] = f'"{name}"'
+    columns = zip(range(last, -1, -1),
+                  [op if isinstance(op, str) else op.name for op in graph.ops[last::-1]],
+                  labels[last::-1],
+                  map(list, graph.inputs[last::-1]),  # a list of ints prints as JSON
+                  _number_texts(result.values[last::-1]),
+                  _number_texts(result.grads[last::-1]),
+                  names[::-1])
+    return "[" + ", ".join(map(_ROW.__mod__, columns)) + "]"
+
+
+_ROW = ('{"id": %d, "op": "%s", "label": "%s", "inputs": %s, "value": %s, "grad": %s, '
+        '"name": %s}')
+
+
+def _number_texts(numbers):
+    """JSON texts of floats (None for null), as json_number writes them."""
+    numbers = list(numbers)
+    if None not in numbers and all(map(_finite, numbers)):
+        texts = list(map(repr, numbers))
+        for k in compress(range(len(numbers)), map(float.is_integer, numbers)):
+            if -2**53 < numbers[k] < 2**53:  # an integral float prints as an int
+                texts[k] = "%d" % numbers[k]
+        return texts
+    return list(map(_number_text, numbers))
+
+
+def _nodes_text_with_calls(result):
     graph = result.graph
     values, grads, inputs, name_of = result.values, result.grads, graph.inputs, graph.name_of
     labels = all_labels(graph)
@@ -145,13 +185,11 @@ def _nodes_text(result):
     rows = []
     for i in range(graph.output, -1, -1):
         name = name_of.get(i)
+        call = "" if i not in graph.call_of else f', "call": "{call_label(graph, i)}"'
         rows.append(f'{{"id": {i}, "op": "{ops[i]}", "label": "{labels[i]}", "inputs": '
                     f'[{", ".join(map(str, inputs[i]))}], "value": {_number_text(values[i])}, '
                     f'"grad": {_number_text(grads[i])}, '
-                    f'"name": {"null" if name is None else chr(34) + name + chr(34)}}}')
-    for k, i in enumerate(range(graph.output, -1, -1)) if graph.call_of else ():
-        if i in graph.call_of:
-            rows[k] = rows[k][:-1] + f', "call": "{call_label(graph, i)}"}}'
+                    f'"name": {"null" if name is None else chr(34) + name + chr(34)}{call}}}')
     return "[" + ", ".join(rows) + "]"
 
 
