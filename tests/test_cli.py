@@ -10,8 +10,11 @@ from pathlib import Path
 import jsonschema
 import pytest
 from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import bpdiff
+from test_fuzz import coherent_programs
 
 SCHEMA = json.loads((Path(bpdiff.__file__).parent / "schema" / "result.schema.json").read_text())
 
@@ -289,3 +292,24 @@ def test_fast_json_nodes_equal_the_general_encoding(program):
 
     result = bpdiff.differentiate(program, a=7, b=3)
     assert json.loads(render(result)) == json.loads(json.dumps(to_dict(result)))
+
+
+@settings(max_examples=150, deadline=None, derandomize=True)
+@given(coherent_programs(), st.lists(st.sampled_from(
+    [0.0, -0.0, 1.0, -2.0, 0.5, 3.25, 1e-300, 1e300, 2.0**53, -2.0**60, 1e16, 7.0]),
+    min_size=5, max_size=5))
+def test_fast_json_text_and_labels_equal_the_plain_ones(program, numbers):
+    """The column-wise writers (JSON node list, all_labels) against the plain per-node
+    ones, text for text: an integral float must print as an int either way."""
+    from bpdiff.render.json import render, to_dict
+    from bpdiff.render.labels import all_labels, label
+
+    values = dict(zip("abcxy", numbers))
+    try:
+        result = bpdiff.differentiate(program, {k: v for k, v in values.items()
+                                                if k in program})
+    except bpdiff.BpdiffError:
+        return
+    graph = result.graph
+    assert all_labels(graph) == [label(graph, node) for node in range(len(graph))]
+    assert render(result) == json.dumps(to_dict(result), ensure_ascii=False) + "\n"
