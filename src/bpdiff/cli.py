@@ -6,6 +6,7 @@ stdout, diagnostics to stderr; on error nothing is written to stdout.
 May import: click, bpdiff.api, bpdiff.errors, bpdiff.render.*.
 """
 
+import gc
 import os
 import sys
 
@@ -511,6 +512,8 @@ def main(argv=None):
     """Entry point of the `bpdiff` script and `python -m bpdiff`."""
     from .inputs import split_arguments
 
+    if argv is None:  # a process of its own: the graph's lists and tuples hold no
+        gc.disable()  # cycles, so the cyclic collector would only rescan the growing heap
     argv = sys.argv[1:] if argv is None else list(argv)
     try:
         own, pairs = split_arguments(argv, _option_arity())

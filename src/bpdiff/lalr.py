@@ -174,7 +174,10 @@ def drive(tables, tokens, builder):
                 continue
             if how == OPERATION:
                 op, offsets = detail
-                value = builder.graph.apply(op, tuple([values[i] for i in offsets]))
+                if len(offsets) == 2:
+                    value = builder.graph.apply(op, (values[offsets[0]], values[offsets[1]]))
+                else:
+                    value = builder.graph.apply(op, tuple([values[i] for i in offsets]))
             elif how == NAME:  # a name seen before is a lookup; else the builder's var()
                 value = builder.graph.names.get(values[-1].value)
                 if value is None:
