@@ -509,31 +509,56 @@ def _option_arity():
 
 
 def main(argv=None):
-    """Entry point of the `bpdiff` script and `python -m bpdiff`."""
+    """Entry point of the `bpdiff` script and `python -m bpdiff` (argv None: the process
+    is bpdiff's own), and of tests (argv a list)."""
     from .inputs import split_arguments
 
-    if argv is None:  # a process of its own: the graph's lists and tuples hold no
-        gc.disable()  # cycles, so the cyclic collector would only rescan the growing heap
+    own_process = argv is None
+    if own_process:  # the graph's lists and tuples hold no cycles, so the cyclic
+        gc.disable()  # collector would only rescan the growing heap
     argv = sys.argv[1:] if argv is None else list(argv)
     try:
         own, pairs = split_arguments(argv, _option_arity())
         code = command.main(args=own, prog_name="bpdiff", standalone_mode=False,
                             obj={"pairs": pairs})  # ctx.exit(1): a check failed
+        code = code if type(code) is int else 0
     except BpdiffError as error:
         click.echo(f"bpdiff: error: {error}", err=True)
-        sys.exit(error.exit_code)
+        code = error.exit_code
     except click.exceptions.Exit as done:
-        sys.exit(done.exit_code)
+        code = done.exit_code
     except click.ClickException as error:
         error.show()
-        sys.exit(error.exit_code)
+        code = error.exit_code
     except click.Abort:
         click.echo("bpdiff: aborted", err=True)
-        sys.exit(2)
+        code = 2
     except BrokenPipeError:
-        # The reader went away (`bpdiff ... | head`): stop quietly, as other tools do.
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        sys.exit(0)
-    sys.exit(code if type(code) is int else 0)
+        _quiet_stdout()
+        code = 0
+    if own_process:
+        _exit_now(code)
+    sys.exit(code)
 
+
+def _quiet_stdout():
+    """The reader went away (`bpdiff ... | head`): stop quietly, as other tools do."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+
+
+def _exit_now(code):
+    """Flush the output and end the process without freeing every object one by one
+    (as mypy's hard_exit does): a big graph's teardown is pure waste. Nothing here
+    registers atexit handlers or needs finalizers; files are closed where written."""
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        _quiet_stdout()
+    except ValueError:  # stdout closed
+        pass
+    try:
+        sys.stderr.flush()
+    except (BrokenPipeError, ValueError):
+        pass
+    os._exit(code)
