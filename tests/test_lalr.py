@@ -15,6 +15,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bpdiff import BpdiffError, lalr, parse
+from bpdiff import scanner as scanner_module
 from test_fuzz import any_programs, ci, mutated_programs, random_texts
 from test_fuzz_tensor import tensor_programs
 
@@ -78,7 +79,8 @@ DEFS = [
 SYNTAX = ["a + * b", "a +", "(a", "a)", "sin", "sin x", "sin(,)", "a {b", "x²", "σ(x)",
           "a = 1; a = 2", "b = a; a = 1", "max(a, b, c)", "sum(x, axis=0, keep=1)",
           "[a, 1]", "[[1, 2], [3]]", "W x + b", "x.T.T[0, 1]", "1e999 * a", "", ";;", "#",
-          "a\\\n + b", "a;\n\n;b", "dot = a*b; dot + dot(a, b)"]
+          "a\\\n + b", "a;\n\n;b", "dot = a*b; dot + dot(a, b)", "max(a, b) + max(a, b, c)",
+          "sin(a)*2 + sum(a, axis=b, axis=c)", "t = 2; u = t + sin(t, t)"]
 
 
 @pytest.mark.parametrize("text", DEFS + SYNTAX)
@@ -93,6 +95,52 @@ def test_generated_programs_come_out_as_with_lark(text):
     with pytest.MonkeyPatch.context() as monkeypatch:
         mine, theirs = both(text, monkeypatch)
     assert mine == theirs
+
+
+def _described(tokens):
+    """(type, text, position) of each token; a function's name without its position:
+    tokens() shares one FUNC token per name (see bpdiff.scanner)."""
+    return [(token.type, token.value, None if token.type == "FUNC" else token.start_pos)
+            for token in tokens]
+
+
+def _scanned(text):
+    """(tokens(), lex()) for `text`, each as (type, text, position) or the error."""
+    scanner = parse._parser()[1].lexer
+    results = []
+    for way in (scanner.tokens, scanner.lex):
+        scanner.functions = dict(parse._KEYWORDS)
+        try:
+            results.append(_described(way(text)))
+        except scanner_module.UnexpectedCharacter as error:
+            results.append(("unexpected", error.position))
+    return results
+
+
+@ci(500)
+@given(st.one_of(any_programs, mutated_programs(), random_texts, tensor_programs()))
+def test_the_regex_engine_scan_gives_lex_tokens(text):
+    fast, careful = _scanned(text)
+    assert fast == careful
+
+
+@pytest.mark.parametrize("text", [
+    "t1 = a*b; t2 = t1 + t1; t2*t1", "sin(x) + sin (y) + sin\t(z)", "x = 1\r\ny = x\n",
+    "dot = a; dot + dot(a, b)", "sin = 2", "a  # note (\n(b)", "c(a+2b)", "x.T + y",
+    "a == b", "= a", "a =", "exp(x)*exp(x)", "# only a comment", "  ", "", "a\fb",
+    "sum(x, axis=0)", "max(a, b)=c"])
+def test_the_regex_engine_scan_on_corner_cases(text):
+    fast, careful = _scanned(text)
+    assert fast == careful
+
+
+def test_the_regex_engine_scan_is_what_runs():
+    scanner = parse._parser()[1].lexer
+    scanner.functions = dict(parse._KEYWORDS)
+    assert isinstance(scanner.tokens("t1 = sin(a)*b; t1 + 2"), list)
+    for slow in ("def f(x) = x; f(a)", "[1, 2] + x", "a \\\n+ b", "a $ b", "dot + a",
+                 "sin(x) # sin", "sin = 1"):
+        assert not isinstance(scanner.tokens(slow), list), slow  # lex(), a generator
 
 
 def test_a_library_comes_out_as_with_lark(monkeypatch):

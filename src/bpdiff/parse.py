@@ -18,8 +18,8 @@ import os
 import re
 from typing import NamedTuple
 
-from . import __version__, defs, lalr
-from .errors import BpdiffNameError, BpdiffSyntaxError, did_you_mean
+from . import __version__, defs, lalr, scanner
+from .errors import BpdiffError, BpdiffNameError, BpdiffSyntaxError, did_you_mean
 from .graph import VAR, Graph
 from .ops import BY_NAME, FUNCTIONS
 
@@ -51,128 +51,7 @@ def grammar_path():
     return os.path.join(here, os.pardir, os.pardir, "grammars", "bpdiff.lark")
 
 
-class Token:
-    """A token: its terminal's name (`type`), its text and where it starts."""
-
-    __slots__ = ("type", "value", "start_pos")
-
-    def __init__(self, type, value, start_pos):
-        self.type, self.value, self.start_pos = type, value, start_pos
-
-    def __repr__(self):
-        return f"Token({self.type!r}, {self.value!r})"
-
-
-class _Scanner:
-    """The grammar's terminals as one regex, scanned with finditer: each match is the
-    ignored text before a token (blanks, comments, line continuations) and the token,
-    or a character no terminal starts with, or the end. A token whose position nobody
-    reads is shared between equal occurrences: a long program makes one Token per
-    distinct name, number and operator, not one per occurrence.
-
-    Fresh tokens, with their own position, are made for the names of calls and
-    assignments and for every token of a `def` statement (their errors point at them);
-    `offset` is where the token last handed to the parser starts, which is where a
-    syntax error is. A function's name becomes a FUNC token here when a '(' follows
-    (otherwise it is a name like any other: the seeds call an intermediate `dot`),
-    `def` a DEF token; `functions` (name -> token type) is set for each parse, and the
-    name after `def` joins it."""
-
-    def __init__(self, terminals, ignore):
-        blanks = "|".join(regex for name, regex in terminals if name in ignore)
-        name = dict(terminals)["NAME"]
-        tokens = "|".join(f"(?P<{kind}>{regex})" for kind, regex in terminals
-                          if kind not in ignore)
-        self.pattern = re.compile(  # a name before '=' or '(' has a group of its own
-            f"(?:{blanks})*(?:(?P<_ASSIGNED>{name})(?={_ASSIGNMENT.pattern})"
-            f"|(?P<_CALLED>{name})(?={defs.CALLED.pattern})|{tokens}|(?P<_BAD>[\\s\\S])|\\Z)")
-        self.match = None  # the match of the token last handed to the parser
-        self.functions = _KEYWORDS
-
-    @property
-    def offset(self):
-        """Where the token last handed to the parser starts."""
-        match = self.match
-        return 0 if match is None else match.start(match.lastgroup or 0)
-
-    def lex(self, text):
-        """The tokens of `text`; raises _UnexpectedCharacter where none matches."""
-        functions = self.functions
-        shared = {}
-        self.match = None
-        matches = self.pattern.finditer(text)
-        for match in matches:
-            kind = match.lastgroup
-            if kind is None:  # the end
-                return
-            value = match.group(kind)
-            self.match = match
-            if kind == "NAME" or kind == "_CALLED":
-                special = functions.get(value)
-                if special is None:
-                    kind = "NAME"
-                else:  # a function's name is a call only before '('
-                    kind = "NAME" if special == "FUNC" and kind == "NAME" else special
-                    yield Token(kind, value, match.start(match.lastgroup))
-                    if kind == "DEF":
-                        yield from self._definition(matches)
-                    continue
-            elif kind == "_ASSIGNED":
-                kind = functions.get(value, "NAME")
-                kind = "NAME" if kind == "FUNC" else kind
-                yield Token(kind, value, match.start(match.lastgroup))
-                if kind == "DEF":
-                    yield from self._definition(matches)
-                continue
-            elif kind == "_BAD":
-                raise _UnexpectedCharacter(match.start(kind))
-            token = shared.get(value)
-            if token is None:
-                token = shared[value] = Token(kind, value, match.start(match.lastgroup))
-            yield token
-
-    def _definition(self, matches):
-        """The rest of a `def` statement, up to its separator, as fresh tokens; the name
-        after `def` is a FUNC token and a function from here on, and other functions'
-        names are FUNC only where called (a parameter or a body may misuse one, and is
-        told so)."""
-        functions = self.functions
-        first = True
-        for match in matches:
-            kind = match.lastgroup
-            if kind is None:
-                return
-            if kind == "_BAD":
-                raise _UnexpectedCharacter(match.start(kind))
-            value = match.group(kind)
-            self.match = match
-            if kind in _NAMES:
-                if first and value != "def":
-                    functions[value] = "FUNC"
-                    kind = "FUNC"
-                elif functions.get(value) == "FUNC" and kind == "_CALLED":
-                    kind = "FUNC"
-                else:
-                    kind = "DEF" if value == "def" else "NAME"
-            first = False
-            yield Token(kind, value, match.start(match.lastgroup))
-            if kind == "_SEP":
-                return
-
-
-_NAMES = frozenset(["NAME", "_CALLED", "_ASSIGNED"])
-
-
-class _UnexpectedCharacter(Exception):
-    """No terminal matches the text at `position`."""
-
-    def __init__(self, position):
-        super().__init__(position)
-        self.position = position
-
-
 _MUL = BY_NAME["mul"]
-_ASSIGNMENT = re.compile(r"[ \t\f\r]*=")
 
 
 class _Keyword(NamedTuple):
@@ -180,7 +59,7 @@ class _Keyword(NamedTuple):
 
     name: str
     node: int
-    token: Token
+    token: scanner.Token
 
 
 def _same_nesting(rows):
@@ -409,7 +288,7 @@ def _parser():
     with open(grammar_path(), encoding="utf-8") as grammar:
         text = grammar.read()
     data = lalr.cached(text, __version__, lambda: lalr.analyse(_lark()))
-    builder.lexer = _Scanner(data["terminals"], data["ignore"])
+    builder.lexer = scanner.Scanner(data["terminals"], data["ignore"], _KEYWORDS)
     return lalr.Tables(data, builder, BY_NAME), builder
 
 
@@ -419,16 +298,24 @@ def _run(text, share, definitions, where=None):
     `where` names a --lib file: then only definitions are allowed.
 
     bpdiff.lalr's driver parses; at a syntax error Lark's parser parses again from the
-    start, for its error (what was expected, the parser's state)."""
+    start, for its error (what was expected, the parser's state). At another error, a
+    program scanned by bpdiff.scanner's tokens() is scanned and parsed again by lex(),
+    whose tokens all have their own positions."""
     tables, builder = _parser()
     try:
         graph = _start(builder, text, share, definitions, where)
+        tokens = builder.lexer.tokens(text)
         try:
-            lalr.drive(tables, builder.lexer.lex(text), builder)
+            lalr.drive(tables, tokens, builder)
         except lalr.Stuck:
             graph = _start(builder, text, share, definitions, where)
             _parse_statements(text, where)
-    except _UnexpectedCharacter as error:
+        except BpdiffError:
+            if not isinstance(tokens, list):
+                raise
+            graph = _start(builder, text, share, definitions, where)  # for the error's
+            lalr.drive(tables, builder.lexer.lex(text), builder)  # position: see scanner
+    except scanner.UnexpectedCharacter as error:
         raise _character_error(text, error.position, where) from None
     finally:
         builder.graph = builder.outer = None

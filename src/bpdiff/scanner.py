@@ -1,0 +1,208 @@
+"""Program text -> tokens for the parser, from the grammar's terminals (as Lark lists
+them, in its order of priority; see bpdiff.lalr).
+
+A token is a type (the terminal's name), its text and where it starts. A token whose
+position nobody reads is shared between equal occurrences: a long program makes one
+Token per distinct name, number and operator, not one per occurrence. Fresh tokens,
+with their own position, are made for the names of calls and assignments and for every
+token of a `def` statement (their errors point at them). A function's name is a FUNC
+token only when a '(' follows (otherwise it is a name like any other: the seeds call an
+intermediate `dot`); `def` is a DEF token, and the name after it becomes a function.
+
+Two ways to the same tokens: `lex` goes match by match and knows where the token last
+handed to the parser starts (`offset`, where a syntax error is); `tokens` lets the
+regex engine find every token at once and falls back to `lex` for what it does not
+handle (a `def`, an array literal, a line continuation, a character no token starts
+with). tests/test_lalr.py checks they agree.
+
+May import: re, itertools, operator, bpdiff.defs (the pattern of a call's '(').
+"""
+
+import re
+from itertools import accumulate, chain
+from operator import itemgetter
+
+from . import defs
+
+ASSIGNMENT = re.compile(r"[ \t\f\r]*=")  # after a name: it is being assigned
+_NAMES = frozenset(["NAME", "_CALLED", "_ASSIGNED"])
+_SLOW = frozenset(["def", "[", "\\"])  # texts that send a program to lex()
+
+
+def _without_groups(regex):
+    """`regex` with its capturing groups made non-capturing (so that findall gives
+    (blanks, token) pairs), or None where that is not plainly safe."""
+    if re.search(r"\[[^\]]*\(", regex) or "\\\\(" in regex:
+        return None  # a '(' in a character class, or after an escaped backslash
+    plain = re.sub(r"(?<!\\)\((?!\?)", "(?:", regex)
+    return plain if re.compile(plain).groups == 0 else None
+
+
+class Token:
+    """A token: its terminal's name (`type`), its text and where it starts."""
+
+    __slots__ = ("type", "value", "start_pos")
+
+    def __init__(self, type, value, start_pos):
+        self.type, self.value, self.start_pos = type, value, start_pos
+
+    def __repr__(self):
+        return f"Token({self.type!r}, {self.value!r}, {self.start_pos})"
+
+
+class UnexpectedCharacter(Exception):
+    """No terminal matches the text at `position`."""
+
+    def __init__(self, position):
+        super().__init__(position)
+        self.position = position
+
+
+class Scanner:
+    """The tokens of a program; `functions` (name -> DEF or FUNC) is set for each
+    program, and the name after `def` joins it."""
+
+    def __init__(self, terminals, ignore, functions):
+        blanks = "|".join(regex for name, regex in terminals if name in ignore)
+        name = dict(terminals)["NAME"]
+        kinds = [(kind, regex) for kind, regex in terminals if kind not in ignore]
+        tokens = "|".join(f"(?P<{kind}>{regex})" for kind, regex in kinds)
+        self.pattern = re.compile(  # a name before '=' or '(' has a group of its own
+            f"(?:{blanks})*+(?:(?P<_ASSIGNED>{name})(?={ASSIGNMENT.pattern})"
+            f"|(?P<_CALLED>{name})(?={defs.CALLED.pattern})|{tokens}|(?P<_BAD>[\\s\\S])|\\Z)")
+        plain = [_without_groups(regex) for _, regex in kinds] + [_without_groups(blanks)]
+        self.every_token = None if None in plain else re.compile(  # (blanks, token): a bad
+            f"((?:{plain.pop()})*+)({'|'.join(plain)}|[\\s\\S]|\\Z)")  # character is a token, '' the end
+        self.kind_of = re.compile(tokens)
+        self.match = None  # lex(): the match of the token last handed to the parser
+        self.functions = functions
+
+    @property
+    def offset(self):
+        """Where the token last handed to the parser by lex() starts."""
+        match = self.match
+        return 0 if match is None else match.start(match.lastgroup or 0)
+
+    def lex(self, text):
+        """The tokens of `text`, one match at a time; raises UnexpectedCharacter where
+        none matches."""
+        functions = self.functions
+        shared = {}
+        self.match = None
+        matches = self.pattern.finditer(text)
+        for match in matches:
+            kind = match.lastgroup
+            if kind is None:  # the end
+                return
+            value = match.group(kind)
+            self.match = match
+            if kind == "NAME" or kind == "_CALLED":
+                special = functions.get(value)
+                if special is None:
+                    kind = "NAME"
+                else:  # a function's name is a call only before '('
+                    kind = "NAME" if special == "FUNC" and kind == "NAME" else special
+                    yield Token(kind, value, match.start(match.lastgroup))
+                    if kind == "DEF":
+                        yield from self._definition(matches)
+                    continue
+            elif kind == "_ASSIGNED":
+                kind = functions.get(value, "NAME")
+                kind = "NAME" if kind == "FUNC" else kind
+                yield Token(kind, value, match.start(match.lastgroup))
+                if kind == "DEF":
+                    yield from self._definition(matches)
+                continue
+            elif kind == "_BAD":
+                raise UnexpectedCharacter(match.start(kind))
+            token = shared.get(value)
+            if token is None:
+                token = shared[value] = Token(kind, value, match.start(match.lastgroup))
+            yield token
+
+    def _definition(self, matches):
+        """The rest of a `def` statement, up to its separator, as fresh tokens; the name
+        after `def` is a FUNC token and a function from here on, and other functions'
+        names are FUNC only where called (a parameter or a body may misuse one, and is
+        told so)."""
+        functions = self.functions
+        first = True
+        for match in matches:
+            kind = match.lastgroup
+            if kind is None:
+                return
+            if kind == "_BAD":
+                raise UnexpectedCharacter(match.start(kind))
+            value = match.group(kind)
+            self.match = match
+            if kind in _NAMES:
+                if first and value != "def":
+                    functions[value] = "FUNC"
+                    kind = "FUNC"
+                elif functions.get(value) == "FUNC" and kind == "_CALLED":
+                    kind = "FUNC"
+                else:
+                    kind = "DEF" if value == "def" else "NAME"
+            first = False
+            yield Token(kind, value, match.start(match.lastgroup))
+            if kind == "_SEP":
+                return
+
+    def tokens(self, text):
+        """The tokens lex() gives for `text`, but for one thing, as a list made mostly
+        by the regex engine; or lex() itself where this does not apply. The one thing:
+        a function's name is one shared FUNC token, positioned at its first call, so a
+        caller that meets an error in a call must scan again with lex() for the
+        position (bpdiff.parse does)."""
+        if "\\" in text or self.every_token is None:
+            return self.lex(text)
+        found = self.every_token.findall(text)
+        found.pop()  # the end
+        texts = list(map(itemgetter(1), found))
+        kinds = {}
+        for value in set(texts):
+            match = self.kind_of.fullmatch(value)
+            if match is None or value in _SLOW:
+                return self.lex(text)
+            kinds[value] = match.lastgroup
+        called = [value for value, kind in kinds.items()
+                  if kind == "NAME" and self.functions.get(value) == "FUNC"]
+        if called and self._not_called(called, text):
+            return self.lex(text)
+        for value in called:
+            kinds[value] = "FUNC"
+        # A token starts where the blanks before it end.
+        starts = list(accumulate(map(len, chain.from_iterable(found))))[::2]
+        assigned = _assigned(texts, kinds, starts)
+        plain = texts[:]  # where each text first occurs, not counting fresh tokens
+        for k in assigned:
+            plain[k] = None
+        first = dict(zip(reversed(plain), range(len(plain) - 1, -1, -1)))
+        shared = {value: Token(kind, value, starts[first[value]])
+                  for value, kind in kinds.items() if value in first}
+        tokens = list(map(shared.get, plain))
+        for k, token in assigned.items():
+            tokens[k] = token
+        self.match = None
+        return tokens
+
+    @staticmethod
+    def _not_called(names, text):
+        """Whether one of the functions `names` may occur in `text` other than before
+        '(' (as a name, in a longer name or a comment: any of these sends the program
+        to lex())."""
+        names = "|".join(sorted(map(re.escape, names), key=len, reverse=True))
+        return re.search(f"(?:{names})(?![A-Za-z0-9_])(?!{defs.CALLED.pattern})", text)
+
+
+def _assigned(texts, kinds, starts):
+    """Position -> fresh NAME token, for the names before '='."""
+    assigned = {}
+    k = -1
+    while True:
+        try:
+            k = texts.index("=", k + 1)
+        except ValueError:
+            return assigned
+        if k and kinds[texts[k - 1]] == "NAME":
+            assigned[k - 1] = Token("NAME", texts[k - 1], starts[k - 1])
