@@ -313,3 +313,15 @@ def test_fast_json_text_and_labels_equal_the_plain_ones(program, numbers):
     graph = result.graph
     assert all_labels(graph) == [label(graph, node) for node in range(len(graph))]
     assert render(result) == json.dumps(to_dict(result), ensure_ascii=False) + "\n"
+
+
+@pytest.mark.parametrize("chunk", [1, 2, 7, 1000])
+def test_json_node_list_in_chunks_is_the_same_text(chunk):
+    from bpdiff.render.json import _node_pieces, render, to_dict
+
+    program = "t = a*b; " + " + ".join(f"sin(a*{k}) * t" for k in range(40))
+    result = bpdiff.differentiate(program, a=0.5, b=-2)
+    whole = "".join(_node_pieces(result, chunk=10**9))
+    assert "".join(_node_pieces(result, chunk=chunk)) == whole
+    assert json.loads(whole) == json.loads(json.dumps(to_dict(result)))["nodes"]
+    assert render(result) == json.dumps(to_dict(result), ensure_ascii=False) + "\n"

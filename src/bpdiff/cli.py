@@ -243,10 +243,13 @@ def command(ctx, program, file, assignments, vars_file, output, as_json, precisi
             _warn(note)
         return None
     if as_json:
-        from .render.json import render
-        _write(render(result, explain=explain, locals_=show_locals, symbolic=gradients,
-                      checks=checks, gradcheck=None if grad_rows is None
-                      else (grad_rows, gradcheck_tol), curvature=curvature, crosscheck=cross))
+        from .render.json import pieces
+        for piece in pieces(result, explain=explain, locals_=show_locals, symbolic=gradients,
+                            checks=checks, gradcheck=None if grad_rows is None
+                            else (grad_rows, gradcheck_tol), curvature=curvature,
+                            crosscheck=cross):
+            sys.stdout.write(piece)
+        sys.stdout.flush()
         return _verdict(ctx, checks, grad_rows, cross)
     if render_path:
         from .render.pictures import dot, render_file

@@ -15,9 +15,10 @@ regex engine find every token at once and falls back to `lex` for what it does n
 handle (a `def`, an array literal, a line continuation, a character no token starts
 with). tests/test_lalr.py checks they agree.
 
-May import: re, itertools, operator, bpdiff.defs (the pattern of a call's '(').
+May import: functools, re, itertools, operator, bpdiff.defs (the pattern of a call's '(').
 """
 
+import functools
 import re
 from itertools import accumulate, chain
 from operator import itemgetter
@@ -67,7 +68,7 @@ class Scanner:
         name = dict(terminals)["NAME"]
         kinds = [(kind, regex) for kind, regex in terminals if kind not in ignore]
         tokens = "|".join(f"(?P<{kind}>{regex})" for kind, regex in kinds)
-        self.pattern = re.compile(  # a name before '=' or '(' has a group of its own
+        self.lex_pattern = (  # a name before '=' or '(' has a group of its own
             f"(?:{blanks})*+(?:(?P<_ASSIGNED>{name})(?={ASSIGNMENT.pattern})"
             f"|(?P<_CALLED>{name})(?={defs.CALLED.pattern})|{tokens}|(?P<_BAD>[\\s\\S])|\\Z)")
         plain = [_without_groups(regex) for _, regex in kinds] + [_without_groups(blanks)]
@@ -76,6 +77,11 @@ class Scanner:
         self.kind_of = re.compile(tokens)
         self.match = None  # lex(): the match of the token last handed to the parser
         self.functions = functions
+
+    @functools.cached_property
+    def pattern(self):
+        """lex()'s regex, compiled when first needed (tokens() mostly does without)."""
+        return re.compile(self.lex_pattern)
 
     @property
     def offset(self):

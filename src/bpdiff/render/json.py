@@ -101,15 +101,25 @@ def _numbers_to_json(step):
 
 
 def render(result, **sections):
-    """The JSON text, one object, ending in a newline (sections as for to_dict).
+    """The JSON text, one object, ending in a newline (sections as for to_dict)."""
+    return "".join(pieces(result, **sections))
+
+
+def pieces(result, **sections):
+    """render()'s text in pieces, a big graph's node list some thousands of nodes at a
+    time, for writing out without holding the whole text.
 
     The node list, most of the text on a big graph, is written directly rather than
     built as dicts and encoded (three times faster); tests check both give equal JSON."""
     if getattr(result, "exact", None) is not None or result.tensor:  # the general path
-        return json.dumps(to_dict(result, **sections), ensure_ascii=False, allow_nan=False) + "\n"
+        yield json.dumps(to_dict(result, **sections), ensure_ascii=False, allow_nan=False) + "\n"
+        return
     text = json.dumps(to_dict(result, _nodes=False, **sections), ensure_ascii=False,
                       allow_nan=False)
-    return text.replace(f'"{_NODES_PLACEHOLDER}"', _nodes_text(result), 1) + "\n"
+    head, tail = text.split(f'"{_NODES_PLACEHOLDER}"', 1)
+    yield head
+    yield from _node_pieces(result)
+    yield tail + "\n"
 
 
 _NODES_PLACEHOLDER = "@@bpdiff-nodes@@"  # cannot occur elsewhere: expression text is escaped
@@ -137,28 +147,33 @@ def _shape(value):
     return list(value.shape)
 
 
-def _nodes_text(result):
+def _node_pieces(result, chunk=20_000):
     # Labels, op names, input names and call labels are built from identifiers, numbers,
     # operator symbols, '#', '/', parentheses, commas and spaces: nothing JSON must escape.
-    # Each column is made whole (mostly by C loops: map, repr), then every row by one
-    # str % tuple, so a big graph costs little Python per node.
+    # The columns of a chunk of rows are made whole (mostly by C loops: map, repr), then
+    # every row by one str % tuple, so a big graph costs little Python per node.
     graph = result.graph
     if graph.call_of:
-        return _nodes_text_with_calls(result)
-    last = graph.output
+        yield _nodes_text_with_calls(result)
+        return
     labels = all_labels(graph)
-    names = ["null"] * (last + 1)
+    ops, inputs = graph.ops, graph.inputs
+    names = ["null"] * len(ops)
     for node, name in graph.name_of.items():
-        if node <= last:
-            names[node] = f'"{name}"'
-    columns = zip(range(last, -1, -1),
-                  [op if isinstance(op, str) else op.name for op in graph.ops[last::-1]],
-                  labels[last::-1],
-                  map(list, graph.inputs[last::-1]),  # a list of ints prints as JSON
-                  _number_texts(result.values[last::-1]),
-                  _number_texts(result.grads[last::-1]),
-                  names[::-1])
-    return "[" + ", ".join(map(_ROW.__mod__, columns)) + "]"
+        names[node] = f'"{name}"'
+    yield "["
+    for top in range(graph.output, -1, -chunk):  # node ids top, top - 1, ..., bottom
+        bottom = max(top - chunk + 1, 0)
+        below = bottom - 1 if bottom else None
+        columns = zip(range(top, bottom - 1, -1),
+                      [op if isinstance(op, str) else op.name for op in ops[top:below:-1]],
+                      labels[top:below:-1],
+                      map(list, inputs[top:below:-1]),  # a list of ints prints as JSON
+                      _number_texts(result.values[top:below:-1]),
+                      _number_texts(result.grads[top:below:-1]),
+                      names[top:below:-1])
+        yield ("" if top == graph.output else ", ") + ", ".join(map(_ROW.__mod__, columns))
+    yield "]"
 
 
 _ROW = ('{"id": %d, "op": "%s", "label": "%s", "inputs": %s, "value": %s, "grad": %s, '
