@@ -1,10 +1,11 @@
 """bpdiff's own phase split, measured in-process (run by bench/run.py in a fresh
 interpreter of the bench venv, one process per measurement):
 
-  import       import bpdiff and the modules the pipeline uses (lark included)
-  grammar      building the Lark LALR parser from its cached analysis (first parse only)
-  parse+build  bpdiff.parse.parse(text): Lark parses and the Transformer builds the graph
-               while parsing, so the two are one phase
+  import       import bpdiff and the modules the pipeline uses
+  grammar      loading the LALR tables Lark made of the grammar (cached) and compiling
+               the scanner's regexes (first parse only)
+  parse+build  bpdiff.parse.parse(text): bpdiff.lalr's driver parses and the builder
+               makes the graph at each reduction, so the two are one phase
   forward      resolving the input values and bpdiff.autodiff.forward(graph, inputs)
   backward     bpdiff.autodiff.backward(graph, values)
   render       bpdiff.api.Result(...) (which also scans for nan/inf) and
