@@ -6,8 +6,8 @@ Lark analyses the grammar (once per grammar text and bpdiff version: the result 
 cached as plain data, `marshal`led, under the user's cache directory). Its parse table
 becomes dicts of integers (a shift is the next state, a reduction ~rule), its lexer's
 terminals a list of (name, regex) in Lark's order of priority, and every rule one of
-these reductions, with exactly the meaning
-Lark's parse-tree builder gives it for a Transformer applied while parsing:
+these reductions, with exactly the meaning Lark's parse-tree builder gives it for a
+Transformer applied while parsing:
 
   unit          a `?rule` of one symbol, `?sum: product`: the value stays, and a run
                 of them ends in a state remembered per (state below, state on top,
@@ -132,7 +132,8 @@ def _bind(rule, builder, ops):
     if expand1:
         if len(kept) != 1 or inline:
             raise ValueError(f"bpdiff.lalr: ?{goal} with {len(kept)} children")
-        return (UNIT if size == 1 else PASS), size, goal, offsets[0]
+        unit = size == 1 and goal != "start"  # the start rule's reduction may end a parse
+        return (UNIT if unit else PASS), size, goal, offsets[0]
     if name.startswith("_"):
         return GATHER, size, goal, (None, kept)
     method = getattr(builder, name, None)
