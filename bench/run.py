@@ -241,6 +241,7 @@ def baselines():
     example = shlex.join([bpdiff, BASELINE_EXPR, "--a", "7", "--b", "3"])
     items = [
         ("python -c pass", [python, "-c", "pass"]),
+        ('python -c "import click"', [python, "-c", "import click"]),
         ('python -c "import click, lark"', [python, "-c", "import click, lark"]),
         ('python -c "import click, lark, rich"', [python, "-c", "import click, lark, rich"]),
         ('python -c "import bpdiff.cli"', [python, "-c", "import bpdiff.cli"]),

@@ -33,7 +33,7 @@ import marshal
 import os
 from itertools import chain
 
-FORMAT = 2  # the layout of the cached data; bump when it changes
+FORMAT = 3  # the layout of the cached data; bump when it changes
 UNIT, PASS, OPERATION, METHOD, GATHER, NAME = range(6)
 
 

@@ -274,6 +274,13 @@ def shared_builder():
     return _Builder()
 
 
+def _analyse():
+    """What bpdiff.lalr and bpdiff.scanner need of the grammar, from Lark's parser."""
+    data = lalr.analyse(_lark())
+    data["scanner"] = scanner.patterns(data["terminals"], data["ignore"])
+    return data
+
+
 def _lark():
     from .lark_parser import parser
 
@@ -287,8 +294,8 @@ def _parser():
     builder = shared_builder()
     with open(grammar_path(), encoding="utf-8") as grammar:
         text = grammar.read()
-    data = lalr.cached(text, __version__, lambda: lalr.analyse(_lark()))
-    builder.lexer = scanner.Scanner(data["terminals"], data["ignore"], _KEYWORDS)
+    data = lalr.cached(text, __version__, _analyse)
+    builder.lexer = scanner.Scanner(data["scanner"], _KEYWORDS)
     return lalr.Tables(data, builder, BY_NAME), builder
 
 

@@ -59,22 +59,34 @@ class UnexpectedCharacter(Exception):
         self.position = position
 
 
-class Scanner:
-    """The tokens of a program; `functions` (name -> DEF or FUNC) is set for each
-    program, and the name after `def` joins it."""
-
-    def __init__(self, terminals, ignore, functions):
-        blanks = "|".join(regex for name, regex in terminals if name in ignore)
-        name = dict(terminals)["NAME"]
-        kinds = [(kind, regex) for kind, regex in terminals if kind not in ignore]
-        tokens = "|".join(f"(?P<{kind}>{regex})" for kind, regex in kinds)
-        self.lex_pattern = (  # a name before '=' or '(' has a group of its own
+def patterns(terminals, ignore):
+    """The scanner's regexes, as text, for the grammar's terminals ((name, regex) in
+    Lark's order of priority) and the names of those it ignores: worked out once, with
+    the analysis of the grammar, and cached with it (bpdiff.parse)."""
+    blanks = "|".join(regex for name, regex in terminals if name in ignore)
+    name = dict(terminals)["NAME"]
+    kinds = [(kind, regex) for kind, regex in terminals if kind not in ignore]
+    tokens = "|".join(f"(?P<{kind}>{regex})" for kind, regex in kinds)
+    plain = [_without_groups(regex) for _, regex in kinds] + [_without_groups(blanks)]
+    return {
+        "lex": (  # a name before '=' or '(' has a group of its own
             f"(?:{blanks})*+(?:(?P<_ASSIGNED>{name})(?={ASSIGNMENT.pattern})"
-            f"|(?P<_CALLED>{name})(?={defs.CALLED.pattern})|{tokens}|(?P<_BAD>[\\s\\S])|\\Z)")
-        plain = [_without_groups(regex) for _, regex in kinds] + [_without_groups(blanks)]
-        self.every_token = None if None in plain else re.compile(  # (blanks, token): a bad
-            f"((?:{plain.pop()})*+)({'|'.join(plain)}|[\\s\\S]|\\Z)")  # character is a token, '' the end
-        self.kind_of = re.compile(tokens)
+            f"|(?P<_CALLED>{name})(?={defs.CALLED.pattern})|{tokens}|(?P<_BAD>[\\s\\S])|\\Z)"),
+        "every_token": None if None in plain else (  # (blanks, token): a bad character
+            f"((?:{plain.pop()})*+)({'|'.join(plain)}|[\\s\\S]|\\Z)"),  # is a token, '' the end
+        "kind_of": tokens,
+    }
+
+
+class Scanner:
+    """The tokens of a program, with the regexes patterns() wrote; `functions` (name ->
+    DEF or FUNC) is set for each program, and the name after `def` joins it."""
+
+    def __init__(self, patterns, functions):
+        self.lex_pattern = patterns["lex"]
+        every = patterns["every_token"]
+        self.every_token = None if every is None else re.compile(every)
+        self.kind_of = re.compile(patterns["kind_of"])
         self.match = None  # lex(): the match of the token last handed to the parser
         self.functions = functions
 
