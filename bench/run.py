@@ -269,7 +269,7 @@ def run_baselines(repeat, timeout):
         for label, argv in items:
             runs[label].append(measure(argv, timeout, env=env))
     # Proof that the pseudo-terminal run drew the rich table (colour escapes present).
-    rich_label, rich_argv = items[7]
+    rich_label, rich_argv = next(item for item in items if item[0].endswith("(rich table)"))
     probe = os.path.join(OUT, "rich_probe.txt")
     measure(rich_argv, timeout, stdout_path=probe, env=env)
     with open(probe, "rb") as handle:
