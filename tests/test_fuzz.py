@@ -767,6 +767,12 @@ def json_problems(text):
         elif isinstance(x, bool) or not isinstance(x, (int, float)):
             problems.append(Violation("json", f"{where} is {x!r}, not a number"))
 
+    if "statements" in data:  # --parse --json: the program as read, no values
+        for name, x in (data.get("defaults") or {}).items():
+            number(f"defaults[{name!r}]", x)
+        return problems
+    if "problems" in data and "value" not in data:  # --problems --json: its own schema
+        return problems
     number("value", data.get("value"))
     for key in ("gradient", "inputs"):
         section = data.get(key)
@@ -1017,3 +1023,11 @@ def test_fixed_bug_B7_nul_in_a_vars_path():
 
 def test_fixed_bug_B7_nul_in_a_program_path():
     assert not checked(check_main, Invocation(("-f", "a\0b")))[0]
+
+
+def test_the_json_contract_knows_the_parse_echo():
+    """Found by the long fuzz run: `--parse --json` prints the program as read (its own
+    schema, no values), which the contract took for a result without a value."""
+    for argv in (("--json", "x", "--parse"), ("--json", "--set", "x=4", "-x^2", "--parse")):
+        assert check_main(Invocation(argv=argv, files=(), stdin=b""))[0] == []
+    assert json_problems('{"statements": [], "defaults": {"a": "x"}}\n')  # still checked
