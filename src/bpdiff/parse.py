@@ -282,6 +282,7 @@ def _analyse():
 
 
 def _lark():
+    """Lark's own parser (imported only now: a valid program's run never needs it)."""
     from .lark_parser import parser
 
     return parser()
