@@ -214,3 +214,13 @@ def test_a_cache_that_cannot_be_written_is_done_without(tmp_path):
     for _ in range(2):
         assert _run(PROBE.replace("TEXT", "'a = 2; a^2'"), home) == [270, True, None]
     assert home.read_text() == ""
+
+
+def test_no_home_directory_means_no_cache(tmp_path, monkeypatch):
+    """The XDG spec: a relative XDG_CACHE_HOME is ignored; without a home ("~" stays
+    "~"), nothing is written, least of all into the working directory."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("XDG_CACHE_HOME", "relative/cache")
+    monkeypatch.setattr(os.path, "expanduser", lambda path: path)
+    data = lalr.cached("grammar text", "0", lambda: {"built": True})
+    assert data["built"] and list(tmp_path.iterdir()) == []

@@ -87,6 +87,8 @@ def cached(grammar, version, build):
     """The analysis of `grammar` (text) from the cache, else `build()`'s, then cached.
     A cache that cannot be read or written is ignored."""
     path = _cache_path(version)
+    if path is None:
+        return dict(build(), grammar=grammar, format=FORMAT)
     try:
         with open(path, "rb") as handle:
             data = marshal.load(handle)
@@ -108,7 +110,12 @@ def cached(grammar, version, build):
 
 
 def _cache_path(version):
-    home = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    """The cache file, or None where there is no home directory to keep it in."""
+    home = os.environ.get("XDG_CACHE_HOME", "")
+    if not os.path.isabs(home):  # unset, or relative: ignored, as the XDG spec says
+        home = os.path.join(os.path.expanduser("~"), ".cache")
+    if not os.path.isabs(home):  # "~" unresolved: no home directory
+        return None
     return os.path.join(home, "bpdiff", f"tables-{version}-{FORMAT}.marshal")
 
 
