@@ -229,6 +229,18 @@ def test_process_closed_pipe_exits_quietly(tmp_path):
     assert done.stdout == '{"expressi'
 
 
+@pytest.mark.parametrize("args, code", [(("x", "--x", "1"), 0), (("x", "--x", "1", "--json"), 0),
+                                         (("x +", "--x", "1"), 2)])
+def test_process_started_with_stdout_closed(args, code):
+    """`bpdiff ... >&-`: Python starts with sys.stdout None; the output is discarded,
+    the exit code and the error message stay."""
+    done = subprocess.run([*_bpdiff(), *args], stdin=subprocess.DEVNULL,
+                          stderr=subprocess.PIPE, text=True, timeout=120,
+                          preexec_fn=lambda: os.close(1))
+    assert done.returncode == code and "Traceback" not in done.stderr
+    assert ("unexpected end of input" in done.stderr) == (code == 2)
+
+
 def test_size_limit_refuses_big_programs(tmp_path):
     big = tmp_path / "big.bp"
     big.write_text("+".join(["x"] * 100_000))

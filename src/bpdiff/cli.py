@@ -519,6 +519,9 @@ def main(argv=None):
     own_process = argv is None
     if own_process:  # the graph's lists and tuples hold no cycles, so the cyclic
         gc.disable()  # collector would only rescan the growing heap
+        for stream in ("stdout", "stderr"):
+            if getattr(sys, stream) is None:  # started with it closed (`>&-`): discard
+                setattr(sys, stream, open(os.devnull, "w", encoding="utf-8"))
     argv = sys.argv[1:] if argv is None else list(argv)
     try:
         own, pairs = split_arguments(argv, _option_arity())
