@@ -328,10 +328,13 @@ def test_fast_json_text_and_labels_equal_the_plain_ones(program, numbers):
 
 
 @pytest.mark.parametrize("chunk", [1, 2, 7, 1000])
-def test_json_node_list_in_chunks_is_the_same_text(chunk):
+@pytest.mark.parametrize("program", [
+    "t = a*b; " + " + ".join(f"sin(a*{k}) * t" for k in range(40)),
+    "def f(x, y) = x*y + sin(x); def g(u) = f(u, u) / 2; " + " + ".join(
+        f"g(a*{k}) * f(b, {k})" for k in range(20))])
+def test_json_node_list_in_chunks_is_the_same_text(chunk, program):
     from bpdiff.render.json import _node_pieces, render, to_dict
 
-    program = "t = a*b; " + " + ".join(f"sin(a*{k}) * t" for k in range(40))
     result = bpdiff.differentiate(program, a=0.5, b=-2)
     whole = "".join(_node_pieces(result, chunk=10**9))
     assert "".join(_node_pieces(result, chunk=chunk)) == whole

@@ -26,7 +26,7 @@ Children are kept as Lark keeps them: not the anonymous or `_`-named tokens, and
 built is Lark's, node for node (tests/test_lalr.py compares them). At a syntax error
 the driver raises Stuck; the caller parses again with Lark itself for the error message.
 
-May import: marshal, os (cache); lark only in `analyse`.
+May import: marshal, os, itertools (never lark: `analyse` reads a Lark parser handed in).
 """
 
 import marshal

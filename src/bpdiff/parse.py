@@ -9,8 +9,8 @@ primitive table knows as functions, and those a `def` introduces, are tagged FUN
 lexer when a `(` follows, so the grammar itself needs no list of functions. User-defined
 functions are built by bpdiff.defs.
 
-May import: bpdiff.lalr, bpdiff.ops, bpdiff.graph, bpdiff.errors, bpdiff.defs; lark for a
-syntax error and for the first analysis of the grammar.
+May import: bpdiff.lalr, bpdiff.scanner, bpdiff.ops, bpdiff.graph, bpdiff.errors,
+bpdiff.defs; lark for a syntax error and for the first analysis of the grammar.
 """
 
 import functools

@@ -153,14 +153,14 @@ def _node_pieces(result, chunk=20_000):
     # The columns of a chunk of rows are made whole (mostly by C loops: map, repr), then
     # every row by one str % tuple, so a big graph costs little Python per node.
     graph = result.graph
-    if graph.call_of:
-        yield _nodes_text_with_calls(result)
-        return
     labels = all_labels(graph)
     ops, inputs = graph.ops, graph.inputs
     names = ["null"] * len(ops)
     for node, name in graph.name_of.items():
         names[node] = f'"{name}"'
+    calls = [""] * len(ops)  # the user-function call that made a node, if any
+    for node in graph.call_of:
+        calls[node] = f', "call": "{call_label(graph, node)}"'
     yield "["
     for top in range(graph.output, -1, -chunk):  # node ids top, top - 1, ..., bottom
         bottom = max(top - chunk + 1, 0)
@@ -171,18 +171,17 @@ def _node_pieces(result, chunk=20_000):
                       map(list, inputs[top:below:-1]),  # a list of ints prints as JSON
                       _number_texts(result.values[top:below:-1]),
                       _number_texts(result.grads[top:below:-1]),
-                      names[top:below:-1])
+                      names[top:below:-1], calls[top:below:-1])
         yield ("" if top == graph.output else ", ") + ", ".join(map(_ROW.__mod__, columns))
     yield "]"
 
 
 _ROW = ('{"id": %d, "op": "%s", "label": "%s", "inputs": %s, "value": %s, "grad": %s, '
-        '"name": %s}')
+        '"name": %s%s}')
 
 
 def _number_texts(numbers):
-    """JSON texts of floats (None for null), as json_number writes them."""
-    numbers = list(numbers)
+    """JSON texts of a list of floats (None for null), as json_number writes them."""
     if None not in numbers and all(map(_finite, numbers)):
         texts = list(map(repr, numbers))
         for k in compress(range(len(numbers)), map(float.is_integer, numbers)):
@@ -190,22 +189,6 @@ def _number_texts(numbers):
                 texts[k] = "%d" % numbers[k]
         return texts
     return list(map(_number_text, numbers))
-
-
-def _nodes_text_with_calls(result):
-    graph = result.graph
-    values, grads, inputs, name_of = result.values, result.grads, graph.inputs, graph.name_of
-    labels = all_labels(graph)
-    ops = [op if isinstance(op, str) else op.name for op in graph.ops]
-    rows = []
-    for i in range(graph.output, -1, -1):
-        name = name_of.get(i)
-        call = "" if i not in graph.call_of else f', "call": "{call_label(graph, i)}"'
-        rows.append(f'{{"id": {i}, "op": "{ops[i]}", "label": "{labels[i]}", "inputs": '
-                    f'[{", ".join(map(str, inputs[i]))}], "value": {_number_text(values[i])}, '
-                    f'"grad": {_number_text(grads[i])}, '
-                    f'"name": {"null" if name is None else chr(34) + name + chr(34)}{call}}}')
-    return "[" + ", ".join(rows) + "]"
 
 
 def _number_text(x):
