@@ -13,10 +13,12 @@ interpreter of the bench venv, one process per measurement):
 
     python bench/phases.py PROGRAM.bp VALUES.json     # prints one JSON object
 
-Reading the files is not timed. The CLI's whole-process time minus the sum of these is
-the interpreter's start-up and exit, click, and reading the program and values.
+The cyclic garbage collector is off, as in bpdiff's CLI. Reading the files is not
+timed. The CLI's whole-process time minus the sum of these is the interpreter's
+start-up and exit, click, and reading the program and values.
 """
 
+import gc
 import json
 import sys
 import time
@@ -25,6 +27,7 @@ clock = time.perf_counter
 
 
 def main(program_path, values_path):
+    gc.disable()  # as bpdiff's CLI does in its own process
     started = clock()
     import bpdiff  # noqa: F401
     import bpdiff.api

@@ -428,6 +428,28 @@ def run_phases(args, entry):
             "runs": len(samples)}
 
 
+def run_floor(args, sizes):
+    """bench/floor.py at each size from 10,000 up: median seconds per pattern."""
+    script = os.path.join(BENCH, "floor.py")
+    floor = {}
+    for size in (s for s in sizes if s >= 10_000):
+        samples = []
+        for _ in range(args.repeat):
+            out = os.path.join(OUT, "floor.out")
+            run = measure([venv_python(), script, str(size)], args.timeout, out)
+            if run["timeout"] or run["rc"]:
+                log(f"floor {size}: failed")
+                break
+            with open(out, encoding="utf-8") as handle:
+                samples.append(json.load(handle))
+        if samples:
+            floor[str(size)] = {pattern: statistics.median(s[pattern] for s in samples)
+                                for pattern in ("random", "sequential")}
+            log(f"floor {size}: " + ", ".join(f"{k} {fmt_s(v)}"
+                                              for k, v in floor[str(size)].items()))
+    return floor
+
+
 # -------------------------------------------------------------------- cross-check
 def read_answer(path):
     """value and gradient of a tool's JSON output (bpdiff's may be 100+ MB)."""
@@ -679,6 +701,7 @@ def write_report(results, path=RESULTS_MD):
                 change = fmt_ratio(after / before) if before and after else "—"
                 lines.append(f"| {kind} | {c['size']:,} | {fmt_s(before)} | {fmt_s(after)} "
                              f"| {change} |")
+    lines += scaling_section(results, kinds, tools)
     # phases
     names = ["import", "grammar", "parse+build", "forward", "backward", "render"]
     lines += ["", "## bpdiff's phase split (in-process, bench/phases.py)", "",
@@ -752,6 +775,40 @@ KIND_TITLES = {
 }
 
 
+def scaling_section(results, kinds, tools):
+    """Report lines: time(10N) / time(N) per workload and tool, and the floor."""
+    cases = results.get("cases", {})
+    sizes = sorted({c["size"] for c in cases.values() if c["size"] >= 1000})
+    steps = [(a, b) for a, b in zip(sizes, sizes[1:]) if b == 10 * a]
+    if not steps:
+        return []
+    lines = ["", "## Cost per size step: time(10N) / time(N)", "",
+             "Whole-process medians from the tables above (10 would be exactly linear; "
+             "the fixed start-up pulls small steps below it). `floor` rows: "
+             "bench/floor.py, the same few lines of pure Python per step (a dict of names, "
+             "two earlier names looked up per step), timed in-process: what a 10× larger "
+             "working set costs on this machine with no change in the work per step.", "",
+             "| workload | tool | " + " | ".join(f"{a:,} → {b:,}" for a, b in steps) + " |",
+             "|---|---|" + "---:|" * len(steps)]
+    for kind in kinds:
+        by_size = {c["size"]: c for c in cases.values() if c["kind"] == kind}
+        for tool in tools:
+            cells = []
+            for a, b in steps:
+                small, big = (ok_median(reference(by_size[n]) if tool == "bpdiff" else
+                                        by_size[n].get("tools", {}).get(tool))
+                              if n in by_size else None for n in (a, b))
+                cells.append(f"{big / small:.1f}" if small and big else "—")
+            if any(c != "—" for c in cells):
+                lines.append(f"| {kind} | {tool} | " + " | ".join(cells) + " |")
+    floor = results.get("floor", {})
+    for pattern in ("random", "sequential"):
+        cells = [f"{floor[str(b)][pattern] / floor[str(a)][pattern]:.1f}"
+                 if str(a) in floor and str(b) in floor else "—" for a, b in steps]
+        lines.append(f"| floor | {pattern} names | " + " | ".join(cells) + " |")
+    return lines
+
+
 def fmt_caps(table):
     return ", ".join(f"{k} {v:,}" for k, v in table.items()) or "none"
 
@@ -792,6 +849,8 @@ def main(argv=None):
     parser.add_argument("--phase-repeat", type=int, default=1,
                         help="in-process phase measurements per case (default 1)")
     parser.add_argument("--no-phases", action="store_true")
+    parser.add_argument("--no-floor", action="store_true",
+                        help="skip bench/floor.py (the machine's cost of a larger working set)")
     parser.add_argument("--seed", type=int, default=0, help="workload seed (default 0)")
     parser.add_argument("--no-install", action="store_true",
                         help="use bench/.venv as it is (no pip install of peers or bpdiff)")
@@ -864,6 +923,8 @@ def main(argv=None):
         save(results)
 
     run_cases(args, manifest, tools, results)
+    if "bpdiff" in tools and not args.no_floor:
+        results["floor"] = run_floor(args, sizes)
 
     if args.only:  # peers' cross-checks against the re-measured bpdiff output
         entries = {case_key(e["kind"], e["target"]): e for e in manifest}
