@@ -582,8 +582,9 @@ def machine():
         pass
     try:
         info["python"] = venv_output("import sys; print(sys.version.split()[0])")
+        packages = ['bpdiff', 'click', 'lark', 'rich', *PEER_PACKAGES.values(), 'jaxlib', 'numpy']
         code = ("import importlib.metadata as m, json; print(json.dumps({p: m.version(p) "
-                f"for p in {['bpdiff', 'click', 'lark', 'rich', *PEER_PACKAGES.values(), 'jaxlib', 'numpy']!r}}}))")
+                f"for p in {packages!r}}}))")
         info["versions"] = json.loads(venv_output(code))
     except (OSError, subprocess.CalledProcessError, ValueError):
         pass
@@ -663,8 +664,9 @@ def write_report(results, path=RESULTS_MD):
             for tool in tools:
                 state = bp if tool == "bpdiff" else states.get(tool)
                 cells.append(cell(state, None if tool == "bpdiff" else bp_median))
-            lines.append(f"| {c['size']:,} | {c['nodes']:,} | "
-                         f"{graph if graph is None else f'{graph:,}'} | " + " | ".join(cells) + " |")
+            graph = graph if graph is None else f"{graph:,}"
+            lines.append(f"| {c['size']:,} | {c['nodes']:,} | {graph} | "
+                         + " | ".join(cells) + " |")
         lines.append("")
     # ratios only
     peers = [t for t in tools if t != "bpdiff"]

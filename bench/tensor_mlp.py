@@ -211,9 +211,11 @@ def report(args, cases, base, machine):
         bp = statistics.median(r["wall"] for r in case["runs"]["bpdiff"])
         torch = statistics.median(r["wall"] for r in case["runs"]["torch"])
         params = hidden * args.inputs + hidden + args.outputs * hidden + args.outputs
+        bp_rss, torch_rss = (max(r["rss_mb"] for r in case["runs"][tool])
+                             for tool in ("bpdiff", "torch"))
         lines.append(
-            f"| {hidden} | {params:,} | {fmt_s(bp)} | {max(r['rss_mb'] for r in case['runs']['bpdiff']):.0f} MB"
-            f" | {fmt_s(torch)} | {max(r['rss_mb'] for r in case['runs']['torch']):.0f} MB"
+            f"| {hidden} | {params:,} | {fmt_s(bp)} | {bp_rss:.0f} MB"
+            f" | {fmt_s(torch)} | {torch_rss:.0f} MB"
             f" | ×{torch / bp:.2f} | {case['json_bytes'] / 1e6:.1f} MB | {case['diff']:.1e} |")
     lines += [
         "",

@@ -258,7 +258,8 @@ def test_huge_exponents_finish_at_once_with_inf_and_a_warning():
     assert "warning: node #2 (9^#1) has value inf" in result.stderr
 
 
-@pytest.mark.parametrize("flag, marker", [("--dot", "digraph bpdiff"), ("--mermaid", "flowchart BT"),
+@pytest.mark.parametrize("flag, marker", [("--dot", "digraph bpdiff"),
+                                          ("--mermaid", "flowchart BT"),
                                           ("--tree", "(shared, see above)"),
                                           ("--explain", "Backward pass"),
                                           ("--locals", "contribution"),

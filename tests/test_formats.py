@@ -10,7 +10,6 @@ Golden files in tests/golden/formats/ (BPDIFF_UPDATE_GOLDEN=1 rewrites them).
 
 import csv
 import io
-import os
 import re
 import shutil
 import subprocess

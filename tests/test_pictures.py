@@ -9,7 +9,6 @@ and PDF are drawn when Graphviz's `dot` is on PATH (skipped otherwise).
 
 import io
 import math
-import os
 import re
 import shutil
 import subprocess

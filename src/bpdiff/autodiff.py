@@ -6,7 +6,8 @@ derivative into each input's gradient (`+=`, so a node on several paths sums the
 Values and gradients live in their own lists indexed by node id; the graph is not changed.
 Non-finite numbers are found afterwards and described as data (Problem), never printed.
 
-With `m` = bpdiff.tensor (its ARRAYS is True: some value is an array) the same passes run on NumPy arrays:
+With `m` = bpdiff.tensor (its ARRAYS is True: some value is an array) the same passes
+run on NumPy arrays:
 elementwise rules give a local derivative that multiplies the upstream gradient
 elementwise, tensor-only rules give the vector-Jacobian product directly, and either
 is summed back over broadcast axes to its input's shape.

@@ -49,7 +49,8 @@ Functions: {functions}.
 @click.option("--precision", type=click.IntRange(1, 17), default=6, show_default=True,
               help="Significant digits in the table.")
 @click.option("--no-share", is_flag=True, help="Keep repeated subexpressions as separate nodes.")
-@click.option("--explain", is_flag=True, help="Narrate the forward and backward pass, edge by edge.")
+@click.option("--explain", is_flag=True,
+              help="Narrate the forward and backward pass, edge by edge.")
 @click.option("--locals", "show_locals", is_flag=True,
               help="Table of every edge: local derivative, upstream, contribution.")
 @click.option("--symbolic", is_flag=True, help="Print each gradient as an expression.")
@@ -60,7 +61,8 @@ Functions: {functions}.
 @click.option("--dot", "as_dot", is_flag=True, help="Print the graph as Graphviz DOT.")
 @click.option("--mermaid", "as_mermaid", is_flag=True,
               help="Print the graph as a Mermaid flowchart (for Markdown pages).")
-@click.option("--tree", "as_tree", is_flag=True, help="Draw the graph as a tree, output at the top.")
+@click.option("--tree", "as_tree", is_flag=True,
+              help="Draw the graph as a tree, output at the top.")
 @click.option("--render", "render_path", metavar="FILE.svg|png|pdf",
               help="Draw the graph to FILE with Graphviz's dot program.")
 @click.option("--max-nodes", type=click.IntRange(min=1), default=200, show_default=True,

@@ -21,8 +21,8 @@ class Graph:
     `names` maps named intermediates and variables to node ids; `name_of` the reverse."""
 
     __slots__ = ("ops", "inputs", "payload", "share", "_memo", "variables", "names",
-                 "name_of", "defaults", "output", "declared", "positions", "tensor", "implicit", "calls",
-                 "call_of", "definitions")
+                 "name_of", "defaults", "output", "declared", "positions", "tensor", "implicit",
+                 "calls", "call_of", "definitions")
 
     def __init__(self, share=True):
         self.ops = []

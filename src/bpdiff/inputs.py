@@ -24,8 +24,9 @@ def read_program(program, path, max_mib=DEFAULT_MAX_MIB):
     if path is not None:
         return _read_file(path, limit)
     if program is None:
-        raise BpdiffValueError("no program given",
-                               hint="try: bpdiff \"(a+b)*b^3\" --a 7 --b 3   (bpdiff --help for more)")
+        raise BpdiffValueError(
+            "no program given",
+            hint="try: bpdiff \"(a+b)*b^3\" --a 7 --b 3   (bpdiff --help for more)")
     if program == "-":
         return _decode(_read_at_most(sys.stdin.buffer, limit + 1), "standard input", limit)
     if len(program) > limit:

@@ -25,7 +25,8 @@ from .ops import BY_NAME, FUNCTIONS
 
 # Characters from lecture notes that bpdiff writes differently.
 _CHARACTER_HINTS = {
-    "σ": "write sigmoid(x) for σ(x)", "{": "use ( ) for grouping", "}": "use ( ) for grouping", "‖": "write the norm out, e.g. x^2",
+    "σ": "write sigmoid(x) for σ(x)", "{": "use ( ) for grouping", "}": "use ( ) for grouping",
+    "‖": "write the norm out, e.g. x^2",
     "²": "write x^2 for x²", "³": "write x^3 for x³", ".": "a number needs a digit: .5 or 0.5",
 }
 

@@ -16,7 +16,8 @@ def describe(result, problem):
     if problem.stage == "value":
         args = ", ".join(format_number(result.values[i]) for i in graph.inputs[node])
         source = f" from input{'s' if len(graph.inputs[node]) > 1 else ''} {args}" if args else ""
-        return f"{where} has value {number}{source}; everything computed from it may be {number} too"
+        return (f"{where} has value {number}{source}; everything computed from it may be "
+                f"{number} too")
     return (f"the gradient of {where} is {number}: a local derivative on its way to the"
             " output is not finite at this point")
 
