@@ -15,13 +15,13 @@ regex engine find every token at once and falls back to `lex` for what it does n
 handle (a `def`, an array literal, a line continuation, a character no token starts
 with). tests/test_lalr.py checks they agree.
 
-May import: functools, re, itertools, operator, bpdiff.defs (the pattern of a call's '(').
+May import: functools, re, array, itertools, bpdiff.defs (the pattern of a call's '(').
 """
 
 import functools
 import re
-from itertools import accumulate, chain
-from operator import itemgetter
+from array import array
+from itertools import accumulate
 
 from . import defs
 
@@ -31,8 +31,8 @@ _SLOW = frozenset(["def", "[", "\\"])  # texts that send a program to lex()
 
 
 def _without_groups(regex):
-    """`regex` with its capturing groups made non-capturing (so that findall gives
-    (blanks, token) pairs), or None where that is not plainly safe."""
+    """`regex` with its capturing groups made non-capturing (so that split() gives
+    blanks and tokens only), or None where that is not plainly safe."""
     if re.search(r"\[[^\]]*\(", regex) or "\\\\(" in regex:
         return None  # a '(' in a character class, or after an escaped backslash
     plain = re.sub(r"(?<!\\)\((?!\?)", "(?:", regex)
@@ -174,11 +174,21 @@ class Scanner:
         position (bpdiff.parse does)."""
         if "\\" in text or self.every_token is None:
             return self.lex(text)
-        found = self.every_token.findall(text)
-        found.pop()  # the end
-        texts = list(map(itemgetter(1), found))
+        # split() gives ['', blanks, token] per token, then ['']: one flat list (findall
+        # would make a tuple per token). The last token is the end, ''.
+        parts = self.every_token.split(text)
+        texts = parts[2::3]
+        texts.pop()
+        starts = array("q", accumulate(map(len, parts)))[1::3]  # where each token starts
+        del parts
+        assigned = _assigned(texts)
+        plain = texts[:]  # where each text first occurs, not counting fresh tokens
+        for k in assigned:
+            plain[k] = None
+        first = dict(zip(reversed(plain), range(len(plain) - 1, -1, -1)))
+        first.pop(None, None)
         kinds = {}
-        for value in set(texts):
+        for value in set(first).union([texts[k] for k in assigned]):
             match = self.kind_of.fullmatch(value)
             if match is None or value in _SLOW:
                 return self.lex(text)
@@ -189,18 +199,12 @@ class Scanner:
             return self.lex(text)
         for value in called:
             kinds[value] = "FUNC"
-        # A token starts where the blanks before it end.
-        starts = list(accumulate(map(len, chain.from_iterable(found))))[::2]
-        assigned = _assigned(texts, kinds, starts)
-        plain = texts[:]  # where each text first occurs, not counting fresh tokens
-        for k in assigned:
-            plain[k] = None
-        first = dict(zip(reversed(plain), range(len(plain) - 1, -1, -1)))
-        shared = {value: Token(kind, value, starts[first[value]])
-                  for value, kind in kinds.items() if value in first}
+        shared = {value: Token(kinds[value], value, starts[k]) for value, k in first.items()}
         tokens = list(map(shared.get, plain))
-        for k, token in assigned.items():
-            tokens[k] = token
+        for k in assigned:
+            if kinds[texts[k]] != "NAME":  # e.g. `3 = x`: lex() sorts that out
+                return self.lex(text)
+            tokens[k] = Token("NAME", texts[k], starts[k])
         self.match = None
         return tokens
 
@@ -213,14 +217,14 @@ class Scanner:
         return re.search(f"(?:{names})(?![A-Za-z0-9_])(?!{defs.CALLED.pattern})", text)
 
 
-def _assigned(texts, kinds, starts):
-    """Position -> fresh NAME token, for the names before '='."""
-    assigned = {}
+def _assigned(texts):
+    """The positions of the texts before '=' (a name being assigned, as a rule)."""
+    assigned = []
     k = -1
     while True:
         try:
             k = texts.index("=", k + 1)
         except ValueError:
             return assigned
-        if k and kinds[texts[k - 1]] == "NAME":
-            assigned[k - 1] = Token("NAME", texts[k - 1], starts[k - 1])
+        if k:
+            assigned.append(k - 1)
