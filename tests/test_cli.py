@@ -298,6 +298,31 @@ def test_render_without_graphviz_says_how_to_install(monkeypatch, tmp_path):
     assert result.exit_code == 2 and "apt-get install graphviz" in result.stderr
 
 
+def test_json_with_render_writes_the_picture_too(tmp_path):
+    if shutil.which("dot") is None:
+        pytest.skip("Graphviz's dot is not installed (apt-get install graphviz)")
+    target = tmp_path / "g.svg"
+    result = run("(a+b)*b^3", "--a", "7", "--b", "3", "--json", "--render", str(target),
+                 "--only", "named")
+    assert result.exit_code == 0 and json.loads(result.stdout)["value"] == 270
+    assert target.read_text().lstrip().startswith(("<?xml", "<svg"))
+
+
+def test_json_with_render_fails_before_printing(monkeypatch, tmp_path):
+    monkeypatch.setenv("PATH", str(tmp_path))  # no Graphviz
+    result = run("x^2", "--x", "1", "--json", "--render", str(tmp_path / "g.svg"))
+    assert result.exit_code == 2 and result.stdout == ""
+
+
+@pytest.mark.parametrize("extra, named", [
+    (["--dot"], "--dot"), (["--mermaid"], "--mermaid"), (["--tree"], "--tree"),
+    (["--top", "3"], "--top"), (["--only", "named"], "--only")])
+def test_json_refuses_what_would_print_beside_it_or_do_nothing(extra, named):
+    result = run("(a+b)*b^3", "--a", "7", "--b", "3", "--json", *extra)
+    assert result.exit_code == 2 and result.stdout == ""
+    assert "--json does not take" in result.stderr and named in result.stderr
+
+
 @pytest.mark.parametrize("program", ["(a+b)*b^3", "log(a - 7)/(b - 3) + max(a, a)",
                                      "d = 2b; e = a + d; L = sqrt(e)*e", "-a^-b", "1e300*a*a + b"])
 def test_fast_json_nodes_equal_the_general_encoding(program):

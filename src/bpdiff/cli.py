@@ -158,6 +158,12 @@ def command(ctx, program, file, assignments, vars_file, output, as_json, precisi
         "pictures": pictures, "--exact": exact, "--quiz": quiz is not None,
         "--problems": problems_path is not None, "--hessian": hessian,
         "--hvp": hvp is not None, "--crosscheck": crosscheck})
+    if as_json:  # stdout holds one JSON object: nothing else may print there
+        _refuse_with("--json", {
+            "--dot, --mermaid or --tree": bool(as_dot or as_mermaid or as_tree),
+            "--top or --only (without --render)":
+                (top is not None or only is not None) and not render_path},
+            "--json lists every node; --render FILE draws a picture beside it")
     if quiz is None and (level is not None or seed is not None or answers_path is not None):
         raise BpdiffError("--level, --seed and --answers go with --quiz N")
     if quiz is not None or problems_path is not None:
@@ -225,6 +231,9 @@ def command(ctx, program, file, assignments, vars_file, output, as_json, precisi
     if pictures:
         from .render.collapse import picture_view
         view = picture_view(result, None if show_all else max_nodes, top, only)
+    if render_path:
+        from .render.pictures import dot, render_file
+        render_file(dot(result, precision, view), render_path)
     curvature = cross = None
     if hessian or hvp is not None:
         from .hessian import curvature_of
@@ -253,9 +262,6 @@ def command(ctx, program, file, assignments, vars_file, output, as_json, precisi
             sys.stdout.write(piece)
         sys.stdout.flush()
         return _verdict(ctx, checks, grad_rows, cross)
-    if render_path:
-        from .render.pictures import dot, render_file
-        render_file(dot(result, precision, view), render_path)
     if not (explain or show_locals or symbolic or pictures or hessian or hvp is not None):
         _print_table(result, precision, None if show_all else max_nodes, top, only, full)
     if explain:
