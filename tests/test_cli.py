@@ -323,6 +323,21 @@ def test_json_refuses_what_would_print_beside_it_or_do_nothing(extra, named):
     assert "--json does not take" in result.stderr and named in result.stderr
 
 
+@pytest.mark.parametrize("modifier, mode", [
+    (["--wrt", "a"], ["--symbolic"]), (["--wrt", "a"], ["--hessian"]),
+    (["--symbolic-max", "50"], ["--symbolic"]), (["--rtol", "0.1"], ["--expect", "a=27"]),
+    (["--atol", "0.1"], ["--expect", "value=270"]),
+    (["--gradcheck-tol", "1e-4"], ["--gradcheck"]),
+    (["--crosscheck-tol", "1e-6"], ["--crosscheck"])])
+def test_an_option_that_modifies_another_needs_it(modifier, mode):
+    alone = run("(a+b)*b^3", "--a", "7", "--b", "3", *modifier)
+    assert alone.exit_code == 2 and alone.stdout == ""
+    assert f"{modifier[0]} goes with" in alone.stderr and mode[0] in alone.stderr
+    together = run("(a+b)*b^3", "--a", "7", "--b", "3", *modifier, *mode)
+    assert "goes with" not in together.stderr
+    assert together.exit_code == 0 or mode == ["--crosscheck"]  # it may lack torch and jax
+
+
 @pytest.mark.parametrize("program", ["(a+b)*b^3", "log(a - 7)/(b - 3) + max(a, a)",
                                      "d = 2b; e = a + d; L = sqrt(e)*e", "-a^-b", "1e300*a*a + b"])
 def test_fast_json_nodes_equal_the_general_encoding(program):

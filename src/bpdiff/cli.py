@@ -158,6 +158,14 @@ def command(ctx, program, file, assignments, vars_file, output, as_json, precisi
         "pictures": pictures, "--exact": exact, "--quiz": quiz is not None,
         "--problems": problems_path is not None, "--hessian": hessian,
         "--hvp": hvp is not None, "--crosscheck": crosscheck})
+    checks_given = bool(expectations or problems_path is not None or practice_path)
+    _check_modifiers(ctx, {
+        "--wrt": (symbolic or hessian or hvp is not None, "--symbolic, --hessian or --hvp"),
+        "--symbolic-max": (symbolic, "--symbolic"),
+        "--rtol": (checks_given, "--expect, --problems or --html-practice"),
+        "--atol": (checks_given, "--expect, --problems or --html-practice"),
+        "--gradcheck-tol": (run_gradcheck, "--gradcheck"),
+        "--crosscheck-tol": (crosscheck, "--crosscheck")})
     if as_json:  # stdout holds one JSON object: nothing else may print there
         _refuse_with("--json", {
             "--dot, --mermaid or --tree": bool(as_dot or as_mermaid or as_tree),
@@ -337,6 +345,16 @@ def _check_extras(parse_echo, sheet_format, summary, given):
             clashes["--locals with --symbolic"] = given["--locals"] and given["--symbolic"]
         _refuse_with(f"--format {sheet_format}", clashes, "--format shapes the table,"
                      " --explain, --locals and --symbolic (CSV: one of them at a time)")
+
+
+def _check_modifiers(ctx, modes):
+    """Refuse an option that changes what another does, given without it (it would do
+    nothing). `modes`: option -> (whether one of the options it serves is given, their
+    names)."""
+    for option, (served, names) in modes.items():
+        source = ctx.get_parameter_source(option[2:].replace("-", "_"))
+        if not served and source is not click.core.ParameterSource.DEFAULT:
+            raise BpdiffError(f"{option} goes with {names}")
 
 
 def _parse_echo(text, output, share, as_json, max_rows):
