@@ -26,11 +26,12 @@ Children are kept as Lark keeps them: not the anonymous or `_`-named tokens, and
 built is Lark's, node for node (tests/test_lalr.py compares them). At a syntax error
 the driver raises Stuck; the caller parses again with Lark itself for the error message.
 
-May import: marshal, os, itertools (never lark: `analyse` reads a Lark parser handed in).
+May import: marshal, os, stat, itertools (never lark: `analyse` reads a Lark parser handed in).
 """
 
 import marshal
 import os
+import stat
 from itertools import chain
 
 FORMAT = 3  # the layout of the cached data; bump when it changes
@@ -85,38 +86,119 @@ def _rule(rule):
 
 def cached(grammar, version, build):
     """The analysis of `grammar` (text) from the cache, else `build()`'s, then cached.
-    A cache that cannot be read or written is ignored."""
-    path = _cache_path(version)
-    if path is None:
+
+    The cache lives in bpdiff's own directory under the user's cache directory, which
+    must be the user's and writable by nobody else (it is made with mode 0700). The file
+    is read without following a symlink, only when it is a regular file of the user's,
+    and only when it holds every key, of the right type; anything else is rebuilt. It is
+    written to a new file of its own and renamed over the old one. A cache that cannot
+    be read or written is done without."""
+    directory = _cache_directory()
+    if directory is None:
         return dict(build(), grammar=grammar, format=FORMAT)
-    try:
-        with open(path, "rb") as handle:
-            data = marshal.load(handle)
-        if data.get("grammar") == grammar and data.get("format") == FORMAT:
-            return data
-    except (OSError, ValueError, EOFError, TypeError, AttributeError):
-        pass
+    path = os.path.join(directory, f"tables-{version}-{FORMAT}.marshal")
+    data = _read(path)
+    if data is not None and data.get("grammar") == grammar and well_formed(data):
+        return data
     data = dict(build(), grammar=grammar, format=FORMAT)
-    partial = f"{path}.{os.getpid()}"
-    try:
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        with open(partial, "wb") as handle:
-            handle.write(marshal.dumps(data))
-        os.replace(partial, path)
-    except OSError:
-        if os.path.exists(partial):
-            os.remove(partial)
+    _write(path, marshal.dumps(data))
     return data
 
 
-def _cache_path(version):
-    """The cache file, or None where there is no home directory to keep it in."""
+_MAX_CACHE_BYTES = 1 << 24
+
+
+def _cache_directory():
+    """bpdiff's cache directory, made if need be; None where there is no home directory
+    to keep it in, or where it is not a directory of the user's that only the user can
+    write to (a symlink is not)."""
     home = os.environ.get("XDG_CACHE_HOME", "")
     if not os.path.isabs(home):  # unset, or relative: ignored, as the XDG spec says
         home = os.path.join(os.path.expanduser("~"), ".cache")
     if not os.path.isabs(home):  # "~" unresolved: no home directory
         return None
-    return os.path.join(home, "bpdiff", f"tables-{version}-{FORMAT}.marshal")
+    directory = os.path.join(home, "bpdiff")
+    try:
+        os.makedirs(home, mode=0o700, exist_ok=True)
+        try:
+            os.mkdir(directory, 0o700)
+        except FileExistsError:
+            pass
+        status = os.lstat(directory)
+    except OSError:
+        return None
+    if not stat.S_ISDIR(status.st_mode) or status.st_uid != os.geteuid() \
+            or status.st_mode & 0o022:
+        return None
+    return directory
+
+
+def _read(path):
+    """The cached dict at `path`, or None: not there, a symlink, not a regular file of
+    the user's (a FIFO is never waited on), too big, or not a marshalled dict."""
+    try:
+        handle = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError:
+        return None
+    try:
+        status = os.fstat(handle)
+        if not stat.S_ISREG(status.st_mode) or status.st_uid != os.geteuid() \
+                or status.st_size > _MAX_CACHE_BYTES:
+            return None
+        with os.fdopen(handle, "rb", closefd=False) as stream:
+            data = marshal.loads(stream.read())
+    except (OSError, ValueError, EOFError, TypeError):
+        return None
+    finally:
+        os.close(handle)
+    return data if type(data) is dict else None
+
+
+def _write(path, payload):
+    """`payload` into a new file beside `path` (never through a symlink), renamed over
+    it when whole; nothing is left behind when that fails."""
+    partial = f"{path}.{os.getpid()}.{os.urandom(4).hex()}.partial"
+    try:
+        handle = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW
+                         | os.O_CLOEXEC, 0o600)
+    except OSError:
+        return
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(payload)
+        os.replace(partial, path)
+    except OSError:
+        try:
+            os.remove(partial)
+        except OSError:
+            pass
+
+
+_SHAPE = {"terminals": list, "ignore": list, "start": int, "end": int, "actions": dict,
+          "rules": list, "grammar": str, "format": int}
+
+
+def well_formed(data):
+    """Whether cached `data` has every key the driver reads, each of the right type,
+    down to the rows of the parse table and the rules."""
+    if any(type(data.get(key)) is not kind for key, kind in _SHAPE.items()):
+        return False
+    if data["format"] != FORMAT:
+        return False
+    try:
+        for name, regex in data["terminals"]:
+            if type(name) is not str or type(regex) is not str:
+                return False
+        for state, row in data["actions"].items():
+            if type(state) is not int or type(row) is not dict:
+                return False
+        for name, size, goal, expand1, kept in data["rules"]:
+            if type(name) is not str or type(size) is not int or type(goal) is not str \
+                    or type(kept) is not tuple:
+                return False
+    except (TypeError, ValueError):
+        return False
+    return data["start"] in data["actions"] and data["end"] in data["actions"]
 
 
 class Tables:

@@ -3,8 +3,9 @@ the first analysis of the grammar, and parsing a program again after a syntax er
 that the error says what was expected.
 
 It uses bpdiff.parse's scanner (its tokens turned into Lark's) and builder (as the
-Transformer applied while parsing). The lexer class lives at module level because
-Lark's cache pickles it by name.
+Transformer applied while parsing). Lark's own cache is never used: it unpickles a
+file in the shared temporary directory, whose name anyone can compute. Building the
+parser takes about 40 ms, and is needed only at a syntax error or on a cold table cache.
 
 May import: lark, bpdiff.parse.
 """
@@ -30,7 +31,7 @@ class ScannerForLark(Lexer):
 
 @functools.cache
 def parser():
-    """The Lark parser (built once per process, from Lark's cache when it has one)."""
+    """The Lark parser (built once per process, never from a cache)."""
     with open(parse.grammar_path(), encoding="utf-8") as grammar:
         return Lark(grammar.read(), parser="lalr", lexer=ScannerForLark,
-                    transformer=parse.shared_builder(), cache=True, maybe_placeholders=False)
+                    transformer=parse.shared_builder(), maybe_placeholders=False)

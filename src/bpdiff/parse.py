@@ -297,6 +297,14 @@ def _parser():
     with open(grammar_path(), encoding="utf-8") as grammar:
         text = grammar.read()
     data = lalr.cached(text, __version__, _analyse)
+    try:
+        return _bind(data, builder)
+    except (KeyError, TypeError, ValueError, IndexError, re.error):  # a damaged cache
+        return _bind(dict(_analyse(), grammar=text, format=lalr.FORMAT), builder)
+
+
+def _bind(data, builder):
+    """(tables, builder) from the analysed grammar `data`."""
     builder.lexer = scanner.Scanner(data["scanner"], _KEYWORDS)
     return lalr.Tables(data, builder, BY_NAME), builder
 
