@@ -4,10 +4,10 @@ interpreter of the bench venv, one process per measurement):
   import       import bpdiff and the modules the pipeline uses
   grammar      loading the LALR tables Lark made of the grammar (cached) and compiling
                the scanner's regexes (first parse only)
-  parse+build  bpdiff.parse.parse(text): bpdiff.lalr's driver parses and the builder
+  parse+build  bpdiff.language.parse.parse(text): bpdiff.language.lalr's driver parses and the builder
                makes the graph at each reduction, so the two are one phase
-  forward      resolving the input values and bpdiff.autodiff.forward(graph, inputs)
-  backward     bpdiff.autodiff.backward(graph, values)
+  forward      resolving the input values and bpdiff.engine.autodiff.forward(graph, inputs)
+  backward     bpdiff.engine.autodiff.backward(graph, values)
   render       bpdiff.api.Result(...) (which also scans for nan/inf) and
                bpdiff.render.json.render(result), written to /dev/null
 
@@ -31,8 +31,8 @@ def main(program_path, values_path):
     started = clock()
     import bpdiff  # noqa: F401
     import bpdiff.api
-    import bpdiff.autodiff
-    import bpdiff.parse
+    import bpdiff.engine.autodiff
+    import bpdiff.language.parse
     import bpdiff.render.json
     phases = {"import": clock() - started}
 
@@ -42,7 +42,7 @@ def main(program_path, values_path):
         given = json.load(handle)
 
     t = clock()
-    setup = getattr(bpdiff.parse, "_parser", None)  # private: may change, then 0 here
+    setup = getattr(bpdiff.language.parse, "_parser", None)  # private: may change, then 0 here
     if callable(setup):
         try:
             setup()
@@ -51,16 +51,16 @@ def main(program_path, values_path):
     phases["grammar"] = clock() - t
 
     t = clock()
-    graph = bpdiff.parse.parse(text)
+    graph = bpdiff.language.parse.parse(text)
     phases["parse+build"] = clock() - t
 
     t = clock()
     inputs = bpdiff.api.resolve_inputs(graph, given, text)
-    values = bpdiff.autodiff.forward(graph, inputs)
+    values = bpdiff.engine.autodiff.forward(graph, inputs)
     phases["forward"] = clock() - t
 
     t = clock()
-    grads = bpdiff.autodiff.backward(graph, values)
+    grads = bpdiff.engine.autodiff.backward(graph, values)
     phases["backward"] = clock() - t
 
     t = clock()

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 import bpdiff
-from bpdiff import lalr
+from bpdiff.language import lalr
 
 TABLES = f"tables-{bpdiff.__version__}-{lalr.FORMAT}.marshal"
 

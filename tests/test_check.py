@@ -18,10 +18,10 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 
 import bpdiff
-from bpdiff.check import (DEFAULT_ATOL, DEFAULT_RTOL, Expectation, check, close,
+from bpdiff.analyses.expect import (DEFAULT_ATOL, DEFAULT_RTOL, Expectation, check, close,
                           parse_expectation, resolution)
-from bpdiff.gradcheck import gradcheck, relative_error
-from bpdiff.problems import grade, parse, read
+from bpdiff.analyses.gradcheck import gradcheck, relative_error
+from bpdiff.analyses.problems import grade, parse, read
 
 ROOT = Path(__file__).resolve().parents[1]
 # Scalar programs: --gradcheck and --problems refuse arrays (the tensor_*.bp examples are
@@ -378,8 +378,8 @@ def test_json_has_the_checks_and_matches_the_schema():
 
 def test_checks_need_no_rich_and_startup_stays_lazy():
     done = subprocess.run([sys.executable, "-c", "import sys, bpdiff.cli; print("
-                           "sorted(m for m in ('bpdiff.check', 'bpdiff.exact', 'bpdiff.quiz',"
-                           " 'bpdiff.problems', 'bpdiff.gradcheck', 'fractions', 'tomllib')"
+                           "sorted(m for m in ('bpdiff.analyses.expect', 'bpdiff.engine.exact', 'bpdiff.analyses.quiz',"
+                           " 'bpdiff.analyses.problems', 'bpdiff.analyses.gradcheck', 'fractions', 'tomllib')"
                            " if m in sys.modules))"], capture_output=True, text=True)
     assert done.stdout.strip() == "[]", done.stdout + done.stderr
 
@@ -436,7 +436,7 @@ def test_gradcheck_catches_a_wrong_gradient():
 @pytest.fixture
 def wrong_sine(monkeypatch):
     """The primitive table with a wrong derivative for sin (its sign flipped)."""
-    from bpdiff.ops import FUNCTIONS
+    from bpdiff.engine.ops import FUNCTIONS
 
     wrong = FUNCTIONS["sin"]._replace(local_grads=(lambda m, a, out: -m.cos(a),))
     monkeypatch.setitem(FUNCTIONS, "sin", wrong)
@@ -641,8 +641,8 @@ def test_the_readme_problem_set_example_grades():
 
 
 def test_kink_conventions_include_the_one_the_table_uses():
-    from bpdiff import scalar
-    from bpdiff.ops import PRIMITIVES
+    from bpdiff.engine import scalar
+    from bpdiff.engine.ops import PRIMITIVES
 
     with_conventions = [op for op in PRIMITIVES if op.subgradients is not None]
     assert {op.name for op in with_conventions} == {"relu", "abs", "max", "min"}

@@ -355,7 +355,7 @@ def test_fast_json_text_and_labels_equal_the_plain_ones(program, numbers):
     """The column-wise writers (JSON node list, all_labels) against the plain per-node
     ones, text for text: an integral float must print as an int either way."""
     from bpdiff.render.json import render, to_dict
-    from bpdiff.render.labels import all_labels, label
+    from bpdiff.language.labels import all_labels, label
 
     values = dict(zip("abcxy", numbers))
     try:

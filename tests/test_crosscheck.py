@@ -17,8 +17,8 @@ from test_hessian import mixed_programs
 from test_random_expressions import programs, values
 
 import bpdiff
-from bpdiff import crosscheck as cc
-from bpdiff import ops
+from bpdiff.analyses import crosscheck as cc
+from bpdiff.engine import ops
 from bpdiff.errors import BpdiffError
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 import bpdiff
 from bpdiff import differentiate
 from bpdiff.errors import BpdiffError, BpdiffNameError, BpdiffSyntaxError
-from bpdiff.parse import parse
+from bpdiff.language.parse import parse
 from conftest import run_main
 from test_random_expressions import (SYMBOLS, SYMPY_NAMES, _check_finite_difference, _close,
                                      _scale, _sympy_value, expressions, values)
@@ -340,7 +340,7 @@ DOUBLING = "def f0(x) = x + 1\n" + "".join(
 
 
 def test_expansion_is_bounded(monkeypatch):
-    from bpdiff import defs
+    from bpdiff.language import defs
     monkeypatch.setattr(defs, "MAX_EXPANDED", 10_000)
     with pytest.raises(BpdiffSyntaxError, match="expand to more than 10,000 nodes") as info:
         parse(DOUBLING, share=False)  # 2^40 nodes

@@ -3,7 +3,7 @@
 import re
 from pathlib import Path
 
-from bpdiff.ops import function_list
+from bpdiff.engine.ops import function_list
 
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text(encoding="utf-8")

@@ -14,8 +14,8 @@ import pytest
 from hypothesis import given, settings
 
 import bpdiff
-from bpdiff.graph import CONST, VAR
-from bpdiff.parse import parse
+from bpdiff.engine.graph import CONST, VAR
+from bpdiff.language.parse import parse
 from conftest import check_golden, run_main
 from test_random_expressions import programs
 

@@ -16,10 +16,15 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 
 import bpdiff
-from bpdiff import exact, scalar
-from bpdiff.exact import Approx, Q, differentiate, parse_number
+from bpdiff.engine import exact, scalar
+from bpdiff.engine.exact import Approx, Q, parse_number
 
 SCHEMA = json.loads((Path(bpdiff.__file__).parent / "schema" / "result.schema.json").read_text())
+
+
+def differentiate(text, values=None, **options):
+    """bpdiff.differentiate in exact arithmetic."""
+    return bpdiff.differentiate(text, values, exact=True, **options)
 
 
 run = run_main

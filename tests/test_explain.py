@@ -13,10 +13,10 @@ from hypothesis import assume, given, settings, strategies as st
 
 import bpdiff
 from bpdiff import differentiate
-from bpdiff.parse import parse
+from bpdiff.language.parse import parse
 from bpdiff.render.explain import explain_steps, explain_text, locals_rows
 from bpdiff.render.gradients import symbolic_gradients
-from bpdiff.symbolic import gradient_expressions, to_text
+from bpdiff.analyses.symbolic import gradient_expressions, to_text
 
 SEED_U = "u1 = x1 + x2; u2 = x3*x4; u3 = u1*u2; u4 = u2^2; y = u3*u4"
 U_VALUES = dict(x1=-7, x2=2, x3=2, x4=-1)
@@ -94,7 +94,7 @@ def test_local_formulas_evaluate_to_the_local_values(program, a, b):
     for step in explain_steps(result):
         for term in step.get("terms", []):
             formula = term["formula"]
-            names = set(re.findall(r"#\d+|\b[A-Za-z_]\w*\b", formula)) - set(bpdiff.ops.FUNCTIONS)
+            names = set(re.findall(r"#\d+|\b[A-Za-z_]\w*\b", formula)) - set(bpdiff.engine.ops.FUNCTIONS)
             text = formula
             for name in sorted(names, key=len, reverse=True):
                 text = text.replace(name, f"({by_ref[name]!r})")

@@ -52,7 +52,7 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from bpdiff import BpdiffError, Result, differentiate
-from bpdiff.ops import FUNCTIONS
+from bpdiff.engine.ops import FUNCTIONS
 
 # ---------------------------------------------------------------------------------------
 # Hypothesis profile: fixed and small, so the whole file runs in well under 30 s.

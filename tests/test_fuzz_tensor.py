@@ -31,7 +31,7 @@ from hypothesis import event, given
 from hypothesis import strategies as st
 
 from bpdiff import BpdiffError, Result, differentiate
-from bpdiff.ops import FUNCTIONS, TENSOR_PRIMITIVES
+from bpdiff.engine.ops import FUNCTIONS, TENSOR_PRIMITIVES
 from test_fuzz import (CI_TIME_LIMIT, NON_FINITE, Invocation, InputTimeout, LibraryCase,
                        Violation, _reject_constant, _safe_str, assert_contract, check_library,
                        checked, ci, run_main, violation_from, violation_from_traceback)

@@ -19,9 +19,9 @@ from test_random_expressions import (SYMBOLS, SYMPY_NAMES, VARIABLES, _at_a_kink
                                      expressions, mul, programs, values, var)
 
 import bpdiff
-from bpdiff import dual, ops, scalar
+from bpdiff.engine import dual, ops, scalar
 from bpdiff.errors import BpdiffError
-from bpdiff.hessian import hessian, hvp
+from bpdiff.analyses.hessian import hessian, hvp
 
 SCHEMA = json.loads((Path(bpdiff.__file__).parent / "schema" / "result.schema.json")
                     .read_text())
@@ -318,7 +318,7 @@ def test_cli_hessian_under_exact_is_computed_in_floats():
 def test_rich_tables_for_a_terminal():
     from rich.console import Console
 
-    from bpdiff.hessian import curvature_of
+    from bpdiff.analyses.hessian import curvature_of
     from bpdiff.render import hessian as render
 
     r = bpdiff.differentiate("(a+b)*b^3", a=7, b=3)
@@ -332,9 +332,9 @@ def test_rich_tables_for_a_terminal():
 
 
 def test_a_hessian_too_big_to_be_quick_needs_force(monkeypatch):
-    import bpdiff.hessian
+    import bpdiff.analyses.hessian
 
-    monkeypatch.setattr(bpdiff.hessian, "MAX_WORK", 1000)  # 40 inputs × 117 nodes is over
+    monkeypatch.setattr(bpdiff.analyses.hessian, "MAX_WORK", 1000)  # 40 inputs × 117 nodes is over
     terms = " + ".join(f"x{k}*x{k + 1}" for k in range(39))
     values = {f"x{k}": 1 for k in range(40)}
     code, out, err = run_main(terms, *[f"--x{k}=1" for k in range(40)], "--hessian")

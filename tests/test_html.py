@@ -19,7 +19,7 @@ import bpdiff
 from bpdiff.render import html as report_html
 from bpdiff.render import layout as layouts
 from bpdiff.render.explain import explain_text
-from bpdiff.render.numbers import format_number
+from bpdiff.numbers import format_number
 from bpdiff.render.table import rows
 from conftest import run_main
 

@@ -3,7 +3,7 @@ through Debian's chromedriver (nothing here downloads a browser or a driver).
 
 The oracle is bpdiff's own `--json --explain --locals` output for the same program:
 every step's highlighted node and edges, and the numbers the page shows, must be the
-JSON's. Practice answers are judged by the page's script and by bpdiff.check.close,
+JSON's. Practice answers are judged by the page's script and by bpdiff.analyses.expect.close,
 which must agree. Skipped, with the reason, when selenium, chromium or chromedriver is
 missing (`apt-get install chromium chromium-driver`; selenium is in the test extra).
 
@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from bpdiff import check
+from bpdiff.analyses import expect as check
 from conftest import run_main
 
 ROOT = Path(__file__).resolve().parents[1]

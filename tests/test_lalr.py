@@ -1,4 +1,4 @@
-"""bpdiff.lalr, the driver over Lark's tables, against Lark's own parser: the same graph
+"""bpdiff.language.lalr, the driver over Lark's tables, against Lark's own parser: the same graph
 node for node, and the same error, on the examples and on every kind of generated input;
 the table cache; and that a valid program's run never imports Lark."""
 
@@ -14,8 +14,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bpdiff import BpdiffError, lalr, parse
-from bpdiff import scanner as scanner_module
+from bpdiff import BpdiffError
+
+from bpdiff.language import lalr, parse
+from bpdiff.language import scanner as scanner_module
 from test_fuzz import any_programs, ci, mutated_programs, random_texts
 from test_fuzz_tensor import tensor_programs
 
@@ -24,7 +26,7 @@ PROGRAMS = sorted((ROOT / "examples").glob("**/*.bp"))
 
 
 def _lark_only(*args, **kwargs):
-    raise lalr.Stuck(None)  # as at a syntax error: bpdiff.parse then parses with Lark
+    raise lalr.Stuck(None)  # as at a syntax error: bpdiff.language.parse then parses with Lark
 
 
 def _snapshot(graph):
@@ -99,7 +101,7 @@ def test_generated_programs_come_out_as_with_lark(text):
 
 def _described(tokens):
     """(type, text, position) of each token; a function's name without its position:
-    tokens() shares one FUNC token per name (see bpdiff.scanner)."""
+    tokens() shares one FUNC token per name (see bpdiff.language.scanner)."""
     return [(token.type, token.value, None if token.type == "FUNC" else token.start_pos)
             for token in tokens]
 

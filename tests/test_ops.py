@@ -18,7 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import bpdiff
-from bpdiff import ops, scalar
+from bpdiff.engine import ops, scalar
 from bpdiff.errors import BpdiffError
 
 m = scalar

@@ -7,11 +7,11 @@ import pytest
 
 from bpdiff import BpdiffError, differentiate
 from bpdiff.errors import BpdiffNameError, BpdiffSyntaxError
-from bpdiff.graph import CONST, VAR
-from bpdiff.ops import BY_NAME, FUNCTIONS, PRIMITIVES
+from bpdiff.engine.graph import CONST, VAR
+from bpdiff.engine.ops import BY_NAME, FUNCTIONS, PRIMITIVES
 from pathlib import Path
 
-from bpdiff.parse import grammar_path, parse
+from bpdiff.language.parse import grammar_path, parse
 
 
 def value(text, **values):

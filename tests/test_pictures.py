@@ -22,12 +22,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import bpdiff
-from bpdiff.autodiff import Edge
+from bpdiff.engine.autodiff import Edge
 from bpdiff.errors import BpdiffError
-from bpdiff.graph import CONST, VAR
+from bpdiff.engine.graph import CONST, VAR
 from bpdiff.render import pictures
-from bpdiff.render.labels import label
-from bpdiff.render.numbers import format_number
+from bpdiff.language.labels import label
+from bpdiff.numbers import format_number
 
 ROOT = Path(__file__).resolve().parents[1]
 GOLDEN = ROOT / "tests" / "golden" / "pictures"

@@ -13,9 +13,9 @@ from conftest import run_main
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bpdiff.check import Expectation
-from bpdiff.problems import grade, parse, read
-from bpdiff.quiz import generate
+from bpdiff.analyses.expect import Expectation
+from bpdiff.analyses.problems import grade, parse, read
+from bpdiff.analyses.quiz import generate
 from bpdiff.render.checks import answers_toml, quiz_text
 
 

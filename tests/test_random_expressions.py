@@ -22,7 +22,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import bpdiff
-from bpdiff import ops
+from bpdiff.engine import ops
 
 PROFILE = settings(max_examples=200, deadline=None, derandomize=True, database=None)
 VARIABLES = ("x", "y", "z")

@@ -17,7 +17,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 import bpdiff
-from bpdiff.graph import CONST
+from bpdiff.engine.graph import CONST
 from bpdiff.render import collapse, table
 from bpdiff.render.selection import DEFAULT_TOP, named
 from conftest import check_golden, run_main

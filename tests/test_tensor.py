@@ -30,9 +30,9 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import bpdiff
-from bpdiff import ops, tensor
-from bpdiff.autodiff import forward
-from bpdiff.parse import parse
+from bpdiff.engine import ops, tensor
+from bpdiff.engine.autodiff import forward
+from bpdiff.language.parse import parse
 from conftest import run_main
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -6,8 +6,8 @@ import json
 import pytest
 
 from bpdiff.api import differentiate
-from bpdiff.gradcheck import gradcheck, passed
-from bpdiff import ops
+from bpdiff.analyses.gradcheck import gradcheck, passed
+from bpdiff.engine import ops
 from conftest import run_main
 
 NETWORK = "h = tanh(W @ x + b); L = 0.5*norm2(h - t)"

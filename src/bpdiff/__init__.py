@@ -6,9 +6,8 @@
     (270.0, {'a': 27.0, 'b': 297.0})
 """
 
-__version__ = "1.0.0"
-
-from .api import Node, Result, differentiate  # noqa: E402
-from .errors import BpdiffError  # noqa: E402
+from bpdiff.api import Node, Result, differentiate
+from bpdiff.errors import BpdiffError
+from bpdiff.version import __version__
 
 __all__ = ["differentiate", "Result", "Node", "BpdiffError", "__version__"]

@@ -1,5 +1,5 @@
 """`python -m bpdiff`: the same as the `bpdiff` command."""
 
-from .cli import main
+from bpdiff.cli import main
 
 main()

@@ -2,22 +2,21 @@
 (parse -> graph -> forward -> backward) and returns a Result. The CLI is built on it.
 
 When some input value is an array, or the program has array literals or tensor-only
-operations, the passes run on NumPy arrays (bpdiff.tensor, imported only then).
-
-May import: bpdiff.parse, bpdiff.autodiff, bpdiff.kinks, bpdiff.errors,
-bpdiff.render.labels, bpdiff.scalar, bpdiff.tensor (lazily), numpy (lazily).
+operations, the passes run on NumPy arrays (bpdiff.engine.tensor, imported only then);
+with `exact=True` they run in rational arithmetic (bpdiff.engine.exact).
 """
 
 import functools
 from typing import NamedTuple
 
-from . import scalar
-from .autodiff import TensorError, backward, find_kinks, find_problems, forward
-from .errors import BpdiffNameError, BpdiffValueError, did_you_mean
-from .kinks import PYTORCH, KinkPolicy, parse_policy
-from .ops import FUNCTIONS
-from .parse import parse
-from .render.labels import call_label, expression, label, op_name
+from bpdiff.engine import scalar
+from bpdiff.engine.autodiff import TensorError, backward, find_kinks, find_problems, forward
+from bpdiff.errors import BpdiffError, BpdiffNameError, BpdiffValueError, did_you_mean
+from bpdiff.engine.kinks import PYTORCH, KinkPolicy, parse_policy
+from bpdiff.engine.ops import FUNCTIONS
+from bpdiff.language.parse import parse
+from bpdiff.language.labels import call_label, expression, label, op_name
+from bpdiff.numbers import to_number
 
 
 class Node(NamedTuple):
@@ -36,17 +35,19 @@ class Node(NamedTuple):
 class Result:
     """A finished forward and backward pass over a program."""
 
-    def __init__(self, text, graph, inputs, values, grads, kink_policy=None, math=scalar):
+    def __init__(self, text, graph, inputs, values, grads, kink_policy=None, math=scalar,
+                 exact=None):
         self.text = text
         self.graph = graph
         self.inputs = inputs  # variable name -> value, in order of first appearance
         self.values = values  # by node id
         self.grads = grads  # by node id
-        self.math = math  # bpdiff.scalar, or bpdiff.tensor when values are arrays
+        self.math = math  # bpdiff.engine.scalar, or bpdiff.engine.tensor when values are arrays
         self.tensor = getattr(math, "ARRAYS", False)
         self.problems = find_problems(graph, values, grads, math)
         self.kinks = find_kinks(graph, values)  # node ids at a non-differentiable point
         self.kink_policy = kink_policy or PYTORCH  # the conventions used there (--kink)
+        self.exact = exact  # an --exact run's fractions (engine.exact.Exact), else None
 
     @functools.cached_property
     def edges(self):
@@ -88,7 +89,7 @@ class Result:
 
 
 def differentiate(text, /, values=None, *, output=None, share=True, kink=None, lib=(),
-                  **named_values):
+                  exact=False, **named_values):
     """Parse `text`, evaluate it at the given input values and backpropagate.
 
     Values come as keyword arguments (`differentiate("x*y", x=2, y=3)`) or as a dict
@@ -96,16 +97,20 @@ def differentiate(text, /, values=None, *, output=None, share=True, kink=None, l
     named statement as the output instead of the last one; `share=False` keeps repeated
     subexpressions as separate nodes; `kink` is a --kink policy (text such as "jax" or
     "relu=one", or a kinks.KinkPolicy) for the derivatives at kinks; `lib` is a file of
-    `def`s (or a list of them) whose functions the program may call. Raises BpdiffError
-    subclasses on bad input.
+    `def`s (or a list of them) whose functions the program may call. With `exact=True`
+    the passes run in rational arithmetic: the Result's floats are the exact numbers
+    rounded, and `result.exact` holds the fractions. Raises BpdiffError subclasses on
+    bad input.
     """
     policy = kink if isinstance(kink, KinkPolicy) else parse_policy(kink)
     graph = parse(text, share=share, output=output, lib=lib)
     given = {**(values or {}), **named_values}
     inputs = resolve_inputs(graph, given, text)
+    if exact:
+        return _differentiate_exact(text, graph, given, inputs, policy)
     math = scalar
     if graph.tensor or any(type(v) is not float for v in inputs.values()):
-        from . import tensor as math
+        from bpdiff.engine import tensor as math
         inputs = {name: math.constant(value) for name, value in inputs.items()}
     try:
         node_values = forward(graph, inputs, math)
@@ -115,8 +120,30 @@ def differentiate(text, /, values=None, *, output=None, share=True, kink=None, l
     return Result(text, graph, inputs, node_values, grads, policy, math)
 
 
+def _differentiate_exact(text, graph, given, float_inputs, policy):
+    """The passes in rational arithmetic (bpdiff.engine.exact), on scalar programs."""
+    from bpdiff.engine import exact
+
+    if graph.tensor or any(type(v) is not float for v in float_inputs.values()):
+        raise BpdiffError("--exact works on scalar programs, not on arrays")
+    inputs = {name: exact.input_value(name, given[name]) if name in given
+              else exact.constant(graph.defaults[name]) for name in float_inputs}
+    with exact.counting_oversized() as oversized:
+        node_values = forward(exact.with_exact_constants(graph), inputs, m=exact.NAMESPACE)
+        node_grads = backward(graph, node_values, m=exact.NAMESPACE, kink=policy.overrides())
+    fractions = exact.Exact([exact.fraction(v) for v in node_values],
+                            [None if g is None else exact.fraction(g) for g in node_grads],
+                            {k: exact.fraction(v) for k, v in inputs.items()}, len(oversized))
+    result = Result(text, graph, {k: exact.to_float(v) for k, v in inputs.items()},
+                    [exact.to_float(v) for v in node_values],
+                    [None if g is None else exact.to_float(g) for g in node_grads], policy,
+                    exact=fractions)
+    result.kinks = find_kinks(graph, node_values)
+    return result
+
+
 def _shape_error(graph, error):
-    from .tensor import shape_text
+    from bpdiff.engine.tensor import shape_text
 
     message = error.message
     if "broadcast" in message:
@@ -194,25 +221,6 @@ def _to_array(name, value):
     if array.size == 0:
         raise BpdiffValueError(f"the value for '{name}' is an empty array")
     return array
-
-
-def to_number(name, value):
-    """`value` (a number or its text, fractions like -1/4 allowed) as a float."""
-    if isinstance(value, bool):
-        raise BpdiffValueError(f"the value for '{name}' must be a number, not {value}")
-    if isinstance(value, (int, float)):
-        try:
-            return float(value)
-        except OverflowError:
-            raise BpdiffValueError(f"the value for '{name}' is too large for a float") from None
-    text = str(value).strip()
-    try:
-        if "/" in text:
-            numerator, denominator = text.split("/")
-            return float(numerator) / float(denominator)
-        return float(text)
-    except (ValueError, ZeroDivisionError, OverflowError):
-        raise BpdiffValueError(f"the value for '{name}' is not a number: {text!r}") from None
 
 
 def _missing_values(graph, missing, text):

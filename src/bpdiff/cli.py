@@ -2,8 +2,6 @@
 
 Exit codes: 0 ok, 1 a requested check failed, 2 bad input or usage. Results go to
 stdout, diagnostics to stderr; on error nothing is written to stdout.
-
-May import: click, bpdiff.api, bpdiff.errors, bpdiff.render.*.
 """
 
 import gc
@@ -12,11 +10,11 @@ import sys
 
 import click
 
-from . import __version__
-from .errors import BpdiffError
-from .ops import function_list
-from .render.selection import ONLY_CHOICES
-from .render.sheets import SHEET_FORMATS
+from bpdiff.version import __version__
+from bpdiff.errors import BpdiffError
+from bpdiff.engine.ops import function_list
+from bpdiff.render.selection import ONLY_CHOICES
+from bpdiff.render.sheets import SHEET_FORMATS
 
 EXAMPLES = """\b
 Examples:
@@ -145,7 +143,7 @@ def command(ctx, program, file, assignments, vars_file, output, as_json, precisi
     PROGRAM is an expression such as "(a+b)*b^3" or statements separated by ';' or
     new lines ("d = 2b; e = a + d; L = c*e"); '-' reads it from standard input.
     """
-    from .inputs import collect_values, read_program
+    from bpdiff.inputs import collect_values, read_program
 
     rtol, atol, gradcheck_tol, crosscheck_tol = (
         _tolerance(name, value, default) for name, value, default in (
@@ -196,32 +194,30 @@ def command(ctx, program, file, assignments, vars_file, output, as_json, precisi
     values = collect_values(ctx.obj["pairs"], assignments, vars_file)
     checks = None
     if expectations:
-        from .check import parse_expectation
+        from bpdiff.analyses.expect import parse_expectation
         expectations = [parse_expectation(item) for item in expectations]
-    if exact:
-        from .exact import differentiate
-    else:
-        from .api import differentiate
+    from bpdiff.api import differentiate
+
     result = differentiate(text, values, output=output, share=not no_share, kink=kink,
-                           lib=libs)
+                           lib=libs, exact=exact)
     if result.tensor:
         _tensor_checks(result, {"--symbolic": symbolic, "--expect": expectations,
                                 "--hessian": hessian, "--hvp": hvp is not None,
                                 "--crosscheck": crosscheck,
                                 "--format latex": sheet_format == "latex"})
     if expectations:
-        from .check import check
+        from bpdiff.analyses.expect import check
         checks = check(result, expectations, rtol, atol)
     grad_rows = None
     if run_gradcheck:
-        from .gradcheck import gradcheck
+        from bpdiff.analyses.gradcheck import gradcheck
         grad_rows = gradcheck(result, gradcheck_tol, force=show_all)
     if exact and result.exact.oversized:
         _warn(f"exact arithmetic gave up on {result.exact.oversized:,} operation(s) whose"
               f" result would exceed {result.exact.limit:,} bits; those numbers, and what is"
               " computed from them, are floats (marked ≈)")
     if result.problems or result.kinks:
-        from .render.problems import describe, describe_kink
+        from bpdiff.render.problems import describe, describe_kink
         for problem in result.problems:
             _warn(describe(result, problem))
         for node in result.kinks:
@@ -232,29 +228,29 @@ def command(ctx, program, file, assignments, vars_file, output, as_json, precisi
                           hint="add --force to make it anyway")
     for path, practice in ((html_path, False), (practice_path, True)):
         if path is not None:
-            from .render.html import report
+            from bpdiff.render.html import report
             _write_file(path, report(result, practice, precision, None if show_all
                                      else max_nodes, rtol, atol))
     view = None
     if pictures:
-        from .render.collapse import picture_view
+        from bpdiff.render.collapse import picture_view
         view = picture_view(result, None if show_all else max_nodes, top, only)
     if render_path:
-        from .render.pictures import dot, render_file
+        from bpdiff.render.pictures import dot, render_file
         render_file(dot(result, precision, view), render_path)
     curvature = cross = None
     if hessian or hvp is not None:
-        from .hessian import curvature_of
+        from bpdiff.analyses.hessian import curvature_of
         curvature = curvature_of(result, hessian, hvp, _names(wrt), force=show_all)
     if crosscheck:
-        from .crosscheck import crosscheck as crosscheck_of
+        from bpdiff.analyses.crosscheck import crosscheck as crosscheck_of
         cross = crosscheck_of(result, crosscheck_tol)
     gradients = None
     if symbolic:
-        from .render.gradients import symbolic_gradients
+        from bpdiff.render.gradients import symbolic_gradients
         gradients = symbolic_gradients(result, _names(wrt), symbolic_max)
     if sheet_format != "text":
-        from .render.sheets import sheet
+        from bpdiff.render.sheets import sheet
         text, note = sheet(result, sheet_format, precision, (None if show_all else max_nodes,
                            top, only), explain, show_locals, gradients, symbolic_max)
         _write(text)
@@ -262,7 +258,7 @@ def command(ctx, program, file, assignments, vars_file, output, as_json, precisi
             _warn(note)
         return None
     if as_json:
-        from .render.json import pieces
+        from bpdiff.render.json import pieces
         for piece in pieces(result, explain=explain, locals_=show_locals, symbolic=gradients,
                             checks=checks, gradcheck=None if grad_rows is None
                             else (grad_rows, gradcheck_tol), curvature=curvature,
@@ -273,36 +269,36 @@ def command(ctx, program, file, assignments, vars_file, output, as_json, precisi
     if not (explain or show_locals or symbolic or pictures or hessian or hvp is not None):
         _print_table(result, precision, None if show_all else max_nodes, top, only, full)
     if explain:
-        from .render.explain import explain_text
+        from bpdiff.render.explain import explain_text
         _write(explain_text(result, precision))
     if show_locals:
         _print_locals(result, precision)
     if symbolic:
-        from .render.gradients import symbolic_text
+        from bpdiff.render.gradients import symbolic_text
         _write(symbolic_text(result, gradients, symbolic_max))
     if as_dot:
-        from .render.pictures import dot
+        from bpdiff.render.pictures import dot
         _write(dot(result, precision, view))
     if as_mermaid:
-        from .render.pictures import mermaid
+        from bpdiff.render.pictures import mermaid
         _write(mermaid(result, precision, view))
     if as_tree:
         _print_tree(result, precision, view)
     if checks is not None:
-        from .render import checks as render_checks
+        from bpdiff.render import checks as render_checks
         _print(render_checks.checks_rich(result, checks, precision) if _use_rich()
                else render_checks.checks_plain(result, checks, precision))
     if grad_rows is not None:
-        from .render import checks as render_checks
+        from bpdiff.render import checks as render_checks
         _print(render_checks.gradcheck_rich(result, grad_rows, gradcheck_tol, precision)
                if _use_rich() else
                render_checks.gradcheck_plain(result, grad_rows, gradcheck_tol, precision))
     if curvature is not None:
-        from .render import hessian as render_hessian
+        from bpdiff.render import hessian as render_hessian
         _print(render_hessian.rich(result, curvature, precision) if _use_rich()
                else render_hessian.plain(result, curvature, precision))
     if cross is not None:
-        from .render import crosscheck as render_cross
+        from bpdiff.render import crosscheck as render_cross
         _print(render_cross.crosscheck_rich(result, cross) if _use_rich()
                else render_cross.crosscheck_plain(result, cross))
     return _verdict(ctx, checks, grad_rows, cross)
@@ -318,7 +314,7 @@ def _tensor_checks(result, options):
     for node in sorted(graph.implicit):
         a, b = (result.values[i] for i in graph.inputs[node])
         if a.ndim == 2 and 1 <= b.ndim <= 2 and a.shape[1] == b.shape[0]:
-            from .render.labels import expression
+            from bpdiff.language.labels import expression
 
             _warn(f"{expression(graph, node)} is an elementwise product (as * in NumPy) of"
                   f" shapes {a.shape} and {b.shape}; for the matrix product write @")
@@ -358,8 +354,8 @@ def _check_modifiers(ctx, modes):
 
 
 def _parse_echo(text, output, share, as_json, max_rows):
-    from .parse import parse
-    from .render import echo
+    from bpdiff.language.parse import parse
+    from bpdiff.render import echo
 
     reading = parse(text, share=False, output=output, prune=False)
     graph = parse(text, share=share, output=output)
@@ -393,7 +389,7 @@ def _verdict(ctx, checks, grad_rows, cross=None):
     cross-check failed."""
     failures = []
     if checks is not None and not all(c.passed for c in checks):
-        from .render.checks import summary_line
+        from bpdiff.render.checks import summary_line
         failures.append(summary_line(checks))
     if grad_rows is not None and any(row.status == "fail" for row in grad_rows):
         failed = [row.name for row in grad_rows if row.status == "fail"]
@@ -407,8 +403,8 @@ def _verdict(ctx, checks, grad_rows, cross=None):
 
 
 def _run_problems(ctx, path, rtol, atol, exact, as_json, precision):
-    from .problems import grade, read
-    from .render import checks as render_checks
+    from bpdiff.analyses.problems import grade, read
+    from bpdiff.render import checks as render_checks
 
     problems, tolerances = read(path)
     graded = grade(problems, tolerances, rtol, atol, exact, where=path)
@@ -432,8 +428,8 @@ def _run_problems(ctx, path, rtol, atol, exact, as_json, precision):
 def _run_quiz(count, level, seed, answers_path):
     import random
 
-    from .quiz import generate
-    from .render.checks import answers_toml, quiz_text
+    from bpdiff.analyses.quiz import generate
+    from bpdiff.render.checks import answers_toml, quiz_text
 
     if seed is None:
         seed = random.SystemRandom().randrange(1_000_000)
@@ -470,7 +466,7 @@ def _print(renderables):
 def _print_tree(result, precision, view=None):
     from rich.console import Console
 
-    from .render.pictures import tree
+    from bpdiff.render.pictures import tree
 
     try:
         drawing = tree(result, precision, view=view)
@@ -482,8 +478,8 @@ def _print_tree(result, precision, view=None):
 
 
 def _print_locals(result, precision):
-    from .render.explain import LOCALS_COLUMNS, locals_rows
-    from .render.table import plain_rows
+    from bpdiff.render.explain import LOCALS_COLUMNS, locals_rows
+    from bpdiff.render.table import plain_rows
 
     rows = locals_rows(result, precision)
     if _use_rich():
@@ -506,7 +502,7 @@ def _use_rich():
 
 
 def _print_table(result, precision, max_rows, top=None, only=None, full=False):
-    from .render import table
+    from bpdiff.render import table
 
     if _use_rich():
         from rich.console import Console
@@ -540,7 +536,7 @@ def _option_arity():
 def main(argv=None):
     """Entry point of the `bpdiff` script and `python -m bpdiff` (argv None: the process
     is bpdiff's own), and of tests (argv a list)."""
-    from .inputs import split_arguments
+    from bpdiff.inputs import split_arguments
 
     own_process = argv is None
     if own_process:  # the graph's lists and tuples hold no cycles, so the cyclic

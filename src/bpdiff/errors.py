@@ -2,8 +2,6 @@
 
 Raised anywhere in the pipeline, printed once at the edge (the CLI), never as a traceback.
 Exit codes: 2 for bad input or usage, 1 for a requested check that failed.
-
-May import: the standard library.
 """
 
 

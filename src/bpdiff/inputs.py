@@ -1,14 +1,12 @@
 """Where the CLI's program text and input values come from: the argument, -f FILE or
 stdin; --NAME VALUE pairs, --set NAME=VALUE and --vars FILE.json.
-
-May import: json, bpdiff.errors.
 """
 
 import json
 import re
 import sys
 
-from .errors import BpdiffValueError
+from bpdiff.errors import BpdiffValueError
 
 DEFAULT_MAX_MIB = 64  # a 1,000,000-node program is about 10 MiB
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")

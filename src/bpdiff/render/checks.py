@@ -1,22 +1,19 @@
 """Checks in words: the --expect table and its explanations, the --gradcheck table, the
 --problems report, the --quiz sheet and its answer key (TOML), and their JSON.
 
-Everything here formats data computed by bpdiff.check, bpdiff.gradcheck,
-bpdiff.problems and bpdiff.quiz; nothing is differentiated here.
-
-May import: json, re, bpdiff.graph, bpdiff.render.labels, bpdiff.render.numbers,
-bpdiff.render.explain, bpdiff.render.table, rich (in the *_rich functions only).
+Everything here formats data computed by bpdiff.analyses.expect, bpdiff.analyses.gradcheck,
+bpdiff.analyses.problems and bpdiff.analyses.quiz; nothing is differentiated here.
 """
 
 import json
 import re
 from fractions import Fraction
 
-from ..exact import to_float
-from .explain import edge_formula, references
-from .labels import label
-from .numbers import format_fraction, format_number, json_number
-from .table import plain_rows
+from bpdiff.engine.exact import to_float
+from bpdiff.render.explain import edge_formula, references
+from bpdiff.language.labels import label
+from bpdiff.numbers import format_fraction, format_number, json_number
+from bpdiff.render.table import plain_rows
 
 CHECK_COLUMNS = ("ok", "check", "expected", "got", "difference")
 GRADCHECK_COLUMNS = ("input", "analytic", "numeric", "rel. error", "step", "status")
@@ -67,7 +64,7 @@ def quantity(graph, check):
 
 def check_rows(result, checks, precision):
     """The check table's rows: mark, quantity, expected, got, expected − got."""
-    fractions = getattr(result, "exact", None) is not None
+    fractions = result.exact is not None
     return [(PASS if c.passed else FAIL, quantity(result.graph, c),
              _number(c.expected, precision, fractions), _number(c.got, precision, fractions),
              _number(c.difference, precision, fractions)) for c in checks]

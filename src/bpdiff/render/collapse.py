@@ -20,15 +20,13 @@ node of a group reaches the same shown nodes. Hidden constants are dropped (they
 no gradient) and are not counted. The sets of shown nodes reached are bitsets over the
 shown nodes, built in one backward loop over the node list: linear in the graph, no
 recursion.
-
-May import: bpdiff.graph, bpdiff.errors, bpdiff.render.selection.
 """
 
 from typing import NamedTuple
 
-from ..errors import BpdiffError
-from ..graph import CONST
-from .selection import largest, named
+from bpdiff.errors import BpdiffError
+from bpdiff.engine.graph import CONST
+from bpdiff.render.selection import largest, named
 
 
 class View(NamedTuple):

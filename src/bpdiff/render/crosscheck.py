@@ -1,10 +1,8 @@
 """`--crosscheck` as text, a rich table and JSON: bpdiff against PyTorch or JAX, per input.
-
-May import: bpdiff.render.numbers, bpdiff.render.table, rich (in crosscheck_rich only).
 """
 
-from .numbers import format_number, json_number
-from .table import plain_rows
+from bpdiff.numbers import format_number, json_number
+from bpdiff.render.table import plain_rows
 
 NUMERIC = {"bpdiff", "rel. error"}
 

@@ -9,18 +9,15 @@ otherwise print a rewritten `(a+b)` as the name of an earlier statement equal to
 is shown with the ids the table uses. Only the statements the output depends on are
 shown, as in the table. Printing walks an explicit stack and appends to one list of
 pieces, so 100,000-deep nesting prints in linear time.
-
-May import: bpdiff.graph, bpdiff.render.labels, bpdiff.render.numbers, bpdiff.render.selection,
-bpdiff.render.table, the standard library.
 """
 
 import json
 from typing import NamedTuple
 
-from ..graph import CONST, VAR
-from .labels import expression, op_name, operand
-from .numbers import format_array_literal, json_number
-from .selection import named
+from bpdiff.engine.graph import CONST, VAR
+from bpdiff.language.labels import expression, op_name, operand
+from bpdiff.numbers import format_array_literal, json_number
+from bpdiff.render.selection import named
 
 NODE_COLUMNS = ("id", "op", "inputs", "name", "expression")
 
@@ -132,7 +129,7 @@ def _plural(count, noun):
 def echo_text(reading, graph, max_rows=None):
     """The reading and the node list as plain text, ending in a newline. Over `max_rows`
     nodes (None: no limit) the list keeps the output, inputs and named nodes."""
-    from .table import plain_rows
+    from bpdiff.render.table import plain_rows
 
     lines = ["read as:", *_statement_lines(statements(reading, graph), reading.output), ""]
     head = f"{_plural(len(graph), 'node')} (output first; ids as in the table)"

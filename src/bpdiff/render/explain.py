@@ -2,17 +2,15 @@
 
 explain_steps() turns a Result into structured steps (also what JSON's "explain" holds);
 the text renderers only format those steps. Local derivative formulas come from the
-primitive table through bpdiff.symbolic; their values from the backward pass's edges.
-
-May import: bpdiff.graph, bpdiff.symbolic, bpdiff.render.labels, bpdiff.render.numbers.
+primitive table through bpdiff.analyses.symbolic; their values from the backward pass's edges.
 """
 
 import re
 
-from ..graph import CONST, VAR
-from ..symbolic import local_formula
-from .labels import call_label, expression, operand
-from .numbers import format_number, shape_text
+from bpdiff.engine.graph import CONST, VAR
+from bpdiff.analyses.symbolic import local_formula
+from bpdiff.language.labels import call_label, expression, operand
+from bpdiff.numbers import format_number, shape_text
 
 
 def references(graph):

@@ -1,10 +1,8 @@
 """`--symbolic`: ∂out/∂v as expressions, printed in bpdiff syntax.
-
-May import: bpdiff.symbolic, bpdiff.errors.
 """
 
-from ..errors import BpdiffValueError, did_you_mean
-from ..symbolic import gradient_expressions, to_text
+from bpdiff.errors import BpdiffValueError, did_you_mean
+from bpdiff.analyses.symbolic import gradient_expressions, to_text
 
 MAX_SYMBOLIC_NODES = 20_000  # expressions grow with the graph; bigger ones are refused
 

@@ -1,10 +1,8 @@
 """`--hessian` and `--hvp` as text, rich tables and JSON: rows and columns named by input.
-
-May import: bpdiff.render.numbers, bpdiff.render.table, rich (in the rich functions only).
 """
 
-from .numbers import format_number, json_number
-from .table import plain_rows, summary
+from bpdiff.numbers import format_number, json_number
+from bpdiff.render.table import plain_rows, summary
 
 
 def _out(result):

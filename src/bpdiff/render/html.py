@@ -15,23 +15,20 @@ output, inputs, named intermediates, the largest gradients), with a note and no 
 A node's value and gradient may one day be nested lists and a node may carry a "shape"
 (tensor programs): the table's formatted text is shown as it is and a shape gets a line
 and a column; answers to a tensor gradient are its numbers in order.
-
-May import: json, html, importlib.resources, bpdiff (its version), bpdiff.check (the
-default tolerances, the conventions at kinks), bpdiff.graph, bpdiff.render.*.
 """
 
 import json
 from html import escape
 from importlib import resources
 
-from .. import __version__
-from ..check import DEFAULT_ATOL, DEFAULT_RTOL, close, kink_gradients
-from ..graph import CONST
-from .explain import backward_lines, explain_steps, forward_line, references, \
+from bpdiff.version import __version__
+from bpdiff.analyses.expect import DEFAULT_ATOL, DEFAULT_RTOL, close, kink_gradients
+from bpdiff.engine.graph import CONST
+from bpdiff.render.explain import backward_lines, explain_steps, forward_line, references, \
     tensor_backward_lines
-from .json import to_dict
-from .numbers import DEFAULT_PRECISION, format_number, json_number
-from .table import COLUMNS, rows, summary
+from bpdiff.render.json import to_dict
+from bpdiff.numbers import DEFAULT_PRECISION, format_number, json_number
+from bpdiff.render.table import COLUMNS, rows, summary
 
 DEFAULT_MAX_NODES = 200
 
@@ -79,7 +76,7 @@ def report(result, practice=False, precision=DEFAULT_PRECISION, max_nodes=DEFAUL
         view["answers"] = [s["node"] for s in view["steps"]
                            if s["stage"] == "backward" and s["node"] != graph.output]
         _step_numbers(view)
-        from .svg import graph_svg
+        from bpdiff.render.svg import graph_svg
         drawing, engine_used = graph_svg(result, shown, precision, practice, shapes, engine)
         narration = _narration(result, out, fmt, practice)
     if practice:
@@ -98,7 +95,7 @@ def report(result, practice=False, precision=DEFAULT_PRECISION, max_nodes=DEFAUL
 
 def _conventions(result, nodes):
     """What other valid conventions at kinks make of each node's gradient, as --expect
-    accepts them (bpdiff.check.kink_gradients): node id -> JSON numbers, only for nodes
+    accepts them (bpdiff.analyses.expect.kink_gradients): node id -> JSON numbers, only for nodes
     where they differ from bpdiff's."""
     if not result.kinks:
         return {}

@@ -3,26 +3,23 @@
 Nodes come output first, in reverse topological order; nan and ±inf are the strings
 "nan", "inf", "-inf"; a node that depends on no input has "grad": null; a node made by
 a call of a user function has "call": its label ("f#1", "g#1/f#2").
-
-May import: json, bpdiff.render.* (labels, numbers, problems; explain, checks, hessian,
-crosscheck for their sections).
 """
 
 import json
 from itertools import compress
 from math import isfinite as _finite
 
-from .labels import all_labels, call_label
-from .numbers import format_fraction, json_number
-from .problems import describe, describe_kink
+from bpdiff.language.labels import all_labels, call_label
+from bpdiff.numbers import format_fraction, json_number
+from bpdiff.render.problems import describe, describe_kink
 
 
 def to_dict(result, explain=False, locals_=False, symbolic=None, checks=None, gradcheck=None,
             _nodes=True, curvature=None, crosscheck=None):
     """The result as plain JSON-ready data; with `explain`, `locals_` or `symbolic`
     (name -> expression text) their sections are added, and so are `checks` (from
-    bpdiff.check), `gradcheck` ((rows, tolerance) from bpdiff.gradcheck), `curvature`
-    (bpdiff.hessian) and `crosscheck` (bpdiff.crosscheck). An --exact run adds the
+    bpdiff.analyses.expect), `gradcheck` ((rows, tolerance) from bpdiff.analyses.gradcheck), `curvature`
+    (bpdiff.analyses.hessian) and `crosscheck` (bpdiff.analyses.crosscheck). An --exact run adds the
     fractions as text (an "exact" object, and one in each node)."""
     graph = result.graph
     nodes = _node_dicts(result) if _nodes else _NODES_PLACEHOLDER
@@ -41,7 +38,7 @@ def to_dict(result, explain=False, locals_=False, symbolic=None, checks=None, gr
         data["shapes"] = {"value": _shape(result.value),
                           "inputs": {k: _shape(v) for k, v in result.inputs.items()}}
     if explain:
-        from .explain import explain_steps
+        from bpdiff.render.explain import explain_steps
         data["explain"] = [_numbers_to_json(step) for step in explain_steps(result)]
     if locals_:
         data["locals"] = [{"node": e.node, "position": e.position, "source": e.source,
@@ -50,19 +47,19 @@ def to_dict(result, explain=False, locals_=False, symbolic=None, checks=None, gr
                           for e in result.edges]
     if symbolic is not None:
         data["symbolic"] = symbolic
-    if getattr(result, "exact", None) is not None:
+    if result.exact is not None:
         _add_exact(data, result)
     if checks is not None or gradcheck is not None:
-        from .checks import checks_json, gradcheck_json
+        from bpdiff.render.checks import checks_json, gradcheck_json
         if checks is not None:
             data["checks"] = checks_json(result, checks)
         if gradcheck is not None:
             data["gradcheck"] = gradcheck_json(*gradcheck)
     if curvature is not None:
-        from .hessian import to_json
+        from bpdiff.render.hessian import to_json
         data.update(to_json(curvature))
     if crosscheck is not None:
-        from .crosscheck import crosscheck_json
+        from bpdiff.render.crosscheck import crosscheck_json
         data["crosscheck"] = crosscheck_json(crosscheck)
     return data
 
@@ -111,7 +108,7 @@ def pieces(result, **sections):
 
     The node list, most of the text on a big graph, is written directly rather than
     built as dicts and encoded (three times faster); tests check both give equal JSON."""
-    if getattr(result, "exact", None) is not None or result.tensor:  # the general path
+    if result.exact is not None or result.tensor:  # the general path
         yield json.dumps(to_dict(result, **sections), ensure_ascii=False, allow_nan=False) + "\n"
         return
     text = json.dumps(to_dict(result, _nodes=False, **sections), ensure_ascii=False,

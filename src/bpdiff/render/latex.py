@@ -6,12 +6,9 @@ math mode; gradients are \\frac{\\partial L}{\\partial a}; --explain is two alig
 environments (forward, then backward with each node's local derivatives and the sum
 over its uses, step by step), --symbolic one. Expressions, names and numbers become
 LaTeX through bpdiff.render.texmath; nothing is computed here.
-
-May import: bpdiff.render.texmath, bpdiff.render.explain, bpdiff.render.labels,
-bpdiff.render.numbers, bpdiff.render.table.
 """
 
-from .texmath import math, number, partial, text
+from bpdiff.render.texmath import math, number, partial, text
 
 PREAMBLE = "% bpdiff: needs \\usepackage{amsmath,booktabs}\n"
 
@@ -37,8 +34,8 @@ def _refs(cell):
 def table(result, precision, summary=(200, None, None)):
     """The node table as a tabular, the note on hidden rows, and the output's value
     and gradients as inline math."""
-    from .numbers import format_exact, format_number
-    from .table import rows
+    from bpdiff.numbers import format_exact, format_number
+    from bpdiff.render.table import rows
 
     body, note = rows(result, precision, *summary)
     out = _output_ref(result)
@@ -50,7 +47,7 @@ def table(result, precision, summary=(200, None, None)):
     latex = tabular(columns, cells, {0, 4, 5})
     if note:
         latex += f"\n\\noindent {text(note)}\n"
-    graph, exact = result.graph, getattr(result, "exact", None)
+    graph, exact = result.graph, result.exact
 
     def shown(x, node, stage):
         if exact is None:
@@ -66,8 +63,8 @@ def table(result, precision, summary=(200, None, None)):
 def locals_table(result, precision):
     """One row per edge: the edge, ∂node/∂source, its formula and value, upstream,
     contribution."""
-    from .explain import edge_formula, references
-    from .numbers import format_number
+    from bpdiff.render.explain import edge_formula, references
+    from bpdiff.numbers import format_number
 
     ref = references(result.graph)
     rows = []
@@ -114,9 +111,9 @@ def explain(result, precision):
     """The forward and backward narration, each pass an align* environment: every
     node's value from its operands, then each node's local derivatives and the sum over
     its uses (as fractions of partials, then numbers)."""
-    from .explain import explain_steps
-    from .labels import operand
-    from .numbers import format_number
+    from bpdiff.render.explain import explain_steps
+    from bpdiff.language.labels import operand
+    from bpdiff.numbers import format_number
 
     graph = result.graph
     fmt = lambda x: number(format_number(x, precision))  # noqa: E731

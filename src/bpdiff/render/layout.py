@@ -17,8 +17,6 @@ system package. The built-in one is the classic Sugiyama scheme:
 Everything is a loop over lists: no recursion, whatever the graph's depth. Sizes and
 coordinates are pixels (1 px = 1 Graphviz point). This module knows nothing of bpdiff
 results: it takes sizes and edges.
-
-May import: the standard library.
 """
 
 import json

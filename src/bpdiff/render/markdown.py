@@ -3,8 +3,6 @@ Markdown for solution sheets: pipe tables with numbers right-aligned, the narrat
 nested lists under bold headings, and every character Markdown could read as markup
 (`*`, `_`, `|`, ...) escaped with a backslash, so `a*b*c` and `_x_` stay as written.
 Only formats what bpdiff.render.table, explain and gradients computed.
-
-May import: bpdiff.render.table, bpdiff.render.explain, bpdiff.render.gradients.
 """
 
 _SPECIAL = "\\`*_[]<>|~"  # what inline Markdown could read as markup
@@ -26,8 +24,8 @@ def pipe_table(columns, rows, numeric):
 
 def table(result, precision, summary):
     """The node table, then the note on hidden rows and the summary line."""
-    from .table import NUMERIC, columns, rows
-    from .table import summary as summary_line
+    from bpdiff.render.table import NUMERIC, columns, rows
+    from bpdiff.render.table import summary as summary_line
 
     body, note = rows(result, precision, *summary)
     text = pipe_table(columns(result), body, NUMERIC) + "\n"
@@ -39,7 +37,7 @@ def table(result, precision, summary):
 def explain(result, precision):
     """The narration as nested lists under bold headings (the same lines as the text
     narration, one indentation level per list level)."""
-    from .explain import explain_text
+    from bpdiff.render.explain import explain_text
 
     lines = []
     for line in explain_text(result, precision).splitlines():
@@ -55,7 +53,7 @@ def explain(result, precision):
 
 def locals_table(result, precision):
     """The --locals edge table."""
-    from .explain import LOCALS_COLUMNS, locals_rows
+    from bpdiff.render.explain import LOCALS_COLUMNS, locals_rows
 
     rows = [tuple("" if cell is None else cell for cell in row)
             for row in locals_rows(result, precision)]
@@ -64,7 +62,7 @@ def locals_table(result, precision):
 
 def symbolic(result, gradients, max_chars):
     """One list item per gradient expression."""
-    from .gradients import symbolic_text
+    from bpdiff.render.gradients import symbolic_text
 
     return "".join(f"- {escape(line)}\n"
                    for line in symbolic_text(result, gradients, max_chars).splitlines())

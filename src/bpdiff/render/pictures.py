@@ -3,13 +3,10 @@ rendered to SVG/PNG/PDF by Graphviz's `dot` program.
 
 Like every renderer these compute no math: node values and gradients come from the
 Result's lists, edge numbers from its backward-pass edges (autodiff.Edge), local
-derivative formulas from bpdiff.symbolic. One node per graph node, one arrow per use of
+derivative formulas from bpdiff.analyses.symbolic. One node per graph node, one arrow per use of
 an input (x*x has two arrows from x), drawn from the input to its user. A use with no
 Edge record (its source depends on no input, e.g. a constant) is drawn without a label.
 Every loop is over the node or edge lists or an explicit stack: no recursion.
-
-May import: bpdiff.graph, bpdiff.errors, bpdiff.symbolic, bpdiff.render.labels,
-bpdiff.render.numbers, bpdiff.render.explain, the standard library, and rich (tree only).
 """
 
 import html
@@ -17,11 +14,11 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from ..errors import BpdiffError
-from ..graph import CONST, VAR
-from .explain import edge_formula, references
-from .labels import expression, label, op_name
-from .numbers import DEFAULT_PRECISION, format_number, shape_text
+from bpdiff.errors import BpdiffError
+from bpdiff.engine.graph import CONST, VAR
+from bpdiff.render.explain import edge_formula, references
+from bpdiff.language.labels import expression, label, op_name
+from bpdiff.numbers import DEFAULT_PRECISION, format_number, shape_text
 
 MAX_TREE_DEPTH = 200  # deeper graphs are refused by tree(): rich draws each level 4 columns in
 FORMATS = ("svg", "png", "pdf")  # what render_file() accepts, from the file's suffix

@@ -1,10 +1,8 @@
 """Sentences for non-finite values and gradients found by the backward pass.
-
-May import: bpdiff.render.labels, bpdiff.render.numbers.
 """
 
-from .labels import label
-from .numbers import format_number
+from bpdiff.language.labels import label
+from bpdiff.numbers import format_number
 
 
 def describe(result, problem):

@@ -5,8 +5,6 @@ a summary: the output, the inputs and the named intermediates, plus (unless `--o
 named` without `--top`) the K unnamed nodes with the largest |gradient| (`--top K`,
 default DEFAULT_TOP). One pass over the gradient list and a heap of K: linear in the
 graph (1e6 nodes in about 0.1 s).
-
-May import: the standard library.
 """
 
 import heapq

@@ -8,9 +8,6 @@ empty where a node has no gradient), a node's inputs as ids separated by spaces.
 holds the table, --locals or --symbolic, one at a time, and the rows the table would
 show; what a summary hides is said on stderr instead. These only format what
 bpdiff.api and bpdiff.render.explain computed.
-
-May import: bpdiff.render.explain, bpdiff.render.labels, bpdiff.render.latex,
-bpdiff.render.markdown, bpdiff.render.numbers, bpdiff.render.selection, csv, io.
 """
 
 SHEET_FORMATS = ("text", "markdown", "latex", "csv")
@@ -26,9 +23,9 @@ def sheet(result, fmt, precision, summary=(200, None, None), explain=False, loca
     if fmt == "csv":
         return _csv(result, summary, locals_, symbolic)
     if fmt == "latex":
-        from . import latex as module
+        from bpdiff.render import latex as module
     else:
-        from . import markdown as module
+        from bpdiff.render import markdown as module
     sections = []
     if not (explain or locals_ or symbolic is not None):
         sections.append(module.table(result, precision, summary))
@@ -78,13 +75,13 @@ def _csv(result, summary, locals_, symbolic):
         writer.writerows((name, f"∂{out}/∂{name}", "" if text is None else text)
                          for name, text in symbolic.items())
     else:
-        from .labels import all_labels, op_name
-        from .selection import summarised
+        from bpdiff.language.labels import all_labels, op_name
+        from bpdiff.render.selection import summarised
 
         graph = result.graph
         shown, note = summarised(result, *summary)
         ids = range(len(graph) - 1, -1, -1) if shown is None else reversed(shown)
-        exact = getattr(result, "exact", None)
+        exact = result.exact
         labels = all_labels(graph)
         writer.writerow(TABLE_CSV_COLUMNS + (("value_exact", "gradient_exact") if exact else ()))
         for i in ids:
@@ -97,13 +94,13 @@ def _csv(result, summary, locals_, symbolic):
 
 
 def _fraction(q):
-    from .numbers import format_fraction
+    from bpdiff.numbers import format_fraction
 
     return "" if q is None else format_fraction(q)
 
 
 def _locals_records(result):
-    from .explain import edge_formula, references
+    from bpdiff.render.explain import edge_formula, references
 
     ref = references(result.graph)
     for e in result.edges:

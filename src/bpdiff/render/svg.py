@@ -9,19 +9,16 @@ say from the Result and the table's formatted rows. Nothing is computed here.
 Element ids and data attributes are what the page's script and tests address: node
 `n<id>` (data-node), edge `e<node>_<position>` (data-node, data-source). In practice
 mode the gradient reads `?` (the script fills it in once it is answered).
-
-May import: html, bpdiff.graph, bpdiff.render.layout, bpdiff.render.explain,
-bpdiff.render.labels, bpdiff.render.numbers, bpdiff.render.pictures.
 """
 
 from html import escape
 
-from ..graph import CONST, VAR
-from .explain import references
-from .labels import op_name
-from .layout import layout
-from .numbers import format_number
-from .pictures import edge_label, node_kind, title
+from bpdiff.engine.graph import CONST, VAR
+from bpdiff.render.explain import references
+from bpdiff.language.labels import op_name
+from bpdiff.render.layout import layout
+from bpdiff.numbers import format_number
+from bpdiff.render.pictures import edge_label, node_kind, title
 
 NODE_FONT, EDGE_FONT = 12, 11  # px, monospace
 CHAR_WIDTH = 0.61  # of the font size: DejaVu Sans Mono, Menlo and Consolas are 0.6

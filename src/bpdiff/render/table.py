@@ -3,14 +3,11 @@
 `rows()` decides what is shown (a big graph is summarised unless all rows are asked
 for); `plain()` lays it out as aligned text for pipes, files and NO_COLOR; `rich_table()`
 draws it with rich for a terminal. rich is imported only there.
-
-May import: bpdiff.render.labels, bpdiff.render.numbers, bpdiff.render.selection,
-rich (in rich_table only).
 """
 
-from .labels import operand
-from .numbers import format_exact, format_number, shape_text
-from .selection import summarised
+from bpdiff.language.labels import operand
+from bpdiff.numbers import format_exact, format_number, shape_text
+from bpdiff.render.selection import summarised
 
 COLUMNS = ("id", "label", "op", "inputs", "value", "gradient")
 SHAPE_COLUMN = "shape"  # added in tensor mode
@@ -37,7 +34,7 @@ def rows(result, precision, max_rows=DEFAULT_MAX_ROWS, top=None, only=None, full
     """
     shown, note = summarised(result, max_rows, top, only)
     shown = range(len(result.graph) - 1, -1, -1) if shown is None else reversed(shown)
-    exact = getattr(result, "exact", None)  # set by an --exact run
+    exact = result.exact  # set by an --exact run
     return [_row(result, i, precision, exact, full) for i in shown], note
 
 
@@ -62,7 +59,7 @@ def summary(result, precision):
     """'L = -10;  ∂L/∂a = -2, ∂L/∂b = -4, ∂L/∂c = 5' for the output and each input."""
     graph = result.graph
     out = graph.name_of.get(graph.output, "out")
-    exact = getattr(result, "exact", None)
+    exact = result.exact
 
     def shown(number, node, stage):
         if exact is None:
@@ -84,7 +81,7 @@ def plain(result, precision, max_rows=DEFAULT_MAX_ROWS, top=None, only=None, ful
     body, note = rows(result, precision, max_rows, top, only, full)
     text = plain_rows(columns(result), body, NUMERIC)
     text += (note + "\n" if note else "") + summary(result, precision) + "\n"
-    if getattr(result, "exact", None) is not None and "≈" in text:
+    if result.exact is not None and "≈" in text:
         text += EXACT_NOTE + "\n"
     return text
 
@@ -117,6 +114,6 @@ def rich_table(result, precision, max_rows=DEFAULT_MAX_ROWS, top=None, only=None
     for cells in body:
         table.add_row(*cells)
     line = summary(result, precision)
-    if getattr(result, "exact", None) is not None and any("≈" in c for r in body for c in r):
+    if result.exact is not None and any("≈" in c for r in body for c in r):
         line += "\n" + EXACT_NOTE
     return table, Text(line, style="bold")

@@ -8,8 +8,6 @@ underscore suffix as subscripts (x1, x_1 -> x_{1}; w_in -> w_{\\mathit{in}}), Gr
 names as letters (alpha -> \\alpha), longer names in \\mathit, #2 as \\#2. Text is
 escaped (`_ ^ # & % $ { } \\ ~`) and the Unicode bpdiff prints (∂ × · σ ≈ ≥ → …) is
 mapped to LaTeX, so the output is ASCII.
-
-May import: re.
 """
 
 import re

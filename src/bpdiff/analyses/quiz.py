@@ -6,19 +6,17 @@ twice, (a+b)·b^k, a/(a+b)), answers integers or short decimals.
 Level 3: sigmoid and tanh neurons with a squared, log or cross-entropy loss (answers
 are not tidy there: they are checked to the default tolerance).
 
-Every draw is computed by bpdiff itself, in exact arithmetic (bpdiff.exact), and drawn
+Every draw is computed by bpdiff itself, in exact arithmetic (bpdiff.engine.exact), and drawn
 again when an answer is not tidy (a denominator other than a divisor of 1000 at levels
 1-2), is large, or sits at a kink. A quiz is a list of problems.Problem whose
 expectations are the answers, so the key grades with `--problems`.
-
-May import: random, fractions, bpdiff.exact, bpdiff.check, bpdiff.problems.
 """
 
 import random
 from fractions import Fraction
 
-from .check import expectation_of
-from .problems import Problem
+from bpdiff.analyses.expect import expectation_of
+from bpdiff.analyses.problems import Problem
 
 LEVELS = (1, 2, 3)
 MAX_QUIZ = 1000
@@ -101,7 +99,7 @@ def _level3(rng):
 
 
 def _inputs(program):
-    from .parse import parse
+    from bpdiff.language.parse import parse
 
     return list(parse(program).variables)
 
@@ -121,7 +119,7 @@ def tidy(number, level):
 def generate(count, seed, level):
     """`count` exercises (a list of problems.Problem, answers as expectations), the same
     for the same seed and level."""
-    from . import exact
+    from bpdiff import api
 
     rng = random.Random(f"bpdiff-quiz-{level}-{seed}")
     quiz = []
@@ -133,7 +131,7 @@ def generate(count, seed, level):
             if key in seen and len(seen) < 50 * level:
                 continue
             values = {k: _text(Fraction(v)) for k, v in values.items()}
-            result = exact.differentiate(program, values)
+            result = api.differentiate(program, values, exact=True)
             answers = _answers(result)
             zeros = sum(f == 0 for k, _, f in answers if k in result.graph.variables)
             zeros += level < 3 and result.value == 0

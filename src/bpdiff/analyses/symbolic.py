@@ -7,15 +7,13 @@ Constructors simplify as they build (constant folding, 0 and 1 elimination,
 x*x -> x^2, a + a -> 2*a), so nothing is walked recursively afterwards. Local
 derivatives come from the primitive table's formulas, parsed once with bpdiff's own
 parser. Printing is iterative and stops early past a size limit.
-
-May import: bpdiff.ops, bpdiff.graph, bpdiff.parse, bpdiff.scalar, bpdiff.render.numbers.
 """
 
 import functools
 
-from . import scalar
-from .graph import CONST, VAR
-from .ops import BY_NAME
+from bpdiff.engine import scalar
+from bpdiff.engine.graph import CONST, VAR
+from bpdiff.engine.ops import BY_NAME
 
 DEFAULT_MAX_CHARS = 2000
 
@@ -165,7 +163,7 @@ _SIMPLIFY = {"add": _add, "sub": _sub, "mul": _mul, "div": _div, "pow": _pow, "n
 @functools.cache
 def _template(op_name, position):
     """The primitive's formula for ∂out/∂input[position] as a Graph over _0, _1, _out."""
-    from .parse import parse
+    from bpdiff.language.parse import parse
 
     text = BY_NAME[op_name].grad_formulas[position]
     return parse(text.replace("{0}", "_0").replace("{1}", "_1").replace("{out}", "_out"))
@@ -224,7 +222,7 @@ def gradient_expressions(graph):
 def to_text(algebra, expr, max_chars=DEFAULT_MAX_CHARS):
     """`expr` in bpdiff syntax with the fewest parentheses, or None when longer than
     `max_chars` characters."""
-    from .render.numbers import format_number
+    from bpdiff.numbers import format_number
 
     # Post-order over an explicit stack; each subexpression is printed once.
     printed = {}

@@ -25,8 +25,6 @@ Children are kept as Lark keeps them: not the anonymous or `_`-named tokens, and
 `_rule`'s children in its place. The order of reductions is the tables', so the graph
 built is Lark's, node for node (tests/test_lalr.py compares them). At a syntax error
 the driver raises Stuck; the caller parses again with Lark itself for the error message.
-
-May import: marshal, os, stat, itertools (never lark: `analyse` reads a Lark parser handed in).
 """
 
 import marshal
@@ -76,7 +74,7 @@ def _rule(rule):
     left-hand side), its length, its left-hand side, whether it is a `?rule` without an
     alias, and the kept children as (position, whether it is a `_rule` to inline)."""
     if rule.options.keep_all_tokens:
-        raise ValueError(f"bpdiff.lalr does not handle keep_all_tokens ({rule})")
+        raise ValueError(f"bpdiff.language.lalr does not handle keep_all_tokens ({rule})")
     kept = tuple((i, not symbol.is_term and symbol.name.startswith("_"))
                  for i, symbol in enumerate(rule.expansion)
                  if not (symbol.is_term and symbol.filter_out))
@@ -208,7 +206,7 @@ class Tables:
         self.start, self.end, self.actions = data["start"], data["end"], data["actions"]
         for name, _ in data["terminals"]:
             if hasattr(builder, name):
-                raise ValueError(f"bpdiff.lalr does not call terminal callbacks ({name})")
+                raise ValueError(f"bpdiff.language.lalr does not call terminal callbacks ({name})")
         self.reductions = [_bind(rule, builder, ops) for rule in data["rules"]]
         self.units = {}  # (state below, state on top, lookahead) -> state after unit rules
 
@@ -220,7 +218,7 @@ def _bind(rule, builder, ops):
     offsets = tuple(i - size for i, _ in kept)  # where the kept children are on the stack
     if expand1:
         if len(kept) != 1 or inline:
-            raise ValueError(f"bpdiff.lalr: ?{goal} with {len(kept)} children")
+            raise ValueError(f"bpdiff.language.lalr: ?{goal} with {len(kept)} children")
         unit = size == 1 and goal != "start"  # the start rule's reduction may end a parse
         return (UNIT if unit else PASS), size, goal, offsets[0]
     if name.startswith("_"):
@@ -233,7 +231,7 @@ def _bind(rule, builder, ops):
             (METHOD, size, goal, (method, offsets))
     if name in ops and ops[name].arity == len(kept) and not inline:
         return OPERATION, size, goal, (ops[name], offsets)
-    raise ValueError(f"bpdiff.lalr: no method or op for rule {goal} -> {name}")
+    raise ValueError(f"bpdiff.language.lalr: no method or op for rule {goal} -> {name}")
 
 
 def drive(tables, tokens, builder):

@@ -9,14 +9,11 @@ at their exact binary value, which for those literals is the number written.
 
 A result of more than LIMIT_BITS bits in its numerator or denominator (`9^9^9`) is not
 computed: the operation falls back to floats (an `Oversized` value) and is counted, so
-nothing can hang or exhaust memory. differentiate() runs the pipeline with this
-namespace and returns an api.Result whose floats are the exact numbers rounded, plus
-`result.exact` (an Exact) holding the fractions.
-
-May import: fractions, bpdiff.api, bpdiff.autodiff, bpdiff.graph, bpdiff.parse,
-bpdiff.kinks, bpdiff.scalar, bpdiff.errors.
+nothing can hang or exhaust memory. bpdiff.api.differentiate(..., exact=True) runs the
+pipeline with this namespace (NAMESPACE) and keeps the fractions in an Exact.
 """
 
+import contextlib
 import contextvars
 import math
 import re
@@ -24,8 +21,9 @@ import sys
 from fractions import Fraction
 from typing import NamedTuple
 
-from . import scalar
-from .errors import BpdiffError
+from bpdiff.engine import scalar
+from bpdiff.engine.graph import CONST, Graph
+from bpdiff.numbers import to_number
 
 LIMIT_BITS = 10_000
 _oversized = contextvars.ContextVar("bpdiff_exact_oversized", default=None)
@@ -84,7 +82,7 @@ def to_float(x):
         return math.inf if x > 0 else -math.inf
 
 
-def _exact(x):
+def fraction(x):
     """`x` as a Fraction, or None when it is an approximation (or nan/inf)."""
     if isinstance(x, Approx):
         return None
@@ -117,13 +115,13 @@ def _q(fraction):
 
 def _binary(exact_op, float_op):
     def forward(self, other):
-        b = _exact(other)
+        b = fraction(other)
         if b is None:
             return Approx(float_op(to_float(self), to_float(other)))
         return _q(exact_op(self, b))
 
     def reverse(self, other):
-        b = _exact(other)
+        b = fraction(other)
         if b is None:
             return Approx(float_op(to_float(other), to_float(self)))
         return _q(exact_op(b, self))
@@ -161,11 +159,11 @@ class Q(Fraction):
 
 def exact(value):
     """`value` as a Q when it is exact, else as Approx."""
-    e = _exact(value)
+    e = fraction(value)
     return Approx(to_float(value)) if e is None else _q(e)
 
 
-# ---- the namespace: the names bpdiff.scalar offers, exact where they can be ----------
+# ---- the namespace: the names bpdiff.engine.scalar offers, exact where they can be ----------
 
 inf = math.inf
 nan = math.nan
@@ -174,8 +172,8 @@ copysign = scalar.copysign
 
 
 def div(a, b):
-    """a / b, exact for exact operands; division by zero as in bpdiff.scalar."""
-    ea, eb = _exact(a), _exact(b)
+    """a / b, exact for exact operands; division by zero as in bpdiff.engine.scalar."""
+    ea, eb = fraction(a), fraction(b)
     if ea is None or eb is None or eb == 0:
         return Approx(scalar.div(to_float(a), to_float(b)))
     return _q(Fraction.__truediv__(ea, eb))
@@ -183,8 +181,8 @@ def div(a, b):
 
 def pow(a, b):
     """a ** b, exact for an exact base and an integer exponent (a square root too,
-    for an exponent n/2 of a perfect square); else as bpdiff.scalar.pow."""
-    ea, eb = _exact(a), _exact(b)
+    for an exponent n/2 of a perfect square); else as bpdiff.engine.scalar.pow."""
+    ea, eb = fraction(a), fraction(b)
     if ea is not None and eb is not None and not (ea == 0 and eb < 0):
         if eb.denominator == 1:
             n = eb.numerator
@@ -211,16 +209,16 @@ def _exact_sqrt(x):
 
 
 def sqrt(x):
-    """Square root: exact for a perfect square, else as bpdiff.scalar.sqrt."""
-    e = _exact(x)
+    """Square root: exact for a perfect square, else as bpdiff.engine.scalar.sqrt."""
+    e = fraction(x)
     root = None if e is None else _exact_sqrt(e)
     return Approx(scalar.sqrt(to_float(x))) if root is None else _q(root)
 
 
 def _transcendental(fn, exact_points):
-    """A float function of bpdiff.scalar, exact at the points listed (e.g. exp(0) = 1)."""
+    """A float function of bpdiff.engine.scalar, exact at the points listed (e.g. exp(0) = 1)."""
     def apply(x):
-        e = _exact(x)
+        e = fraction(x)
         if e is not None and e in exact_points:
             return _q(Fraction(exact_points[e]))
         return Approx(fn(to_float(x)))
@@ -244,7 +242,7 @@ def fabs(x):
     return abs(x)
 
 
-# These only compare and pick, so bpdiff.scalar's versions are exact already.
+# These only compare and pick, so bpdiff.engine.scalar's versions are exact already.
 sign = scalar.sign
 step = scalar.step
 maximum = scalar.maximum
@@ -300,7 +298,6 @@ def input_value(name, given):
         return constant(given)
     number = parse_number(given)
     if number is None:
-        from .api import to_number
         return Approx(to_number(name, given))
     return _q(number)
 
@@ -320,43 +317,8 @@ class Exact(NamedTuple):
     limit: int = LIMIT_BITS
 
 
-def differentiate(text, values=None, *, output=None, share=True, kink=None, lib=()):
-    """As bpdiff.differentiate, in exact arithmetic: a Result whose floats are the exact
-    numbers rounded, with `result.exact` (an Exact) holding the fractions."""
-    from .api import Result, resolve_inputs
-    from .autodiff import backward, find_kinks, forward
-    from .kinks import KinkPolicy, parse_policy
-    from .parse import parse
-
-    policy = kink if isinstance(kink, KinkPolicy) else parse_policy(kink)
-
-    graph = parse(text, share=share, output=output, lib=lib)
-    given = dict(values or {})
-    float_inputs = resolve_inputs(graph, given, text)
-    if graph.tensor or any(type(v) is not float for v in float_inputs.values()):
-        raise BpdiffError("--exact works on scalar programs, not on arrays")
-    inputs = {name: input_value(name, given[name]) if name in given
-              else constant(graph.defaults[name]) for name in float_inputs}
-    hits = []
-    token = _oversized.set(hits)
-    try:
-        node_values = forward(_with_exact_constants(graph), inputs, m=_SELF)
-        node_grads = backward(graph, node_values, m=_SELF, kink=policy.overrides())
-    finally:
-        _oversized.reset(token)
-    result = Result(text, graph, {k: to_float(v) for k, v in inputs.items()},
-                    [to_float(v) for v in node_values],
-                    [None if g is None else to_float(g) for g in node_grads], policy)
-    result.kinks = find_kinks(graph, node_values)
-    result.exact = Exact([_exact(v) for v in node_values],
-                         [None if g is None else _exact(g) for g in node_grads],
-                         {k: _exact(v) for k, v in inputs.items()}, len(hits))
-    return result
-
-
-def _with_exact_constants(graph):
+def with_exact_constants(graph):
     """A copy of `graph` (sharing its lists) whose constants are exact."""
-    from .graph import CONST, Graph
 
     copy = Graph.__new__(Graph)
     for slot in Graph.__slots__:
@@ -366,4 +328,16 @@ def _with_exact_constants(graph):
     return copy
 
 
-_SELF = sys.modules[__name__]  # this module is the namespace passed to the rules as `m`
+@contextlib.contextmanager
+def counting_oversized():
+    """A list that collects, while the block runs, each operation that fell back to
+    floats for size (each run counts its own: the list lives in a context variable)."""
+    hits = []
+    token = _oversized.set(hits)
+    try:
+        yield hits
+    finally:
+        _oversized.reset(token)
+
+
+NAMESPACE = sys.modules[__name__]  # this module is the namespace passed to the rules as `m`

@@ -1,4 +1,4 @@
-"""NumPy math for the primitive table: the same names as bpdiff.scalar, on arrays.
+"""NumPy math for the primitive table: the same names as bpdiff.engine.scalar, on arrays.
 
 In tensor mode (some value is an array) the primitive table's rules run with this
 namespace as `m`: elementwise rules written for floats work unchanged on arrays with
@@ -8,8 +8,6 @@ derivative is stated in the primitive table. Numbers are float64; nan and inf co
 out as NumPy gives them (callers run under `quiet()`).
 
 Shape problems raise ValueError with a message fit for users; bpdiff.api adds the node.
-
-May import: numpy.
 """
 
 import numpy as np
@@ -49,7 +47,7 @@ def constant(payload):
 
 
 def sqrt(x):
-    """Square root; sqrt(-0.0) is +0.0 so that sqrt'(0) = +inf, as in bpdiff.scalar."""
+    """Square root; sqrt(-0.0) is +0.0 so that sqrt'(0) = +inf, as in bpdiff.engine.scalar."""
     return np.sqrt(x) + 0.0
 
 

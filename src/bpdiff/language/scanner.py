@@ -1,5 +1,5 @@
 """Program text -> tokens for the parser, from the grammar's terminals (as Lark lists
-them, in its order of priority; see bpdiff.lalr).
+them, in its order of priority; see bpdiff.language.lalr).
 
 A token is a type (the terminal's name), its text and where it starts. A token whose
 position nobody reads is shared between equal occurrences: a long program makes one
@@ -14,8 +14,6 @@ handed to the parser starts (`offset`, where a syntax error is); `tokens` lets t
 regex engine find every token at once and falls back to `lex` for what it does not
 handle (a `def`, an array literal, a line continuation, a character no token starts
 with). tests/test_lalr.py checks they agree.
-
-May import: functools, re, array, itertools, bpdiff.defs (the pattern of a call's '(').
 """
 
 import functools
@@ -23,7 +21,7 @@ import re
 from array import array
 from itertools import accumulate
 
-from . import defs
+from bpdiff.language import defs
 
 ASSIGNMENT = re.compile(r"[ \t\f\r]*=")  # after a name: it is being assigned
 _NAMES = frozenset(["NAME", "_CALLED", "_ASSIGNED"])
@@ -62,7 +60,7 @@ class UnexpectedCharacter(Exception):
 def patterns(terminals, ignore):
     """The scanner's regexes, as text, for the grammar's terminals ((name, regex) in
     Lark's order of priority) and the names of those it ignores: worked out once, with
-    the analysis of the grammar, and cached with it (bpdiff.parse)."""
+    the analysis of the grammar, and cached with it (bpdiff.language.parse)."""
     blanks = "|".join(regex for name, regex in terminals if name in ignore)
     name = dict(terminals)["NAME"]
     kinds = [(kind, regex) for kind, regex in terminals if kind not in ignore]
@@ -171,7 +169,7 @@ class Scanner:
         by the regex engine; or lex() itself where this does not apply. The one thing:
         a function's name is one shared FUNC token, positioned at its first call, so a
         caller that meets an error in a call must scan again with lex() for the
-        position (bpdiff.parse does)."""
+        position (bpdiff.language.parse does)."""
         if "\\" in text or self.every_token is None:
             return self.lex(text)
         # split() gives ['', blanks, token] per token, then ['']: one flat list (findall

@@ -17,22 +17,19 @@ A body sees only its parameters and numbers, and calls built-in functions and th
 functions defined before it: so recursion, direct or mutual, cannot happen, and a
 function computes the same thing wherever it is called.
 
-The parser (bpdiff.parse) calls open_definition, call and misused_name with itself as
+The parser (bpdiff.language.parse) calls open_definition, call and misused_name with itself as
 `parser`: they read its `source`, `functions` (name -> token type), `definitions`,
 `defining`, `graph`, `numbers` and `expanded`, and use its `position(offset)` and
 `error(kind, message, token, hint)`.
-
-May import: os, re, bpdiff.graph, bpdiff.ops, bpdiff.errors, bpdiff.inputs;
-bpdiff.parse in load_library only.
 """
 
 import os
 import re
 from typing import NamedTuple
 
-from .errors import BpdiffNameError, BpdiffSyntaxError, did_you_mean
-from .graph import CONST, Graph
-from .ops import FUNCTIONS
+from bpdiff.errors import BpdiffNameError, BpdiffSyntaxError, did_you_mean
+from bpdiff.engine.graph import CONST, Graph
+from bpdiff.engine.ops import FUNCTIONS
 
 MAX_EXPANDED = 2_000_000
 """The most nodes and nested calls that calls may expand to in one program, bodies of
@@ -235,8 +232,8 @@ def load_library(paths, share=True):
     """The definitions of the --lib files `paths` (a path or several), each file seeing
     those before it; `share` as for the program that calls them. Only `def`
     statements, comments and blank lines are allowed."""
-    from .inputs import read_program
-    from .parse import parse_library
+    from bpdiff.inputs import read_program
+    from bpdiff.language.parse import parse_library
 
     if isinstance(paths, (str, os.PathLike)):
         paths = [paths]

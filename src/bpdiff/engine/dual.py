@@ -3,7 +3,7 @@
 A `Dual` is a value with a tangent (its derivative along one direction of the inputs).
 `+ - *` follow the sum and product rules; comparisons look at the value only, so the
 rules' tests (`b == 0`, `at_kink`) see the point itself. `namespace()` gives a math
-namespace `m` with every function of bpdiff.scalar: each one that is a primitive
+namespace `m` with every function of bpdiff.engine.scalar: each one that is a primitive
 (m.sin is `sin`, m.fabs `abs`, m.maximum `max`, ...) takes its tangent from that
 primitive's own local derivatives in the table, so this module knows no derivative;
 m.tie_share, a step function, has derivative 0 and stays a plain float.
@@ -12,14 +12,12 @@ Run autodiff.forward and autodiff.backward with this namespace and Dual inputs a
 tangents of the gradients are the Hessian times the direction (forward-over-reverse).
 Inputs off the direction stay plain floats, and so does everything computed only
 from them: no 0 * inf from tangents that are known to be zero.
-
-May import: bpdiff.ops, bpdiff.scalar.
 """
 
 from types import SimpleNamespace
 
-from . import scalar
-from .ops import BY_NAME
+from bpdiff.engine import scalar
+from bpdiff.engine.ops import BY_NAME
 
 
 class Dual:
@@ -98,14 +96,14 @@ LIFTED = {"div": "div", "pow": "pow", "exp": "exp", "log": "log", "sqrt": "sqrt"
           "sin": "sin", "cos": "cos", "tan": "tan", "tanh": "tanh", "fabs": "abs",
           "sigmoid": "sigmoid", "sign": "sign", "step": "step", "maximum": "max",
           "minimum": "min", "softplus": "softplus", "relu": "relu"}
-"""bpdiff.scalar function -> the primitive whose rules differentiate it."""
+"""bpdiff.engine.scalar function -> the primitive whose rules differentiate it."""
 
 CONSTANT = ("inf", "nan", "isnan", "copysign", "tie_share")
-"""bpdiff.scalar names used as they are: constants, tests, and tie_share (a step)."""
+"""bpdiff.engine.scalar names used as they are: constants, tests, and tie_share (a step)."""
 
 
 SELECTORS = ("where",)
-"""bpdiff.scalar names that pick one of their operands, tangent and all."""
+"""bpdiff.engine.scalar names that pick one of their operands, tangent and all."""
 
 
 def namespace(kink=None):

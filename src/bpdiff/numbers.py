@@ -1,10 +1,11 @@
-"""How numbers print: integral values without `.0`, a chosen number of significant digits,
+"""Number text in and out. In: an input's value given as a number or its text
+(`to_number`). Out: integral values without `.0`, a chosen number of significant digits,
 and non-finite values as `nan`, `inf`, `-inf` (also in JSON, where they are strings).
-
-May import: the standard library.
 """
 
 import math
+
+from bpdiff.errors import BpdiffValueError
 
 DEFAULT_PRECISION = 6
 
@@ -125,3 +126,23 @@ def format_exact(fraction, number, precision=DEFAULT_PRECISION):
             return text
     text = format_number(number, precision)
     return text if text in ("nan", "inf", "-inf") else "≈" + text
+
+
+def to_number(name, value):
+    """`value` (a number or its text, fractions like -1/4 allowed) as a float; `name`
+    says whose value it is in the error."""
+    if isinstance(value, bool):
+        raise BpdiffValueError(f"the value for '{name}' must be a number, not {value}")
+    if isinstance(value, (int, float)):
+        try:
+            return float(value)
+        except OverflowError:
+            raise BpdiffValueError(f"the value for '{name}' is too large for a float") from None
+    text = str(value).strip()
+    try:
+        if "/" in text:
+            numerator, denominator = text.split("/")
+            return float(numerator) / float(denominator)
+        return float(text)
+    except (ValueError, ZeroDivisionError, OverflowError):
+        raise BpdiffValueError(f"the value for '{name}' is not a number: {text!r}") from None

@@ -1,13 +1,11 @@
-"""Lark's own LALR parser for grammars/bpdiff.lark, for what bpdiff.lalr leaves to it:
+"""Lark's own LALR parser for grammars/bpdiff.lark, for what bpdiff.language.lalr leaves to it:
 the first analysis of the grammar, and parsing a program again after a syntax error so
 that the error says what was expected.
 
-It uses bpdiff.parse's scanner (its tokens turned into Lark's) and builder (as the
+It uses bpdiff.language.parse's scanner (its tokens turned into Lark's) and builder (as the
 Transformer applied while parsing). Lark's own cache is never used: it unpickles a
 file in the shared temporary directory, whose name anyone can compute. Building the
 parser takes about 40 ms, and is needed only at a syntax error or on a cold table cache.
-
-May import: lark, bpdiff.parse.
 """
 
 import functools
@@ -15,11 +13,11 @@ import functools
 from lark import Lark, Token
 from lark.lexer import Lexer
 
-from . import parse
+from bpdiff.language import parse
 
 
 class ScannerForLark(Lexer):
-    """bpdiff.parse's scanner behind Lark's lexer interface."""
+    """bpdiff.language.parse's scanner behind Lark's lexer interface."""
 
     def __init__(self, lexer_conf):
         self.lexer_conf = lexer_conf

@@ -6,14 +6,12 @@ step, sign, sqrt), from text such as `jax`, `relu=one,max=half` or `one,sqrt=pyt
 each policy means for each op is data in the primitive table (`kink_rules`); this
 module only reads it: `overrides()` gives backward() the local derivatives to use at
 a kink, `text()` words the convention for warnings, narration and checks.
-
-May import: bpdiff.ops, bpdiff.errors.
 """
 
 from typing import NamedTuple
 
-from .errors import BpdiffValueError, did_you_mean
-from .ops import KINK_POLICIES, PRIMITIVES
+from bpdiff.errors import BpdiffValueError, did_you_mean
+from bpdiff.engine.ops import KINK_POLICIES, PRIMITIVES
 
 KINKED = {p.name: p for p in PRIMITIVES if p.kink_rules is not None}
 """The ops a policy applies to, by name."""

@@ -16,8 +16,6 @@ three digits (0.20), fails. atol only absorbs float noise around 0.
 Everything here returns data (Check, Diagnosis); bpdiff.render.checks words it. No
 derivative is computed here: the backward pass's edges (their local derivatives) are
 recombined, and alternative conventions at kinks come from the primitive table.
-
-May import: fractions, itertools, bpdiff.exact, bpdiff.graph, bpdiff.errors.
 """
 
 import functools
@@ -27,9 +25,9 @@ import re
 from fractions import Fraction
 from typing import NamedTuple
 
-from .errors import BpdiffValueError, did_you_mean
-from .exact import parse_number as exact_number, to_float
-from .graph import CONST, VAR
+from bpdiff.errors import BpdiffValueError, did_you_mean
+from bpdiff.engine.exact import parse_number as exact_number, to_float
+from bpdiff.engine.graph import CONST, VAR
 
 DEFAULT_RTOL = 5e-3
 DEFAULT_ATOL = 1e-9  # float noise around 0; 1e-6 would wave through any answer below 1e-4
@@ -202,7 +200,7 @@ def close(expected, got, rtol=DEFAULT_RTOL, atol=DEFAULT_ATOL, resolution=None):
 
 
 def _got(result, target):
-    exact = getattr(result, "exact", None)
+    exact = result.exact
     node = target.node
     if node is None:
         return Fraction(0)

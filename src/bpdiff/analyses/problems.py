@@ -20,15 +20,13 @@
 
 A malformed file raises BpdiffValueError (exit 2) naming the problem and the field;
 grading returns data (Graded), which bpdiff.render.checks prints.
-
-May import: tomllib, bpdiff.api, bpdiff.check, bpdiff.exact, bpdiff.inputs, bpdiff.errors.
 """
 
 import math
 from typing import NamedTuple
 
-from .check import DEFAULT_ATOL, DEFAULT_RTOL, check, expectation_of
-from .errors import BpdiffError, BpdiffValueError, did_you_mean
+from bpdiff.analyses.expect import DEFAULT_ATOL, DEFAULT_RTOL, check, expectation_of
+from bpdiff.errors import BpdiffError, BpdiffValueError, did_you_mean
 
 PROBLEM_FIELDS = ("name", "program", "output", "exact", "rtol", "atol", "values", "expect")
 TOP_FIELDS = ("problem", "rtol", "atol")
@@ -65,7 +63,7 @@ def read(path):
     rtol/atol as a dict); raises BpdiffValueError naming what is wrong."""
     import tomllib
 
-    from .inputs import read_program  # the same size limit and messages as -f
+    from bpdiff.inputs import read_program  # the same size limit and messages as -f
 
     text = read_program(None, path)
     try:
@@ -182,17 +180,15 @@ def grade(problems, tolerances=None, rtol=DEFAULT_RTOL, atol=DEFAULT_ATOL, exact
     """Run and check every problem: a list of Graded. `tolerances` (the file's own) and
     each problem's rtol/atol override `rtol`/`atol`. A problem that cannot run (a syntax
     error, an unknown key) raises BpdiffValueError naming it and the field."""
-    from . import api
-    from . import exact as exact_arithmetic
+    from bpdiff import api
 
     tolerances = tolerances or {}
     graded = []
     for index, problem in enumerate(problems, 1):
         label = f"{where}: problem {index} ({problem.name!r})"
-        run = (exact_arithmetic.differentiate if exact or problem.exact
-               else api.differentiate)
         try:
-            result = run(problem.program, problem.values, output=problem.output)
+            result = api.differentiate(problem.program, problem.values, output=problem.output,
+                                       exact=exact or problem.exact)
         except BpdiffError as error:
             field = _field(error)
             hint = "add it to [problem.values]" if field == "values" else None
@@ -212,7 +208,7 @@ def grade(problems, tolerances=None, rtol=DEFAULT_RTOL, atol=DEFAULT_ATOL, exact
 
 def _field(error):
     """Which field of a problem an error from running it is about."""
-    from .errors import BpdiffNameError
+    from bpdiff.errors import BpdiffNameError
 
     if error.message.startswith("--output"):
         return "output"

@@ -1,11 +1,9 @@
 """Short labels for nodes: the name of a variable or named intermediate, else the
 node's expression with its operands written as names, numbers or `#id` references.
-
-May import: bpdiff.graph, bpdiff.render.numbers.
 """
 
-from ..graph import CONST, VAR
-from .numbers import format_number
+from bpdiff.engine.graph import CONST, VAR
+from bpdiff.numbers import format_number
 
 
 def operand(graph, node):

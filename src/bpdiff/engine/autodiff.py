@@ -6,20 +6,18 @@ derivative into each input's gradient (`+=`, so a node on several paths sums the
 Values and gradients live in their own lists indexed by node id; the graph is not changed.
 Non-finite numbers are found afterwards and described as data (Problem), never printed.
 
-With `m` = bpdiff.tensor (its ARRAYS is True: some value is an array) the same passes
+With `m` = bpdiff.engine.tensor (its ARRAYS is True: some value is an array) the same passes
 run on NumPy arrays:
 elementwise rules give a local derivative that multiplies the upstream gradient
 elementwise, tensor-only rules give the vector-Jacobian product directly, and either
 is summed back over broadcast axes to its input's shape.
-
-May import: bpdiff.graph, bpdiff.scalar (bpdiff.tensor is passed in as `m`).
 """
 
 import math
 from typing import NamedTuple
 
-from . import scalar
-from .graph import CONST, VAR
+from bpdiff.engine import scalar
+from bpdiff.engine.graph import CONST, VAR
 
 
 class Problem(NamedTuple):

@@ -5,11 +5,9 @@ topological order: forward is a loop over it, backward the same loop reversed, a
 sort, recursion or visited set is ever needed. Identical subexpressions are shared by
 a dict keyed on (op, input ids) at creation time (hash-consing); variables are always
 shared. Nodes live in parallel lists indexed by node id.
-
-May import: bpdiff.ops, bpdiff.errors.
 """
 
-from .ops import BY_NAME
+from bpdiff.engine.ops import BY_NAME
 
 VAR = "var"
 CONST = "const"

@@ -17,16 +17,15 @@ is below ABSOLUTE_FLOOR × the largest magnitude among the run's numbers: gradie
 summed in another order may cancel to different specks of rounding.
 
 Neither framework is a dependency: they are imported here, only when asked for.
-May import: bpdiff.autodiff, bpdiff.kinks, bpdiff.errors; torch or jax when installed.
 """
 
 import math
 from types import SimpleNamespace
 from typing import NamedTuple
 
-from .autodiff import backward, forward
-from .errors import BpdiffError
-from .kinks import KinkPolicy
+from bpdiff.engine.autodiff import backward, forward
+from bpdiff.errors import BpdiffError
+from bpdiff.engine.kinks import KinkPolicy
 
 BACKENDS = ("torch", "jax")
 DEFAULT_TOLERANCE = 1e-9

@@ -1,21 +1,19 @@
 """`--hessian` and `--hvp`: second derivatives by differentiating the backward pass.
 
 Forward-over-reverse: forward() and backward() run unchanged on dual numbers
-(bpdiff.dual), with the inputs moving along a direction v; the tangents of the
+(bpdiff.engine.dual), with the inputs moving along a direction v; the tangents of the
 gradients are then H·v, the Hessian of the output times v. One pass gives a
 Hessian-vector product; n passes with unit directions give the n×n Hessian, column by
 column (so it is symmetric up to rounding; it is not symmetrised). Every derivative
 comes from the primitive table, the kink policy included: at a kink the local
 derivative is the policy's constant, whose own derivative is 0.
-
-May import: bpdiff.autodiff, bpdiff.dual, bpdiff.errors, bpdiff.api (to_number).
 """
 
 from typing import NamedTuple
 
-from .autodiff import backward, forward
-from .dual import Dual, namespace, tangent
-from .errors import BpdiffError, BpdiffValueError, did_you_mean
+from bpdiff.engine.autodiff import backward, forward
+from bpdiff.engine.dual import Dual, namespace, tangent
+from bpdiff.errors import BpdiffError, BpdiffValueError, did_you_mean
 
 
 class Hessian(NamedTuple):
@@ -100,7 +98,7 @@ def _column(result, name, wrt):
 def hvp(result, vector, names=None):
     """H·v for `vector` (one number, or its text, per input of `names`, default every
     input), H restricted to those inputs."""
-    from .api import to_number
+    from bpdiff.numbers import to_number
 
     wrt = inputs_wrt(result, names)
     if len(vector) != len(wrt):

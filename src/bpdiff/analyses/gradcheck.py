@@ -21,19 +21,16 @@ the numeric gradient is not finite, the row is "n/a".
 
 In tensor mode every element of every input is a row (`W[0,1]`), perturbed alone; the
 output of an array-valued program is summed (the seed of ones), as in backward.
-
-May import: bpdiff.autodiff, bpdiff.scalar, bpdiff.graph, bpdiff.errors, numpy (tensor
-mode only).
 """
 
 import math
 import sys
 from typing import NamedTuple
 
-from . import scalar
-from .autodiff import forward
-from .errors import BpdiffError
-from .graph import CONST, VAR
+from bpdiff.engine import scalar
+from bpdiff.engine.autodiff import forward
+from bpdiff.errors import BpdiffError
+from bpdiff.engine.graph import CONST, VAR
 
 STEP = 1e-5
 DEFAULT_TOL = 1e-6

@@ -2,15 +2,12 @@
 makes graph nodes at each reduction (no parse tree is built), and syntax errors
 rendered with a caret.
 
-Lark analyses the grammar; bpdiff.lalr caches its tables and runs them, so that a run
+Lark analyses the grammar; bpdiff.language.lalr caches its tables and runs them, so that a run
 imports Lark only when its input has a syntax error: then Lark's own parser, with this
 module's lexer and builder, parses again and its error says what was expected. Names the
 primitive table knows as functions, and those a `def` introduces, are tagged FUNC by the
 lexer when a `(` follows, so the grammar itself needs no list of functions. User-defined
-functions are built by bpdiff.defs.
-
-May import: bpdiff.lalr, bpdiff.scanner, bpdiff.ops, bpdiff.graph, bpdiff.errors,
-bpdiff.defs; lark for a syntax error and for the first analysis of the grammar.
+functions are built by bpdiff.language.defs.
 """
 
 import functools
@@ -18,10 +15,11 @@ import os
 import re
 from typing import NamedTuple
 
-from . import __version__, defs, lalr, scanner
-from .errors import BpdiffError, BpdiffNameError, BpdiffSyntaxError, did_you_mean
-from .graph import VAR, Graph
-from .ops import BY_NAME, FUNCTIONS
+from bpdiff.version import __version__
+from bpdiff.language import defs, lalr, scanner
+from bpdiff.errors import BpdiffError, BpdiffNameError, BpdiffSyntaxError, did_you_mean
+from bpdiff.engine.graph import VAR, Graph
+from bpdiff.engine.ops import BY_NAME, FUNCTIONS
 
 # Characters from lecture notes that bpdiff writes differently.
 _CHARACTER_HINTS = {
@@ -45,11 +43,11 @@ _KEYWORDS = {"def": "DEF", **dict.fromkeys(FUNCTIONS, "FUNC")}
 
 def grammar_path():
     """The grammar shipped in the package, else the repository's (editable installs)."""
-    here = os.path.dirname(os.path.abspath(__file__))
-    packaged = os.path.join(here, "grammars", "bpdiff.lark")
+    package = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    packaged = os.path.join(package, "grammars", "bpdiff.lark")
     if os.path.exists(packaged):
         return packaged
-    return os.path.join(here, os.pardir, os.pardir, "grammars", "bpdiff.lark")
+    return os.path.join(package, os.pardir, os.pardir, "grammars", "bpdiff.lark")
 
 
 _MUL = BY_NAME["mul"]
@@ -84,7 +82,7 @@ def line_column(text, position):
 
 
 class _Builder:
-    """Called by the parser at each reduction (bpdiff.lalr's, or Lark's after a syntax
+    """Called by the parser at each reduction (bpdiff.language.lalr's, or Lark's after a syntax
     error, as its Transformer); returns node ids of `self.graph`."""
 
     def __init__(self):
@@ -271,12 +269,12 @@ _BLANK = re.compile(r"(?:[ \t\f\r;\n]|#[^\n]*|\\\r?\n)*")
 
 @functools.cache
 def shared_builder():
-    """The one builder (bpdiff.lark_parser's Transformer too)."""
+    """The one builder (bpdiff.language.lark_parser's Transformer too)."""
     return _Builder()
 
 
 def _analyse():
-    """What bpdiff.lalr and bpdiff.scanner need of the grammar, from Lark's parser."""
+    """What bpdiff.language.lalr and bpdiff.language.scanner need of the grammar, from Lark's parser."""
     data = lalr.analyse(_lark())
     data["scanner"] = scanner.patterns(data["terminals"], data["ignore"])
     return data
@@ -284,7 +282,7 @@ def _analyse():
 
 def _lark():
     """Lark's own parser (imported only now: a valid program's run never needs it)."""
-    from .lark_parser import parser
+    from bpdiff.language.lark_parser import parser
 
     return parser()
 
@@ -314,9 +312,9 @@ def _run(text, share, definitions, where=None):
     definition, old and new, in graph.definitions) and the last statement's node.
     `where` names a --lib file: then only definitions are allowed.
 
-    bpdiff.lalr's driver parses; at a syntax error Lark's parser parses again from the
+    bpdiff.language.lalr's driver parses; at a syntax error Lark's parser parses again from the
     start, for its error (what was expected, the parser's state). At another error, a
-    program scanned by bpdiff.scanner's tokens() is scanned and parsed again by lex(),
+    program scanned by bpdiff.language.scanner's tokens() is scanned and parsed again by lex(),
     whose tokens all have their own positions."""
     tables, builder = _parser()
     try:

@@ -5,7 +5,7 @@ input, the same derivatives as printable formulas, and how the operation prints.
 grammar's aliases, the Transformer, forward/backward and the renderers all look
 operations up here; adding an operation is one entry (plus tests).
 
-Rules receive a math namespace `m` first (`bpdiff.scalar` for floats), then the input
+Rules receive a math namespace `m` first (`bpdiff.engine.scalar` for floats), then the input
 values; derivative rules also receive the forward result `out` (as autograd's `ans`),
 so `exp`, `tanh`, `sigmoid` and `sqrt` reuse it. Rules use only `+ - *` and `m.*`
 functions, never `/`, `**` or `math.*` directly, so they stay IEEE-safe and can later
@@ -20,8 +20,6 @@ lists the other conventions in use there (relu'(0) = 1, a tie sending everything
 one side), which `--expect` accepts too. `kink_rules` gives, for each `--kink` policy
 (KINK_POLICIES), the local derivatives used at the kink instead of the rules; its
 "pytorch" entry is what the rules themselves give there.
-
-May import: the standard library.
 """
 
 import math
