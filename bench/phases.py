@@ -32,6 +32,7 @@ def main(program_path, values_path):
     import bpdiff  # noqa: F401
     import bpdiff.api
     import bpdiff.engine.autodiff
+    import bpdiff.language.grammar
     import bpdiff.language.parse
     import bpdiff.render.json
     phases = {"import": clock() - started}
@@ -42,12 +43,7 @@ def main(program_path, values_path):
         given = json.load(handle)
 
     t = clock()
-    setup = getattr(bpdiff.language.parse, "_parser", None)  # private: may change, then 0 here
-    if callable(setup):
-        try:
-            setup()
-        except TypeError:
-            pass
+    bpdiff.language.grammar.loaded()
     phases["grammar"] = clock() - t
 
     t = clock()

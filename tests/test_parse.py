@@ -11,7 +11,8 @@ from bpdiff.engine.graph import CONST, VAR
 from bpdiff.engine.ops import BY_NAME, FUNCTIONS, PRIMITIVES
 from pathlib import Path
 
-from bpdiff.language.parse import grammar_path, parse
+from bpdiff.language.grammar import grammar_path
+from bpdiff.language.parse import parse
 
 
 def value(text, **values):

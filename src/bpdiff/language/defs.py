@@ -17,13 +17,12 @@ A body sees only its parameters and numbers, and calls built-in functions and th
 functions defined before it: so recursion, direct or mutual, cannot happen, and a
 function computes the same thing wherever it is called.
 
-The parser (bpdiff.language.parse) calls open_definition, call and misused_name with itself as
-`parser`: they read its `source`, `functions` (name -> token type), `definitions`,
-`defining`, `graph`, `numbers` and `expanded`, and use its `position(offset)` and
-`error(kind, message, token, hint)`.
+The parse's Builder (bpdiff.language.builder) calls open_definition, call and
+misused_name with itself as `parser`: they read its `source`, `functions` (name ->
+token type), `definitions`, `defining`, `graph`, `numbers` and `expanded`, and use its
+`position(offset)` and `error(kind, message, token, hint)`.
 """
 
-import os
 import re
 from typing import NamedTuple
 
@@ -226,19 +225,3 @@ def misused_name(parser, token, assigned=False):
                         f"({params}){did_you_mean(name, header.params)}", token,
                         hint=f"a function's body sees only its parameters: pass {name} as an"
                              f" argument, def {header.name}({params}, {name}) = ...")
-
-
-def load_library(paths, share=True):
-    """The definitions of the --lib files `paths` (a path or several), each file seeing
-    those before it; `share` as for the program that calls them. Only `def`
-    statements, comments and blank lines are allowed."""
-    from bpdiff.inputs import read_program
-    from bpdiff.language.parse import parse_library
-
-    if isinstance(paths, (str, os.PathLike)):
-        paths = [paths]
-    definitions = {}
-    for path in paths:
-        path = str(path)
-        definitions = parse_library(read_program(None, path), path, definitions, share)
-    return definitions

@@ -37,7 +37,15 @@ UNIT, PASS, OPERATION, METHOD, GATHER, NAME = range(6)
 
 
 class Stuck(Exception):
-    """The driver met a token the tables do not allow: a syntax error."""
+    """The driver met a token the tables do not allow: a syntax error. `expected` are
+    the terminals the state allowed (as Lark's UnexpectedToken lists them), `values`
+    the parser's value stack then (its top is the last symbol taken)."""
+
+    def __init__(self, token, expected=(), values=()):
+        super().__init__(token)
+        self.token = token
+        self.expected = expected
+        self.values = values
 
 
 def analyse(lark):
@@ -200,15 +208,17 @@ def well_formed(data):
 
 
 class Tables:
-    """The analysed data bound to a builder: its methods, the primitive table's ops."""
+    """The analysed data bound to a builder class (its methods, called with the builder
+    of each parse) and the primitive table's ops. Never changed once made: one Tables
+    serves every parse, in every thread."""
 
-    def __init__(self, data, builder, ops):
+    def __init__(self, data, builder_class, ops):
         self.start, self.end, self.actions = data["start"], data["end"], data["actions"]
         for name, _ in data["terminals"]:
-            if hasattr(builder, name):
-                raise ValueError(f"bpdiff.language.lalr does not call terminal callbacks ({name})")
-        self.reductions = [_bind(rule, builder, ops) for rule in data["rules"]]
-        self.units = {}  # (state below, state on top, lookahead) -> state after unit rules
+            if hasattr(builder_class, name):
+                raise ValueError(f"bpdiff.language.lalr does not call terminal callbacks"
+                                 f" ({name})")
+        self.reductions = tuple(_bind(rule, builder_class, ops) for rule in data["rules"])
 
 
 def _bind(rule, builder, ops):
@@ -236,8 +246,10 @@ def _bind(rule, builder, ops):
 
 def drive(tables, tokens, builder):
     """Feed `tokens` (objects with a `.type`) through the tables, reducing as Lark would,
-    and return the start rule's value; raises Stuck at a token no action takes."""
-    actions, reductions, end, units = tables.actions, tables.reductions, tables.end, tables.units
+    with `builder`'s methods, and return the start rule's value; raises Stuck at a
+    token no action takes."""
+    actions, reductions, end = tables.actions, tables.reductions, tables.end
+    units = {}  # (state below, state on top, lookahead) -> state after unit rules
     states, values = [tables.start], []
     row = actions[tables.start]
     for token in chain(tokens, (END_OF_INPUT,)):
@@ -245,7 +257,7 @@ def drive(tables, tokens, builder):
         while True:  # reduce as long as the token asks for it, then shift it
             action = row.get(kind)
             if action is None or (action >= 0 and token is END_OF_INPUT):
-                raise Stuck(token)
+                raise Stuck(token, sorted(k for k in row if k.isupper()), values)
             if action >= 0:
                 states.append(action)
                 values.append(token)
@@ -269,14 +281,14 @@ def drive(tables, tokens, builder):
             elif how == NAME:  # a name seen before is a lookup; else the builder's var()
                 value = builder.graph.names.get(values[-1].value)
                 if value is None:
-                    value = detail([values[-1]])
+                    value = detail(builder, [values[-1]])
             elif how == METHOD:
                 method, offsets = detail
-                value = method([values[i] for i in offsets])
+                value = method(builder, [values[i] for i in offsets])
             elif how == PASS:
                 value = values[detail]
             else:
-                value = _gather(detail, size, values)
+                value = _gather(detail, size, values, builder)
             if size == 1:
                 values[-1] = value
                 del states[-1]
@@ -317,7 +329,7 @@ class _EndOfInput:
 END_OF_INPUT = _EndOfInput()
 
 
-def _gather(detail, size, values):
+def _gather(detail, size, values, builder):
     """The children Lark hands a rule with `_rule`s among them (their children in their
     place), given to the method, or, for a `_rule` itself, as a list."""
     method, kept = detail
@@ -334,4 +346,4 @@ def _gather(detail, size, values):
         else:
             children.extend(value)
     children = [] if children is None else children
-    return children if method is None else method(children)
+    return children if method is None else method(builder, children)

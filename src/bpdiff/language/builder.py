@@ -1,0 +1,237 @@
+"""The builder: called by the parser at each reduction of grammars/bpdiff.lark, it makes
+graph nodes directly (no parse tree is built). One Builder per parse holds all of that
+parse's state. User-defined functions are built by bpdiff.language.defs.
+"""
+
+import re
+from typing import NamedTuple
+
+from bpdiff.engine.graph import VAR, Graph
+from bpdiff.engine.ops import BY_NAME, FUNCTIONS
+from bpdiff.errors import BpdiffNameError, BpdiffSyntaxError
+from bpdiff.language import defs, scanner
+
+KEYWORDS = {"def": "DEF", **dict.fromkeys(FUNCTIONS, "FUNC")}
+"""The names with a token type of their own: `def`, and the functions."""
+
+
+def line_column(text, position):
+    """1-based (line, column) of a character offset in `text`."""
+    line = text.count("\n", 0, position) + 1
+    return line, position - (text.rfind("\n", 0, position) + 1) + 1
+
+
+_MUL = BY_NAME["mul"]
+
+
+class _Keyword(NamedTuple):
+    """A keyword argument of a call, `axis=0`."""
+
+    name: str
+    node: int
+    token: scanner.Token
+
+
+def _same_nesting(rows):
+    """Whether nested tuples all have one shape."""
+    first = _nested_shape(rows[0])
+    return all(_nested_shape(row) == first for row in rows[1:])
+
+
+def _nested_shape(item):
+    shape = []
+    while type(item) is tuple:
+        shape.append(len(item))
+        item = item[0] if item else None
+    return tuple(shape)
+
+
+class Builder:
+    """Called by the parser at each reduction (bpdiff.language.lalr's driver, or Lark's
+    parser as its Transformer); returns node ids of `self.graph`. One builder parses one
+    text: it holds all the state of that parse, so parses in several threads never meet.
+
+    `patterns` are the grammar's compiled scanner patterns, `definitions` the user
+    functions known before the text (from --lib files), `where` names a --lib file
+    being read (then only definitions are allowed)."""
+
+    def __init__(self, text, patterns, share=True, definitions=None, where=None):
+        self.graph = Graph(share)
+        self.source = text
+        self.last = None  # node id of the last statement
+        self.used_at = {}  # variable name -> offset of its first use
+        self.definitions = dict(definitions or {})  # user function name -> defs.Definition
+        self.functions = {**KEYWORDS, **dict.fromkeys(self.definitions, "FUNC")}
+        self.lexer = scanner.Scanner(patterns, self.functions)  # name -> DEF or FUNC
+        self.defining = None  # the defs.Header whose body is being parsed, if any
+        self.outer = None  # the program's graph while a body is built in its own
+        self.numbers = {}  # function name -> how often it was expanded in self.graph
+        self.outer_numbers = {}  # the same for the program's graph while a body is built
+        self.expanded = 0  # nodes expanded by calls of user functions
+        self.where = where
+        self.after = 0  # where the statement after the last definition may start
+
+    def __default__(self, data, children, meta):
+        if data[0] == "_":  # Lark's helper rules for repetition: expanded by their parent
+            from lark import Tree
+
+            return Tree(data, children)
+        return self.graph.apply(BY_NAME[data], tuple(children))
+
+    def number(self, children):
+        return self.graph.constant(float(children[0].value))
+
+    def var(self, children):
+        token = children[0]
+        name = token.value
+        graph = self.graph
+        node = graph.names.get(name)
+        if node is None:
+            if self.defining is not None or name in self.definitions:
+                raise defs.misused_name(self, token)  # not a parameter, or f without (...)
+            node = graph.variable(name)
+            self.used_at[name] = token.start_pos
+        return node
+
+    def call(self, children):
+        token, *args = children
+        op = FUNCTIONS.get(token.value)
+        if op is None:
+            return defs.call(self, token, tuple(args))
+        keywords = [arg for arg in args if type(arg) is _Keyword]
+        if keywords:
+            args = [arg for arg in args if type(arg) is not _Keyword]
+            op = self._with_keywords(op, token, keywords)
+            args.extend(keyword.node for keyword in keywords)
+        if op.vjps is not None:
+            self.graph.tensor = True
+        if len(args) != op.arity:
+            count = "1 argument" if op.arity == 1 else f"{op.arity} arguments"
+            raise self.error(BpdiffSyntaxError, f"{token.value}() takes {count}, got {len(args)}",
+                             token)
+        return self.graph.apply(op, tuple(args))
+
+    def _with_keywords(self, op, token, keywords):
+        keyword = keywords[0]
+        if keyword.name != "axis" or len(keywords) > 1 or op.with_axis is None:
+            takes = "takes no keyword arguments" if op.with_axis is None else \
+                "takes one keyword argument, axis"
+            raise self.error(BpdiffSyntaxError, f"{token.value}() {takes}", keyword.token)
+        return BY_NAME[op.with_axis]
+
+    def keyword(self, children):
+        token, node = children
+        return _Keyword(token.value, node, token)
+
+    def _tensor_op(self, name, children):
+        self.graph.tensor = True
+        return self.graph.apply(BY_NAME[name], tuple(children))
+
+    def implicit_mul(self, children):
+        node = self.graph.apply(_MUL, tuple(children))
+        self.graph.implicit.add(node)  # W x on arrays is elementwise: the CLI warns
+        return node
+
+    def matmul(self, children):
+        return self._tensor_op("matmul", children)
+
+    def transpose(self, children):
+        return self._tensor_op("transpose", children)
+
+    def index(self, children):
+        return self._tensor_op("index", children)
+
+    def index2(self, children):
+        return self._tensor_op("index2", children)
+
+    def array(self, children):
+        graph = self.graph
+        graph.tensor = True
+        items = [graph.is_constant_literal(node) for node in children]
+        if any(item is None for item in items):
+            raise BpdiffSyntaxError(
+                "an array literal holds numbers only, e.g. [1, -2] or [[1, 2], [3, 4]]",
+                self.source, *line_column(self.source, self.lexer_offset()),
+                hint="give computed entries as inputs or combine arrays with + and *")
+        kinds = {type(item) for item in items}
+        shapes = {len(item) if type(item) is tuple else None for item in items}
+        if len(kinds) > 1 or len(shapes) > 1 or (tuple in kinds and not _same_nesting(items)):
+            raise BpdiffSyntaxError(
+                "the rows of an array literal must have the same length and nesting",
+                self.source, *line_column(self.source, self.lexer_offset()))
+        return graph.constant(tuple(items))
+
+    def lexer_offset(self):
+        """Where the parser is in the source (for errors found at a reduction)."""
+        return self.lexer.offset
+
+    def assign(self, children):
+        token, node = children
+        name = token.value
+        graph = self.graph
+        if self.where is not None:
+            self._only_definitions(token.start_pos)
+        if name in self.definitions:
+            raise defs.misused_name(self, token, assigned=True)
+        if name in graph.names:
+            if graph.ops[graph.names[name]] is VAR and name not in graph.defaults:
+                line, column = line_column(self.source, self.used_at[name])
+                raise self.error(
+                    BpdiffNameError,
+                    f"'{name}' is assigned here but used before, at line {line}, column {column}",
+                    token, hint="define a name before the statements that use it")
+            raise self.error(BpdiffNameError,
+                             f"'{name}' is already defined; each name is assigned once", token)
+        literal = None if node in graph.call_of else graph.is_constant_literal(node)
+        if literal is not None:  # `a = 7` declares an input with a default value
+            node = graph.variable(name)
+            graph.defaults[name] = literal
+            self.used_at[name] = token.start_pos
+        else:
+            node = graph.name_node(name, node)
+        self.last = node
+        return node
+
+    def def_head(self, children):
+        _, token, *params = children
+        header, body = defs.open_definition(self, token, params)
+        self.outer, self.graph, self.defining = self.graph, body, header
+        self.outer_numbers, self.numbers = self.numbers, {}
+        return header
+
+    def define(self, children):
+        header, result = children
+        self.definitions[header.name] = defs.close_definition(header, self.graph, result,
+                                                              self.where)
+        self.graph, self.outer, self.defining = self.outer, None, None
+        self.numbers = self.outer_numbers
+        self.after = self.lexer.offset
+        return None
+
+    def position(self, offset):
+        """(line, column) of a character offset in the text being parsed."""
+        return line_column(self.source, offset)
+
+    def error(self, kind, message, token, hint=None):
+        """The error `kind` pointing at `token` (which must have its own position)."""
+        line, column = line_column(self.source, token.start_pos)
+        return kind(message, self.source, line, column, hint=hint, where=self.where)
+
+    def _only_definitions(self, start):
+        start = _BLANK.match(self.source, self.after).end() if start is None else start
+        line, column = line_column(self.source, start)
+        raise BpdiffSyntaxError("a library holds only definitions (def name(x) = ...),"
+                                " comments and blank lines", self.source, line, column,
+                                where=self.where)
+
+    def expression(self, children):
+        if self.where is not None:
+            self._only_definitions(None)
+        self.last = children[0]
+        return self.last
+
+    def start(self, children):
+        return None
+
+
+_BLANK = re.compile(r"(?:[ \t\f\r;\n]|#[^\n]*|\\\r?\n)*")
