@@ -258,3 +258,31 @@ def test_no_home_directory_means_no_cache(tmp_path, monkeypatch):
     monkeypatch.setattr(os.path, "expanduser", lambda path: path)
     data = lalr.cached("grammar text", "0", lambda: {"built": True})
     assert data["built"] and list(tmp_path.iterdir()) == []
+
+
+def test_a_syntax_error_late_in_a_long_program_is_found_without_a_second_parse(monkeypatch):
+    """Issue 15, point 11: the error's position comes from counting the tokens the fast
+    scan made; the program is not scanned by lex() or parsed again."""
+    text = "t0 = a*b\n" + "".join(f"t{k} = t{k - 1} + {k}*a\n" for k in range(1, 5000))
+    text += "t5000 = t4999 + * 3\n"
+
+    def no_second_scan(self, text):
+        raise AssertionError("scanned again by lex()")
+
+    monkeypatch.setattr(scanner_module.Scanner, "lex", no_second_scan)
+    with pytest.raises(BpdiffError) as error:
+        parse.parse(text)
+    assert (error.value.line, error.value.column) == (5001, 17)
+    assert str(error.value).startswith("line 5001, column 17: unexpected '*'")
+
+
+def test_a_big_program_with_a_syntax_error_at_its_end_through_the_cli(tmp_path):
+    program = tmp_path / "big.bp"
+    program.write_text("".join(f"+ x{k % 97}*{k}\n" for k in range(200_000)) + ") + 1\n")
+    script = Path(sys.executable).with_name("bpdiff")
+    command = [str(script)] if script.exists() else [sys.executable, "-m", "bpdiff"]
+    done = subprocess.run([*command, "-f", str(program)], capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 2 and done.stdout == ""
+    assert "line 200001, column 1: unexpected ')'" in done.stderr
+    assert "Traceback" not in done.stderr

@@ -41,11 +41,12 @@ class Stuck(Exception):
     the terminals the state allowed (as Lark's UnexpectedToken lists them), `values`
     the parser's value stack then (its top is the last symbol taken)."""
 
-    def __init__(self, token, expected=(), values=()):
+    def __init__(self, token, expected=(), values=(), index=None):
         super().__init__(token)
         self.token = token
         self.expected = expected
         self.values = values
+        self.index = index  # the token's place in a list of tokens, when given one
 
 
 def analyse(lark):
@@ -252,12 +253,16 @@ def drive(tables, tokens, builder):
     units = {}  # (state below, state on top, lookahead) -> state after unit rules
     states, values = [tables.start], []
     row = actions[tables.start]
-    for token in chain(tokens, (END_OF_INPUT,)):
+    remaining = iter(tokens)  # a list's iterator knows how much is left: see Stuck
+    for token in chain(remaining, (END_OF_INPUT,)):
         kind = token.type
         while True:  # reduce as long as the token asks for it, then shift it
             action = row.get(kind)
             if action is None or (action >= 0 and token is END_OF_INPUT):
-                raise Stuck(token, sorted(k for k in row if k.isupper()), values)
+                index = None
+                if type(tokens) is list and token is not END_OF_INPUT:
+                    index = len(tokens) - remaining.__length_hint__() - 1
+                raise Stuck(token, sorted(k for k in row if k.isupper()), values, index)
             if action >= 0:
                 states.append(action)
                 values.append(token)

@@ -41,22 +41,30 @@ def _run(text, share, definitions, where=None):
     The scanner's tokens() scans most programs in one go, but shares one token among
     equal texts, so that not every token knows where it is: at an error, the program
     is scanned again by lex(), whose tokens all have their own positions, and parsed
-    again for the error's position."""
+    again for the error's position; a syntax error, the commonest, is found by
+    counting tokens instead."""
     tables, patterns = loaded()
     builder = Builder(text, patterns, share, definitions, where)
     try:
         tokens = builder.lexer.tokens(text)
         try:
             lalr.drive(tables, tokens, builder)
-        except (lalr.Stuck, BpdiffError) as error:
-            if isinstance(tokens, list):
+        except lalr.Stuck as stuck:
+            if stuck.index is not None:  # tokens() shares tokens: find the position
+                if _function_before(stuck.values) is None:
+                    offset = builder.lexer.start_of(text, stuck.index)
+                    raise _syntax_error(stuck, text, offset, where) from None
                 builder = Builder(text, patterns, share, definitions, where)
-                try:
+                try:  # the function's token needs its own position: lex() has it
                     lalr.drive(tables, builder.lexer.lex(text), builder)
-                except lalr.Stuck as stuck:
-                    raise _stuck_error(builder, stuck) from None
-            if isinstance(error, lalr.Stuck):
-                raise _stuck_error(builder, error) from None
+                except lalr.Stuck as again:
+                    stuck = again
+            raise _stuck_error(builder, stuck) from None
+        except BpdiffError:
+            if not isinstance(tokens, list):
+                raise
+            builder = Builder(text, patterns, share, definitions, where)  # for the error's
+            lalr.drive(tables, builder.lexer.lex(text), builder)  # position: see above
             raise
     except scanner.UnexpectedCharacter as error:
         raise _character_error(text, error.position, where) from None
@@ -113,9 +121,9 @@ def parse(text, share=True, output=None, lib=(), prune=True):
 
 
 def _stuck_error(builder, stuck):
-    """The error for the token the driver could not take: a function's name not
-    followed by `(` (misused, as the grammar wants `(` everywhere after one), else a
-    syntax error saying what was expected."""
+    """The error for the token the driver could not take, where the builder's scanner
+    is: a function's name not followed by `(` (misused, as the grammar wants `(`
+    everywhere after one), else a syntax error saying what was expected."""
     function = _function_before(stuck.values)
     if function is not None:
         return defs.misused_name(builder, function, assigned=stuck.token.type == "EQUAL")

@@ -19,7 +19,7 @@ with). tests/test_lalr.py checks they agree.
 import functools
 import re
 from array import array
-from itertools import accumulate
+from itertools import accumulate, islice
 
 from bpdiff.language import defs
 
@@ -205,6 +205,12 @@ class Scanner:
             tokens[k] = Token("NAME", texts[k], starts[k])
         self.match = None
         return tokens
+
+    def start_of(self, text, index):
+        """Where the `index`-th token of tokens(text) starts (a shared token's own
+        position is its first occurrence's)."""
+        matches = self.every_token.finditer(text)
+        return next(islice(matches, index, None)).start(2)
 
     @staticmethod
     def _not_called(names, text):
