@@ -21,3 +21,13 @@ def test_the_import_contracts_are_kept():
                           capture_output=True, text=True, cwd=ROOT, timeout=300)
     assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
     assert " 0 broken" in done.stdout
+
+
+TYPED = ["src/bpdiff/language"]  # checked by mypy: grows with each typed layer
+
+
+def test_the_typed_layers_pass_mypy():
+    mypy = pytest.importorskip("mypy.api", reason="mypy is in the test extra")
+    out, err, status = mypy.run(["--config-file", str(ROOT / "pyproject.toml"),
+                                 *[str(ROOT / path) for path in TYPED]])
+    assert status == 0, out + err

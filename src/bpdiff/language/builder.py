@@ -3,19 +3,25 @@ graph nodes directly (no parse tree is built). One Builder per parse holds all o
 parse's state. User-defined functions are built by bpdiff.language.defs.
 """
 
+from __future__ import annotations
+
 import re
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple, NoReturn
 
 from bpdiff.engine.graph import VAR, Graph
 from bpdiff.engine.ops import BY_NAME, FUNCTIONS
-from bpdiff.errors import BpdiffNameError, BpdiffSyntaxError
+from bpdiff.errors import BpdiffError, BpdiffNameError, BpdiffSyntaxError
 from bpdiff.language import defs, scanner
+
+if TYPE_CHECKING:
+    from bpdiff.engine.ops import Primitive
+    from bpdiff.language.scanner import Token
 
 KEYWORDS = {"def": "DEF", **dict.fromkeys(FUNCTIONS, "FUNC")}
 """The names with a token type of their own: `def`, and the functions."""
 
 
-def line_column(text, position):
+def line_column(text: str, position: int) -> tuple[int, int]:
     """1-based (line, column) of a character offset in `text`."""
     line = text.count("\n", 0, position) + 1
     return line, position - (text.rfind("\n", 0, position) + 1) + 1
@@ -32,13 +38,13 @@ class _Keyword(NamedTuple):
     token: scanner.Token
 
 
-def _same_nesting(rows):
+def _same_nesting(rows: list) -> bool:
     """Whether nested tuples all have one shape."""
     first = _nested_shape(rows[0])
     return all(_nested_shape(row) == first for row in rows[1:])
 
 
-def _nested_shape(item):
+def _nested_shape(item: object) -> tuple[int, ...]:
     shape = []
     while type(item) is tuple:
         shape.append(len(item))
@@ -55,33 +61,35 @@ class Builder:
     functions known before the text (from --lib files), `where` names a --lib file
     being read (then only definitions are allowed)."""
 
-    def __init__(self, text, patterns, share=True, definitions=None, where=None):
+    def __init__(self, text: str, patterns: dict, share: bool = True,
+                 definitions: dict[str, defs.Definition] | None = None,
+                 where: str | None = None) -> None:
         self.graph = Graph(share)
         self.source = text
-        self.last = None  # node id of the last statement
-        self.used_at = {}  # variable name -> offset of its first use
+        self.last: int | None = None  # node id of the last statement
+        self.used_at: dict[str, int] = {}  # variable name -> offset of its first use
         self.definitions = dict(definitions or {})  # user function name -> defs.Definition
         self.functions = {**KEYWORDS, **dict.fromkeys(self.definitions, "FUNC")}
         self.lexer = scanner.Scanner(patterns, self.functions)  # name -> DEF or FUNC
-        self.defining = None  # the defs.Header whose body is being parsed, if any
-        self.outer = None  # the program's graph while a body is built in its own
-        self.numbers = {}  # function name -> how often it was expanded in self.graph
-        self.outer_numbers = {}  # the same for the program's graph while a body is built
+        self.defining: defs.Header | None = None  # the def whose body is being parsed
+        self.outer: Graph | None = None  # the program's graph while a body is built
+        self.numbers: dict[str, int] = {}  # function name -> its expansions in self.graph
+        self.outer_numbers: dict[str, int] = {}  # the same for the program's graph then
         self.expanded = 0  # nodes expanded by calls of user functions
         self.where = where
         self.after = 0  # where the statement after the last definition may start
 
-    def __default__(self, data, children, meta):
+    def __default__(self, data: str, children: list, meta: object) -> object:
         if data[0] == "_":  # Lark's helper rules for repetition: expanded by their parent
             from lark import Tree
 
             return Tree(data, children)
         return self.graph.apply(BY_NAME[data], tuple(children))
 
-    def number(self, children):
+    def number(self, children: list) -> int:
         return self.graph.constant(float(children[0].value))
 
-    def var(self, children):
+    def var(self, children: list) -> int:
         token = children[0]
         name = token.value
         graph = self.graph
@@ -93,7 +101,7 @@ class Builder:
             self.used_at[name] = token.start_pos
         return node
 
-    def call(self, children):
+    def call(self, children: list) -> int:
         token, *args = children
         op = FUNCTIONS.get(token.value)
         if op is None:
@@ -111,7 +119,8 @@ class Builder:
                              token)
         return self.graph.apply(op, tuple(args))
 
-    def _with_keywords(self, op, token, keywords):
+    def _with_keywords(self, op: Primitive, token: Token,
+                       keywords: list[_Keyword]) -> Primitive:
         keyword = keywords[0]
         if keyword.name != "axis" or len(keywords) > 1 or op.with_axis is None:
             takes = "takes no keyword arguments" if op.with_axis is None else \
@@ -119,32 +128,32 @@ class Builder:
             raise self.error(BpdiffSyntaxError, f"{token.value}() {takes}", keyword.token)
         return BY_NAME[op.with_axis]
 
-    def keyword(self, children):
+    def keyword(self, children: list) -> _Keyword:
         token, node = children
         return _Keyword(token.value, node, token)
 
-    def _tensor_op(self, name, children):
+    def _tensor_op(self, name: str, children: list) -> int:
         self.graph.tensor = True
         return self.graph.apply(BY_NAME[name], tuple(children))
 
-    def implicit_mul(self, children):
+    def implicit_mul(self, children: list) -> int:
         node = self.graph.apply(_MUL, tuple(children))
         self.graph.implicit.add(node)  # W x on arrays is elementwise: the CLI warns
         return node
 
-    def matmul(self, children):
+    def matmul(self, children: list) -> int:
         return self._tensor_op("matmul", children)
 
-    def transpose(self, children):
+    def transpose(self, children: list) -> int:
         return self._tensor_op("transpose", children)
 
-    def index(self, children):
+    def index(self, children: list) -> int:
         return self._tensor_op("index", children)
 
-    def index2(self, children):
+    def index2(self, children: list) -> int:
         return self._tensor_op("index2", children)
 
-    def array(self, children):
+    def array(self, children: list) -> int:
         graph = self.graph
         graph.tensor = True
         items = [graph.is_constant_literal(node) for node in children]
@@ -161,11 +170,11 @@ class Builder:
                 self.source, *line_column(self.source, self.lexer_offset()))
         return graph.constant(tuple(items))
 
-    def lexer_offset(self):
+    def lexer_offset(self) -> int:
         """Where the parser is in the source (for errors found at a reduction)."""
         return self.lexer.offset
 
-    def assign(self, children):
+    def assign(self, children: list) -> int:
         token, node = children
         name = token.value
         graph = self.graph
@@ -192,45 +201,49 @@ class Builder:
         self.last = node
         return node
 
-    def def_head(self, children):
+    def def_head(self, children: list) -> defs.Header:
         _, token, *params = children
         header, body = defs.open_definition(self, token, params)
         self.outer, self.graph, self.defining = self.graph, body, header
         self.outer_numbers, self.numbers = self.numbers, {}
         return header
 
-    def define(self, children):
+    def define(self, children: list) -> None:
         header, result = children
         self.definitions[header.name] = defs.close_definition(header, self.graph, result,
                                                               self.where)
+        assert self.outer is not None  # a body is being built
         self.graph, self.outer, self.defining = self.outer, None, None
         self.numbers = self.outer_numbers
         self.after = self.lexer.offset
         return None
 
-    def position(self, offset):
+    def position(self, offset: int) -> tuple[int, int]:
         """(line, column) of a character offset in the text being parsed."""
         return line_column(self.source, offset)
 
-    def error(self, kind, message, token, hint=None):
+    def error(self, kind: type[BpdiffError], message: str, token: Token,
+              hint: str | None = None) -> BpdiffError:
         """The error `kind` pointing at `token` (which must have its own position)."""
         line, column = line_column(self.source, token.start_pos)
         return kind(message, self.source, line, column, hint=hint, where=self.where)
 
-    def _only_definitions(self, start):
-        start = _BLANK.match(self.source, self.after).end() if start is None else start
+    def _only_definitions(self, start: int | None) -> NoReturn:
+        if start is None:  # _BLANK matches anywhere, if only the empty string
+            start = _BLANK.match(self.source, self.after).end()  # type: ignore[union-attr]
         line, column = line_column(self.source, start)
         raise BpdiffSyntaxError("a library holds only definitions (def name(x) = ...),"
                                 " comments and blank lines", self.source, line, column,
                                 where=self.where)
 
-    def expression(self, children):
+    def expression(self, children: list) -> int:
         if self.where is not None:
             self._only_definitions(None)
-        self.last = children[0]
-        return self.last
+        node: int = children[0]
+        self.last = node
+        return node
 
-    def start(self, children):
+    def start(self, children: list) -> None:
         return None
 
 

@@ -23,12 +23,18 @@ token type), `definitions`, `defining`, `graph`, `numbers` and `expanded`, and u
 `position(offset)` and `error(kind, message, token, hint)`.
 """
 
-import re
-from typing import NamedTuple
+from __future__ import annotations
 
-from bpdiff.errors import BpdiffNameError, BpdiffSyntaxError, did_you_mean
+import re
+from typing import TYPE_CHECKING, NamedTuple
+
+from bpdiff.errors import BpdiffError, BpdiffNameError, BpdiffSyntaxError, did_you_mean
 from bpdiff.engine.graph import CONST, Graph
 from bpdiff.engine.ops import FUNCTIONS
+
+if TYPE_CHECKING:
+    from bpdiff.language.builder import Builder
+    from bpdiff.language.scanner import Token
 
 MAX_EXPANDED = 2_000_000
 """The most nodes and nested calls that calls may expand to in one program, bodies of
@@ -57,17 +63,18 @@ class Definition(NamedTuple):
     column: int
     where: str | None = None  # the --lib file it was read from
 
-    def signature(self):
+    def signature(self) -> str:
         """'f(a, b)'."""
         return f"{self.name}({', '.join(self.params)})"
 
-    def place(self):
+    def place(self) -> str:
         """Where it is defined: 'line 1, column 5', or 'gates.bp, line 1, column 5'."""
         at = f"line {self.line}, column {self.column}"
         return at if self.where is None else f"{self.where}, {at}"
 
 
-def open_definition(parser, token, params):
+def open_definition(parser: Builder, token: Token,
+                    params: list[Token]) -> tuple[Header, Graph]:
     """Check `def name(params)` and return its Header and the scratch graph its body
     is built in (the parameters as its variables)."""
     name = token.value
@@ -99,7 +106,8 @@ def open_definition(parser, token, params):
     return Header(name, tuple(p.value for p in params), line, column), body
 
 
-def close_definition(header, body, result, where=None):
+def close_definition(header: Header, body: Graph, result: int,
+                     where: str | None = None) -> Definition:
     """The Definition whose body is node `result` of the scratch graph `body`."""
     slot = {body.variables[p]: k for k, p in enumerate(header.params)}
     needed = bytearray(len(body.ops))
@@ -124,7 +132,7 @@ def close_definition(header, body, result, where=None):
                       header.line, header.column, where)
 
 
-def _owners(body, nodes):
+def _owners(body: Graph, nodes: list[int]) -> list[int]:
     """The calls in the body that made one of `nodes`, with the calls they are inside,
     in order. A call whose nodes all equal earlier ones is left out: copies of it would
     be empty, and `def f2(x) = f1(x) * f1(x)`, `def f3(x) = f2(x) * f2(x)`, ... would
@@ -139,7 +147,7 @@ def _owners(body, nodes):
     return sorted(kept)
 
 
-def call(parser, token, args):
+def call(parser: Builder, token: Token, args: tuple[int, ...]) -> int:
     """The node of `name(args)` for a user function: its body expanded into parser.graph."""
     name = token.value
     definition = parser.definitions.get(name)
@@ -161,7 +169,8 @@ def call(parser, token, args):
     return expand(parser.graph, definition, args, parser.numbers)
 
 
-def expand(graph, definition, args, numbers):
+def expand(graph: Graph, definition: Definition, args: tuple[int, ...],
+           numbers: dict[str, int]) -> int:
     """Add `definition`'s body, applied to the node ids `args`, to `graph`; return the
     node of its value. `numbers` counts each function's expansions in this graph."""
     calls = graph.calls
@@ -187,7 +196,7 @@ CALLED = re.compile(r"(?:[ \t\f\r]|\\\r?\n)*\(")
 """Matches where a `(` follows, so the name before it is called."""
 
 
-def misused_name(parser, token, assigned=False):
+def misused_name(parser: Builder, token: Token, assigned: bool = False) -> BpdiffError:
     """The error for a function's name used as a value (or `assigned` one), or a name
     a body uses that is not a parameter (or a function defined after it)."""
     name = token.value
@@ -202,7 +211,9 @@ def misused_name(parser, token, assigned=False):
         return parser.error(BpdiffNameError, f"'{name}' is a function{misuse}", token,
                             hint=f"call it, as in {definition.signature()}, defined at"
                                  f" {definition.place()}")
-    if header is not None and name == header.name:
+    if header is None:  # outside a body only functions are misused, as above
+        return parser.error(BpdiffNameError, f"'{name}' is a function{misuse}", token)
+    if name == header.name:
         return parser.error(BpdiffNameError, f"'{name}' refers to itself: recursion is not"
                             " allowed", token)
     end = token.start_pos + len(name)

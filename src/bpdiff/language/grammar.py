@@ -4,6 +4,8 @@ is cached by bpdiff.language.lalr); a process loads it once, and nothing changes
 after: every parse, in every thread, reads the same Tables.
 """
 
+from __future__ import annotations
+
 import functools
 import os
 import re
@@ -14,7 +16,7 @@ from bpdiff.language.builder import KEYWORDS, Builder
 from bpdiff.version import __version__
 
 
-def grammar_path():
+def grammar_path() -> str:
     """The grammar shipped in the package, else the repository's (editable installs)."""
     package = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     packaged = os.path.join(package, "grammars", "bpdiff.lark")
@@ -24,7 +26,7 @@ def grammar_path():
 
 
 @functools.cache
-def loaded():
+def loaded() -> tuple[lalr.Tables, dict]:
     """(tables, patterns): the driver's lalr.Tables and the scanner's patterns, from the
     cache when it holds them for this grammar, else from Lark's analysis."""
     with open(grammar_path(), encoding="utf-8") as grammar:
@@ -36,13 +38,13 @@ def loaded():
         return _load(dict(_analyse(text), grammar=text, format=lalr.FORMAT))
 
 
-def _load(data):
+def _load(data: dict) -> tuple[lalr.Tables, dict]:
     patterns = data["scanner"]
     scanner.Scanner(patterns, KEYWORDS)  # its regexes compile
     return lalr.Tables(data, Builder, BY_NAME), patterns
 
 
-def _analyse(text):
+def _analyse(text: str) -> dict:
     """What bpdiff.language.lalr and bpdiff.language.scanner need of the grammar `text`,
     from Lark's parser (Lark is imported only now: a run on warm tables never needs it)."""
     from bpdiff.language.lark_parser import parser

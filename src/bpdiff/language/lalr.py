@@ -27,10 +27,15 @@ built is Lark's, node for node (tests/test_lalr.py compares them). At a syntax e
 the driver raises Stuck; the caller parses again with Lark itself for the error message.
 """
 
+from __future__ import annotations
+
 import marshal
+import operator
 import os
 import stat
+from collections.abc import Callable, Iterable, Sequence
 from itertools import chain
+from typing import Any
 
 FORMAT = 3  # the layout of the cached data; bump when it changes
 UNIT, PASS, OPERATION, METHOD, GATHER, NAME = range(6)
@@ -41,7 +46,8 @@ class Stuck(Exception):
     the terminals the state allowed (as Lark's UnexpectedToken lists them), `values`
     the parser's value stack then (its top is the last symbol taken)."""
 
-    def __init__(self, token, expected=(), values=(), index=None):
+    def __init__(self, token: Any, expected: Sequence[str] = (), values: Sequence = (),
+                 index: int | None = None) -> None:
         super().__init__(token)
         self.token = token
         self.expected = expected
@@ -49,14 +55,16 @@ class Stuck(Exception):
         self.index = index  # the token's place in a list of tokens, when given one
 
 
-def analyse(lark):
+def analyse(lark: Any) -> dict:
     """The data the driver needs, from a Lark LALR parser (built with a lexer class that
     leaves the terminals in `lark.lexer_conf`): plain dicts, lists, tuples and strings."""
     lalr = lark.parser.parser.parser
     table = lalr.parse_table
     terminals = sorted(lark.lexer_conf.terminals, key=lambda t: (
         -t.priority, -t.pattern.max_width, -len(t.pattern.value), t.name))
-    rules, index, actions = [], {}, {}
+    rules: list = []
+    index: dict = {}
+    actions: dict = {}
     for state, row in table.states.items():
         compiled = {}
         for symbol, (action, argument) in row.items():
@@ -78,7 +86,7 @@ def analyse(lark):
     }
 
 
-def _rule(rule):
+def _rule(rule: Any) -> tuple:
     """(name, size, goal, expand1, kept): the rule's callback name (its alias, else its
     left-hand side), its length, its left-hand side, whether it is a `?rule` without an
     alias, and the kept children as (position, whether it is a `_rule` to inline)."""
@@ -91,7 +99,7 @@ def _rule(rule):
             bool(rule.options.expand1 and not rule.alias), kept)
 
 
-def cached(grammar, version, build):
+def cached(grammar: str, version: str, build: Callable[[], dict]) -> dict:
     """The analysis of `grammar` (text) from the cache, else `build()`'s, then cached.
 
     The cache lives in bpdiff's own directory under the user's cache directory, which
@@ -115,7 +123,7 @@ def cached(grammar, version, build):
 _MAX_CACHE_BYTES = 1 << 24
 
 
-def _cache_directory():
+def _cache_directory() -> str | None:
     """bpdiff's cache directory, made if need be; None where there is no home directory
     to keep it in, or where it is not a directory of the user's that only the user can
     write to (a symlink is not)."""
@@ -140,7 +148,7 @@ def _cache_directory():
     return directory
 
 
-def _read(path):
+def _read(path: str) -> dict | None:
     """The cached dict at `path`, or None: not there, a symlink, not a regular file of
     the user's (a FIFO is never waited on), too big, or not a marshalled dict."""
     try:
@@ -161,7 +169,7 @@ def _read(path):
     return data if type(data) is dict else None
 
 
-def _write(path, payload):
+def _write(path: str, payload: bytes) -> None:
     """`payload` into a new file beside `path` (never through a symlink), renamed over
     it when whole; nothing is left behind when that fails."""
     partial = f"{path}.{os.getpid()}.{os.urandom(4).hex()}.partial"
@@ -185,7 +193,7 @@ _SHAPE = {"terminals": list, "ignore": list, "start": int, "end": int, "actions"
           "rules": list, "grammar": str, "format": int}
 
 
-def well_formed(data):
+def well_formed(data: dict) -> bool:
     """Whether cached `data` has every key the driver reads, each of the right type,
     down to the rows of the parse table and the rules."""
     if any(type(data.get(key)) is not kind for key, kind in _SHAPE.items()):
@@ -213,7 +221,7 @@ class Tables:
     of each parse) and the primitive table's ops. Never changed once made: one Tables
     serves every parse, in every thread."""
 
-    def __init__(self, data, builder_class, ops):
+    def __init__(self, data: dict, builder_class: type, ops: dict) -> None:
         self.start, self.end, self.actions = data["start"], data["end"], data["actions"]
         for name, _ in data["terminals"]:
             if hasattr(builder_class, name):
@@ -222,7 +230,7 @@ class Tables:
         self.reductions = tuple(_bind(rule, builder_class, ops) for rule in data["rules"])
 
 
-def _bind(rule, builder, ops):
+def _bind(rule: tuple, builder: type, ops: dict) -> tuple:
     """One rule as (kind, size, goal, detail); see the module docstring."""
     name, size, goal, expand1, kept = rule
     inline = any(expand for _, expand in kept)
@@ -245,13 +253,14 @@ def _bind(rule, builder, ops):
     raise ValueError(f"bpdiff.language.lalr: no method or op for rule {goal} -> {name}")
 
 
-def drive(tables, tokens, builder):
+def drive(tables: Tables, tokens: Iterable, builder: Any) -> Any:
     """Feed `tokens` (objects with a `.type`) through the tables, reducing as Lark would,
     with `builder`'s methods, and return the start rule's value; raises Stuck at a
     token no action takes."""
     actions, reductions, end = tables.actions, tables.reductions, tables.end
-    units = {}  # (state below, state on top, lookahead) -> state after unit rules
-    states, values = [tables.start], []
+    units: dict[tuple[int, int, str], int] = {}  # (below, top, lookahead) -> the state
+    states: list[int] = [tables.start]  # after unit rules (see _after_units)
+    values: list = []
     row = actions[tables.start]
     remaining = iter(tokens)  # a list's iterator knows how much is left: see Stuck
     for token in chain(remaining, (END_OF_INPUT,)):
@@ -261,7 +270,7 @@ def drive(tables, tokens, builder):
             if action is None or (action >= 0 and token is END_OF_INPUT):
                 index = None
                 if type(tokens) is list and token is not END_OF_INPUT:
-                    index = len(tokens) - remaining.__length_hint__() - 1
+                    index = len(tokens) - operator.length_hint(remaining) - 1
                 raise Stuck(token, sorted(k for k in row if k.isupper()), values, index)
             if action >= 0:
                 states.append(action)
@@ -309,7 +318,7 @@ def drive(tables, tokens, builder):
             row = actions[state]
 
 
-def _after_units(tables, key):
+def _after_units(tables: Tables, key: tuple[int, int, str]) -> int:
     """The state on top after every unit reduction (`?sum: product`) that the
     lookahead asks for in a row, from (state below, state on top, lookahead): they
     replace the top state only, so the state below decides where they end."""
@@ -334,7 +343,7 @@ class _EndOfInput:
 END_OF_INPUT = _EndOfInput()
 
 
-def _gather(detail, size, values, builder):
+def _gather(detail: tuple, size: int, values: list, builder: Any) -> Any:
     """The children Lark hands a rule with `_rule`s among them (their children in their
     place), given to the method, or, for a `_rule` itself, as a list."""
     method, kept = detail

@@ -9,12 +9,21 @@ Nothing here is shared between parses: each has its own Builder and Scanner, and
 Tables are never changed, so the parser may run in several threads at once.
 """
 
+from __future__ import annotations
+
 import os
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
 
 from bpdiff.errors import BpdiffError, BpdiffNameError, BpdiffSyntaxError, did_you_mean
 from bpdiff.language import defs, lalr, scanner
 from bpdiff.language.builder import Builder, line_column
 from bpdiff.language.grammar import loaded
+
+if TYPE_CHECKING:
+    from bpdiff.engine.graph import Graph
+    from bpdiff.language.defs import Definition
+    from bpdiff.language.scanner import Token
 
 # Characters from lecture notes that bpdiff writes differently.
 _CHARACTER_HINTS = {
@@ -33,7 +42,8 @@ _TERMINAL_NAMES = {
 }
 
 
-def _run(text, share, definitions, where=None):
+def _run(text: str, share: bool, definitions: dict[str, Definition],
+         where: str | None = None) -> Builder:
     """Parse `text`, the user functions `definitions` known: the Builder that did it,
     whose graph holds every definition, old and new, in graph.definitions. `where`
     names a --lib file: then only definitions are allowed.
@@ -72,13 +82,15 @@ def _run(text, share, definitions, where=None):
     return builder
 
 
-def parse_library(text, where, definitions=None, share=True):
+def parse_library(text: str, where: str, definitions: dict[str, Definition] | None = None,
+                  share: bool = True) -> dict[str, Definition]:
     """The definitions of library file `where` (its text), added to `definitions`.
     Errors name the file; a statement other than `def` is one."""
     return _run(text, share, definitions or {}, where).definitions
 
 
-def load_library(paths, share=True):
+def load_library(paths: str | os.PathLike | Iterable[str | os.PathLike],
+                 share: bool = True) -> dict[str, Definition]:
     """The definitions of the --lib files `paths` (a path or several), each file seeing
     those before it; `share` as for the program that calls them. Only `def`
     statements, comments and blank lines are allowed."""
@@ -86,14 +98,16 @@ def load_library(paths, share=True):
 
     if isinstance(paths, (str, os.PathLike)):
         paths = [paths]
-    definitions = {}
+    definitions: dict[str, Definition] = {}
     for path in paths:
         path = str(path)
         definitions = parse_library(read_program(None, path), path, definitions, share)
     return definitions
 
 
-def parse(text, share=True, output=None, lib=(), prune=True):
+def parse(text: str, share: bool = True, output: str | None = None,
+          lib: str | os.PathLike | Iterable[str | os.PathLike] = (),
+          prune: bool = True) -> Graph:
     """Parse program `text` into a Graph holding only what the output depends on
     (every statement with `prune=False`, as --parse shows them).
 
@@ -120,7 +134,7 @@ def parse(text, share=True, output=None, lib=(), prune=True):
     return graph.pruned(target)
 
 
-def _stuck_error(builder, stuck):
+def _stuck_error(builder: Builder, stuck: lalr.Stuck) -> BpdiffError:
     """The error for the token the driver could not take, where the builder's scanner
     is: a function's name not followed by `(` (misused, as the grammar wants `(`
     everywhere after one), else a syntax error saying what was expected."""
@@ -130,7 +144,7 @@ def _stuck_error(builder, stuck):
     return _syntax_error(stuck, builder.source, builder.lexer.offset, builder.where)
 
 
-def _function_before(values):
+def _function_before(values: Sequence) -> Token | None:
     """The FUNC token the parser took just before a syntax error, if any and not the
     name of a `def`."""
     if not values or getattr(values[-1], "type", None) != "FUNC":
@@ -140,7 +154,8 @@ def _function_before(values):
     return values[-1]
 
 
-def _syntax_error(stuck, text, offset, where=None):
+def _syntax_error(stuck: lalr.Stuck, text: str, offset: int,
+                  where: str | None = None) -> BpdiffSyntaxError:
     """A BpdiffSyntaxError for the token the driver was stuck at, found at `offset`."""
     token = stuck.token
     at_end = token.type == "$END"
@@ -163,7 +178,7 @@ def _syntax_error(stuck, text, offset, where=None):
     return BpdiffSyntaxError(message, text, line, column, hint=hint, where=where)
 
 
-def _character_error(text, position, where=None):
+def _character_error(text: str, position: int, where: str | None = None) -> BpdiffSyntaxError:
     """The error for a character no token starts with."""
     char = text[position]
     message = f"unexpected character {char!r}"
@@ -172,12 +187,12 @@ def _character_error(text, position, where=None):
     return BpdiffSyntaxError(message, text, *line_column(text, position), where=where)
 
 
-def _end_position(text):
+def _end_position(text: str) -> tuple[int, int]:
     lines = text.split("\n")
     return len(lines), len(lines[-1]) + 1
 
 
-def _join_or(items):
+def _join_or(items: list[str]) -> str:
     if len(items) <= 2:
         return " or ".join(items)
     return ", ".join(items[:-1]) + " or " + items[-1]

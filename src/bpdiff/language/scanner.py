@@ -16,7 +16,10 @@ handle (a `def`, an array literal, a line continuation, a character no token sta
 with). tests/test_lalr.py checks they agree.
 """
 
+from __future__ import annotations
+
 import functools
+from collections.abc import Iterator
 import re
 from array import array
 from itertools import accumulate, islice
@@ -28,7 +31,7 @@ _NAMES = frozenset(["NAME", "_CALLED", "_ASSIGNED"])
 _SLOW = frozenset(["def", "[", "\\"])  # texts that send a program to lex()
 
 
-def _without_groups(regex):
+def _without_groups(regex: str) -> str | None:
     """`regex` with its capturing groups made non-capturing (so that split() gives
     blanks and tokens only), or None where that is not plainly safe."""
     if re.search(r"\[[^\]]*\(", regex) or "\\\\(" in regex:
@@ -42,22 +45,22 @@ class Token:
 
     __slots__ = ("type", "value", "start_pos")
 
-    def __init__(self, type, value, start_pos):
+    def __init__(self, type: str, value: str, start_pos: int) -> None:
         self.type, self.value, self.start_pos = type, value, start_pos
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"Token({self.type!r}, {self.value!r}, {self.start_pos})"
 
 
 class UnexpectedCharacter(Exception):
     """No terminal matches the text at `position`."""
 
-    def __init__(self, position):
+    def __init__(self, position: int) -> None:
         super().__init__(position)
         self.position = position
 
 
-def patterns(terminals, ignore):
+def patterns(terminals: list[tuple[str, str]], ignore: list[str]) -> dict:
     """The scanner's regexes, as text, for the grammar's terminals ((name, regex) in
     Lark's order of priority) and the names of those it ignores: worked out once, with
     the analysis of the grammar, and cached with it (bpdiff.language.parse)."""
@@ -66,12 +69,15 @@ def patterns(terminals, ignore):
     kinds = [(kind, regex) for kind, regex in terminals if kind not in ignore]
     tokens = "|".join(f"(?P<{kind}>{regex})" for kind, regex in kinds)
     plain = [_without_groups(regex) for _, regex in kinds] + [_without_groups(blanks)]
+    every_token = None
+    if None not in plain:  # (blanks, token): a bad character is a token, '' the end
+        *token_patterns, blank_pattern = [text for text in plain if text is not None]
+        every_token = f"((?:{blank_pattern})*+)({'|'.join(token_patterns)}|[\\s\\S]|\\Z)"
     return {
         "lex": (  # a name before '=' or '(' has a group of its own
             f"(?:{blanks})*+(?:(?P<_ASSIGNED>{name})(?={ASSIGNMENT.pattern})"
             f"|(?P<_CALLED>{name})(?={defs.CALLED.pattern})|{tokens}|(?P<_BAD>[\\s\\S])|\\Z)"),
-        "every_token": None if None in plain else (  # (blanks, token): a bad character
-            f"((?:{plain.pop()})*+)({'|'.join(plain)}|[\\s\\S]|\\Z)"),  # is a token, '' the end
+        "every_token": every_token,
         "kind_of": tokens,
     }
 
@@ -80,37 +86,38 @@ class Scanner:
     """The tokens of a program, with the regexes patterns() wrote; `functions` (name ->
     DEF or FUNC) is set for each program, and the name after `def` joins it."""
 
-    def __init__(self, patterns, functions):
+    def __init__(self, patterns: dict, functions: dict[str, str]) -> None:
         self.lex_pattern = patterns["lex"]
         every = patterns["every_token"]
         self.every_token = None if every is None else re.compile(every)
         self.kind_of = re.compile(patterns["kind_of"])
-        self.match = None  # lex(): the match of the token last handed to the parser
+        self.match: re.Match | None = None  # lex(): the match last handed to the parser
         self.functions = functions
 
     @functools.cached_property
-    def pattern(self):
+    def pattern(self) -> re.Pattern:
         """lex()'s regex, compiled when first needed (tokens() mostly does without)."""
         return re.compile(self.lex_pattern)
 
     @property
-    def offset(self):
+    def offset(self) -> int:
         """Where the token last handed to the parser by lex() starts."""
         match = self.match
         return 0 if match is None else match.start(match.lastgroup or 0)
 
-    def lex(self, text):
+    def lex(self, text: str) -> Iterator[Token]:
         """The tokens of `text`, one match at a time; raises UnexpectedCharacter where
         none matches."""
         functions = self.functions
-        shared = {}
+        shared: dict[str, Token] = {}
         self.match = None
         matches = self.pattern.finditer(text)
         for match in matches:
-            kind = match.lastgroup
-            if kind is None:  # the end
+            group = match.lastgroup
+            if group is None:  # the end
                 return
-            value = match.group(kind)
+            kind = group
+            value = match.group(group)
             self.match = match
             if kind == "NAME" or kind == "_CALLED":
                 special = functions.get(value)
@@ -118,14 +125,14 @@ class Scanner:
                     kind = "NAME"
                 else:  # a function's name is a call only before '('
                     kind = "NAME" if special == "FUNC" and kind == "NAME" else special
-                    yield Token(kind, value, match.start(match.lastgroup))
+                    yield Token(kind, value, match.start(group))
                     if kind == "DEF":
                         yield from self._definition(matches)
                     continue
             elif kind == "_ASSIGNED":
                 kind = functions.get(value, "NAME")
                 kind = "NAME" if kind == "FUNC" else kind
-                yield Token(kind, value, match.start(match.lastgroup))
+                yield Token(kind, value, match.start(group))
                 if kind == "DEF":
                     yield from self._definition(matches)
                 continue
@@ -133,10 +140,10 @@ class Scanner:
                 raise UnexpectedCharacter(match.start(kind))
             token = shared.get(value)
             if token is None:
-                token = shared[value] = Token(kind, value, match.start(match.lastgroup))
+                token = shared[value] = Token(kind, value, match.start(group))
             yield token
 
-    def _definition(self, matches):
+    def _definition(self, matches: Iterator[re.Match]) -> Iterator[Token]:
         """The rest of a `def` statement, up to its separator, as fresh tokens; the name
         after `def` is a FUNC token and a function from here on, and other functions'
         names are FUNC only where called (a parameter or a body may misuse one, and is
@@ -144,12 +151,13 @@ class Scanner:
         functions = self.functions
         first = True
         for match in matches:
-            kind = match.lastgroup
-            if kind is None:
+            group = match.lastgroup
+            if group is None:
                 return
-            if kind == "_BAD":
-                raise UnexpectedCharacter(match.start(kind))
-            value = match.group(kind)
+            if group == "_BAD":
+                raise UnexpectedCharacter(match.start(group))
+            kind = group
+            value = match.group(group)
             self.match = match
             if kind in _NAMES:
                 if first and value != "def":
@@ -160,11 +168,11 @@ class Scanner:
                 else:
                     kind = "DEF" if value == "def" else "NAME"
             first = False
-            yield Token(kind, value, match.start(match.lastgroup))
+            yield Token(kind, value, match.start(group))
             if kind == "_SEP":
                 return
 
-    def tokens(self, text):
+    def tokens(self, text: str) -> list[Token] | Iterator[Token]:
         """The tokens lex() gives for `text`, but for one thing, as a list made mostly
         by the regex engine; or lex() itself where this does not apply. The one thing:
         a function's name is one shared FUNC token, positioned at its first call, so a
@@ -180,17 +188,19 @@ class Scanner:
         starts = array("q", accumulate(map(len, parts)))[1::3]  # where each token starts
         del parts
         assigned = _assigned(texts)
-        plain = texts[:]  # where each text first occurs, not counting fresh tokens
+        plain: list[str | None] = list(texts)  # where each text first occurs, not
+        # counting fresh tokens
         for k in assigned:
             plain[k] = None
-        first = dict(zip(reversed(plain), range(len(plain) - 1, -1, -1)))
+        first: dict = dict(zip(reversed(plain), range(len(plain) - 1, -1, -1)))
         first.pop(None, None)
-        kinds = {}
+        kinds: dict[str, str] = {}
         for value in set(first).union([texts[k] for k in assigned]):
             match = self.kind_of.fullmatch(value)
-            if match is None or value in _SLOW:
+            kind = None if match is None else match.lastgroup
+            if kind is None or value in _SLOW:
                 return self.lex(text)
-            kinds[value] = match.lastgroup
+            kinds[value] = kind
         called = [value for value, kind in kinds.items()
                   if kind == "NAME" and self.functions.get(value) == "FUNC"]
         if called and self._not_called(called, text):
@@ -198,7 +208,7 @@ class Scanner:
         for value in called:
             kinds[value] = "FUNC"
         shared = {value: Token(kinds[value], value, starts[k]) for value, k in first.items()}
-        tokens = list(map(shared.get, plain))
+        tokens: list = list(map(shared.get, plain))  # a Token at each place, below
         for k in assigned:
             if kinds[texts[k]] != "NAME":  # e.g. `3 = x`: lex() sorts that out
                 return self.lex(text)
@@ -206,24 +216,25 @@ class Scanner:
         self.match = None
         return tokens
 
-    def start_of(self, text, index):
+    def start_of(self, text: str, index: int) -> int:
         """Where the `index`-th token of tokens(text) starts (a shared token's own
         position is its first occurrence's)."""
+        assert self.every_token is not None  # tokens() gave a list, so it has one
         matches = self.every_token.finditer(text)
         return next(islice(matches, index, None)).start(2)
 
     @staticmethod
-    def _not_called(names, text):
+    def _not_called(names: list[str], text: str) -> re.Match | None:
         """Whether one of the functions `names` may occur in `text` other than before
         '(' (as a name, in a longer name or a comment: any of these sends the program
         to lex())."""
-        names = "|".join(sorted(map(re.escape, names), key=len, reverse=True))
-        return re.search(f"(?:{names})(?![A-Za-z0-9_])(?!{defs.CALLED.pattern})", text)
+        either = "|".join(sorted(map(re.escape, names), key=len, reverse=True))
+        return re.search(f"(?:{either})(?![A-Za-z0-9_])(?!{defs.CALLED.pattern})", text)
 
 
-def _assigned(texts):
+def _assigned(texts: list[str]) -> list[int]:
     """The positions of the texts before '=' (a name being assigned, as a rule)."""
-    assigned = []
+    assigned: list[int] = []
     k = -1
     while True:
         try:
