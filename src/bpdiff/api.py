@@ -224,11 +224,22 @@ def _to_array(name, value):
 
 
 def _missing_values(graph, missing, text):
+    """The error for inputs with no value; a close function name is suggested only for
+    a name written as if called, `sinn(x)`."""
     name = missing[0]
     line, column = graph.positions.get(name, (None, None))
     others = "" if len(missing) == 1 else f" (nor for {', '.join(missing[1:])})"
     hint = "give one, e.g. " + " ".join(f"--{n} 1" for n in missing)
-    close = did_you_mean(name, [*FUNCTIONS, *graph.definitions])
-    if close:
-        hint = f"'{name}' is not a known function{close}; {hint}"
+    if _called(text, line, column, name):
+        close = did_you_mean(name, [*FUNCTIONS, *graph.definitions])
+        if close:
+            hint = f"'{name}' is not a known function{close}; {hint}"
     return BpdiffNameError(f"no value for input '{name}'{others}", text, line, column, hint)
+
+
+def _called(text, line, column, name):
+    """Whether `name`, first used at (line, column) of `text`, is followed by '('."""
+    if text is None or line is None:
+        return False
+    rest = text.split("\n")[line - 1][column - 1 + len(name):]
+    return rest.lstrip(" \t").startswith("(")

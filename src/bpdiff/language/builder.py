@@ -28,6 +28,7 @@ def line_column(text: str, position: int) -> tuple[int, int]:
 
 
 _MUL = BY_NAME["mul"]
+_POW = BY_NAME["pow"]
 
 
 class _Keyword(NamedTuple):
@@ -68,7 +69,8 @@ class Builder:
         self.source = text
         self.last: int | None = None  # node id of the last statement
         self.used_at: dict[str, int] = {}  # variable name -> offset of its first use
-        self.definitions = dict(definitions or {})  # user function name -> defs.Definition
+        self.initial_definitions = definitions or {}  # those known before the text
+        self.definitions = dict(self.initial_definitions)  # name -> defs.Definition
         self.functions = {**KEYWORDS, **dict.fromkeys(self.definitions, "FUNC")}
         self.lexer = scanner.Scanner(patterns, self.functions)  # name -> DEF or FUNC
         self.defining: defs.Header | None = None  # the def whose body is being parsed
@@ -137,9 +139,35 @@ class Builder:
         return self.graph.apply(BY_NAME[name], tuple(children))
 
     def implicit_mul(self, children: list) -> int:
+        self._no_function_without_parentheses(*children)
         node = self.graph.apply(_MUL, tuple(children))
         self.graph.implicit.add(node)  # W x on arrays is elementwise: the CLI warns
         return node
+
+    def _no_function_without_parentheses(self, left: int, right: int) -> None:
+        """`sin x` and `sin^2(x)` are not products of an input `sin`: they are calls
+        written without the parentheses the language needs."""
+        graph = self.graph
+        power = None
+        while left in graph.implicit:  # `2 sin x`: the factor just before x
+            left = graph.inputs[left][1]
+        if graph.ops[left] is _POW:
+            left, exponent = graph.inputs[left]
+            power = graph.is_constant_literal(exponent)
+            if power is None or type(power) is tuple:
+                return
+        if graph.ops[left] is not VAR:
+            return
+        name = graph.payload[left]
+        if FUNCTIONS.get(name) is None or FUNCTIONS[name].arity != 1 \
+                or name not in self.used_at:
+            return
+        argument = graph.payload[right] if graph.ops[right] is VAR else "x"
+        written = f"{name}({argument})" + ("" if power is None else f"^{power:g}")
+        line, column = line_column(self.source, self.used_at[name])
+        raise BpdiffSyntaxError(f"'{name}' is a function: its argument goes in parentheses",
+                                self.source, line, column, hint=f"write {written}",
+                                where=self.where)
 
     def matmul(self, children: list) -> int:
         return self._tensor_op("matmul", children)

@@ -333,6 +333,42 @@ def _after_units(tables: Tables, key: tuple[int, int, str]) -> int:
         state = tables.actions[below][goal]
 
 
+def expected_after(tables: Tables, kinds: Iterable[str]) -> list[str]:
+    """Every terminal that may follow the token types `kinds` (a valid prefix of a
+    program): each is tried on the parser's states after that prefix, reducing as the
+    tables say until it is shifted (it may follow) or meets no action (it may not).
+    The state the driver is stuck in lists fewer: the reductions the bad token led to
+    have passed states where other tokens could follow (`(a+b*b^3` may go on with
+    `*`, not only with `)`)."""
+    states = [tables.start]
+    for kind in kinds:
+        if not _take(tables, states, kind):
+            return []
+    terminals = sorted({kind for row in tables.actions.values() for kind in row
+                        if kind.isupper()})
+    return [kind for kind in terminals if _take(tables, list(states), kind)]
+
+
+def _take(tables: Tables, states: list[int], kind: str) -> bool:
+    """Reduce on `states` as a `kind` token asks, then shift it; False where it meets
+    no action (then `states` is left where it was stuck)."""
+    actions, reductions = tables.actions, tables.reductions
+    while True:
+        action = actions[states[-1]].get(kind)
+        if action is None:
+            return False
+        if action >= 0:
+            states.append(action)
+            return True
+        _, size, goal, _ = reductions[~action]
+        if size:
+            del states[-size:]
+        goto = actions[states[-1]].get(goal)
+        if goto is None:  # the start rule, reduced at the end of the input
+            return kind == "$END"
+        states.append(goto)
+
+
 class _EndOfInput:
     """The token after the last one, as Lark's parser feeds it."""
 

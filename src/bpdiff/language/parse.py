@@ -63,6 +63,8 @@ def _run(text: str, share: bool, definitions: dict[str, Definition],
             if stuck.index is not None:  # tokens() shares tokens: find the position
                 if _function_before(stuck.values) is None:
                     offset = builder.lexer.start_of(text, stuck.index)
+                    before = [token.type for token in list(tokens)[:stuck.index]]
+                    stuck.expected = lalr.expected_after(tables, before)
                     raise _syntax_error(stuck, text, offset, where) from None
                 builder = Builder(text, patterns, share, definitions, where)
                 try:  # the function's token needs its own position: lex() has it
@@ -141,7 +143,21 @@ def _stuck_error(builder: Builder, stuck: lalr.Stuck) -> BpdiffError:
     function = _function_before(stuck.values)
     if function is not None:
         return defs.misused_name(builder, function, assigned=stuck.token.type == "EQUAL")
-    return _syntax_error(stuck, builder.source, builder.lexer.offset, builder.where)
+    offset = builder.lexer.offset
+    stuck.expected = lalr.expected_after(loaded()[0], _kinds_before(builder, stuck, offset))
+    return _syntax_error(stuck, builder.source, offset, builder.where)
+
+
+def _kinds_before(builder: Builder, stuck: lalr.Stuck, offset: int) -> list[str]:
+    """The types of the tokens before the one the driver was stuck at (at `offset`),
+    scanned again by lex() with the functions known before the text."""
+    scanner = Builder(builder.source, loaded()[1], True, builder.initial_definitions).lexer
+    kinds = []
+    for token in scanner.lex(builder.source):
+        if stuck.token.type != "$END" and scanner.offset >= offset:
+            break
+        kinds.append(token.type)
+    return kinds
 
 
 def _function_before(values: Sequence) -> Token | None:
