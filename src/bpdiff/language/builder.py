@@ -11,14 +11,16 @@ from typing import TYPE_CHECKING, NamedTuple, NoReturn
 from bpdiff.engine.graph import VAR, Graph
 from bpdiff.engine.ops import BY_NAME, FUNCTIONS
 from bpdiff.errors import BpdiffError, BpdiffNameError, BpdiffSyntaxError
-from bpdiff.language import defs, scanner
+from bpdiff.language import defs, notation, scanner
 
 if TYPE_CHECKING:
     from bpdiff.engine.ops import Primitive
     from bpdiff.language.scanner import Token
 
-KEYWORDS = {"def": "DEF", **dict.fromkeys(FUNCTIONS, "FUNC")}
-"""The names with a token type of their own: `def`, and the functions."""
+KEYWORDS = {"def": "DEF", **dict.fromkeys(FUNCTIONS, "FUNC"),
+            **dict.fromkeys(notation.SPELLINGS, "FUNC")}
+"""The names with a token type of their own: `def`, and the functions (as the primitive
+table names them, or as notes spell them)."""
 
 
 def line_column(text: str, position: int) -> tuple[int, int]:
@@ -91,6 +93,25 @@ class Builder:
     def number(self, children: list) -> int:
         return self.graph.constant(float(children[0].value))
 
+    def fraction(self, children: list) -> int:
+        return self.graph.constant(notation.FRACTIONS[children[0].value])
+
+    def superscript(self, children: list) -> int:
+        """`x²`, `x⁻¹`, `e⁻ˣ`: the base to the power the superscript writes."""
+        base, token = children
+        text = token.value.translate(notation.SUPERSCRIPT)
+        sign, digits = ("-" if text[0] == "-" else ""), text.lstrip("+-")
+        if digits.isdigit():
+            exponent = self.graph.constant(float(sign + digits))
+        elif digits.isalpha() and text.count("-") + text.count("+") <= 1:
+            exponent = self.var([scanner.Token("NAME", digits, token.start_pos)])
+            if sign:
+                exponent = self.graph.apply(BY_NAME["neg"], (exponent,))
+        else:
+            raise self.error(BpdiffSyntaxError, f"cannot read the superscript {token.value!r}",
+                             token, hint="write the power with ^, e.g. x^(-2)")
+        return self.graph.apply(_POW, (base, exponent))
+
     def var(self, children: list) -> int:
         token = children[0]
         name = token.value
@@ -105,7 +126,9 @@ class Builder:
 
     def call(self, children: list) -> int:
         token, *args = children
-        op = FUNCTIONS.get(token.value)
+        if token.value in self.definitions:
+            return defs.call(self, token, tuple(args))
+        op = FUNCTIONS.get(notation.function_named(token.value))
         if op is None:
             return defs.call(self, token, tuple(args))
         keywords = [arg for arg in args if type(arg) is _Keyword]
@@ -178,13 +201,20 @@ class Builder:
     def index(self, children: list) -> int:
         return self._tensor_op("index", children)
 
+    def bracket_call(self, children: list) -> int:
+        """`exp[-(w0 x0 + w2)]`: square brackets as the notes' grouping, a call."""
+        return self.call(children)
+
     def index2(self, children: list) -> int:
         return self._tensor_op("index2", children)
 
     def array(self, children: list) -> int:
         graph = self.graph
-        graph.tensor = True
         items = [graph.is_constant_literal(node) for node in children]
+        if len(items) == 1 and items[0] is None:  # `[a + b] c`: the notes' grouping
+            node: int = children[0]
+            return node
+        graph.tensor = True
         if any(item is None for item in items):
             raise BpdiffSyntaxError(
                 "an array literal holds numbers only, e.g. [1, -2] or [[1, 2], [3, 4]]",

@@ -192,8 +192,9 @@ def expand(graph: Graph, definition: Definition, args: tuple[int, ...],
     return ids[definition.result]
 
 
-CALLED = re.compile(r"(?:[ \t\f\r]|\\\r?\n)*\(")
-"""Matches where a `(` follows, so the name before it is called."""
+CALLED = re.compile(r"(?:[ \t\f\r]|\\\r?\n)*[(\[]")
+"""Matches where a `(` follows, so the name before it is called (or a `[`: notes write
+exp[-x] for exp(-x))."""
 
 
 def misused_name(parser: Builder, token: Token, assigned: bool = False) -> BpdiffError:
