@@ -198,8 +198,10 @@ def command(ctx, program, file, assignments, vars_file, output, as_json, precisi
         expectations = [parse_expectation(item) for item in expectations]
     from bpdiff.api import differentiate
 
+    needs_edges = bool(explain or show_locals or as_dot or as_mermaid or render_path
+                       or html_path or practice_path or expectations)  # result.edges' readers
     result = differentiate(text, values, output=output, share=not no_share, kink=kink,
-                           lib=libs, exact=exact)
+                           lib=libs, exact=exact, edges=needs_edges)
     if result.tensor:
         _tensor_checks(result, {"--symbolic": symbolic, "--expect": expectations,
                                 "--hessian": hessian, "--hvp": hvp is not None,
@@ -216,9 +218,9 @@ def command(ctx, program, file, assignments, vars_file, output, as_json, precisi
         _warn(f"exact arithmetic gave up on {result.exact.oversized:,} operation(s) whose"
               f" result would exceed {result.exact.limit:,} bits; those numbers, and what is"
               " computed from them, are floats (marked ≈)")
-    if result.problems or result.kinks:
+    if result.nonfinite or result.kinks:
         from bpdiff.render.problems import describe, describe_kink
-        for problem in result.problems:
+        for problem in result.nonfinite:
             _warn(describe(result, problem))
         for node in result.kinks:
             _warn(describe_kink(result, node))
