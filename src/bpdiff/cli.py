@@ -219,9 +219,9 @@ def command(ctx, program, file, assignments, vars_file, output, as_json, precisi
               f" result would exceed {result.exact.limit:,} bits; those numbers, and what is"
               " computed from them, are floats (marked ≈)")
     if result.nonfinite or result.kinks:
-        from bpdiff.render.problems import describe, describe_kink
-        for problem in result.nonfinite:
-            _warn(describe(result, problem))
+        from bpdiff.render.nonfinite import describe_kink, describe_nonfinite
+        for finding in result.nonfinite:
+            _warn(describe_nonfinite(result, finding))
         for node in result.kinks:
             _warn(describe_kink(result, node))
     if (explain or show_locals) and len(result.graph) > max_nodes and not show_all:

@@ -11,7 +11,7 @@ from math import isfinite as _finite
 
 from bpdiff.language.labels import all_labels, call_label
 from bpdiff.numbers import format_fraction, json_number
-from bpdiff.render.problems import describe, describe_kink
+from bpdiff.render.nonfinite import describe_kink, describe_nonfinite
 
 
 def to_dict(result, explain=False, locals_=False, symbolic=None, checks=None, gradcheck=None,
@@ -30,7 +30,7 @@ def to_dict(result, explain=False, locals_=False, symbolic=None, checks=None, gr
         "inputs": {k: json_number(v) for k, v in result.inputs.items()},
         "output": graph.output,
         "nodes": nodes,
-        "warnings": [describe(result, p) for p in result.nonfinite]
+        "warnings": [describe_nonfinite(result, f) for f in result.nonfinite]
                     + [describe_kink(result, node) for node in result.kinks],
         "kink_policy": result.kink_policy.as_dict(),
     }
