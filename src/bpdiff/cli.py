@@ -287,14 +287,14 @@ def command(ctx, program, file, assignments, vars_file, output, as_json, precisi
     if as_tree:
         _print_tree(result, precision, view)
     if checks is not None:
-        from bpdiff.render import checks as render_checks
-        _print(render_checks.checks_rich(result, checks, precision) if _use_rich()
-               else render_checks.checks_plain(result, checks, precision))
+        from bpdiff.render import expect_report
+        _print(expect_report.checks_rich(result, checks, precision) if _use_rich()
+               else expect_report.checks_plain(result, checks, precision))
     if grad_rows is not None:
-        from bpdiff.render import checks as render_checks
-        _print(render_checks.gradcheck_rich(result, grad_rows, gradcheck_tol, precision)
+        from bpdiff.render import gradcheck_report
+        _print(gradcheck_report.gradcheck_rich(result, grad_rows, gradcheck_tol, precision)
                if _use_rich() else
-               render_checks.gradcheck_plain(result, grad_rows, gradcheck_tol, precision))
+               gradcheck_report.gradcheck_plain(result, grad_rows, gradcheck_tol, precision))
     if curvature is not None:
         from bpdiff.render import hessian as render_hessian
         _print(render_hessian.rich(result, curvature, precision) if _use_rich()
@@ -391,7 +391,7 @@ def _verdict(ctx, checks, grad_rows, cross=None):
     cross-check failed."""
     failures = []
     if checks is not None and not all(c.passed for c in checks):
-        from bpdiff.render.checks import summary_line
+        from bpdiff.render.expect_report import summary_line
         failures.append(summary_line(checks))
     if grad_rows is not None and any(row.status == "fail" for row in grad_rows):
         failed = [row.name for row in grad_rows if row.status == "fail"]
@@ -406,20 +406,20 @@ def _verdict(ctx, checks, grad_rows, cross=None):
 
 def _run_problems(ctx, path, rtol, atol, exact, as_json, precision):
     from bpdiff.analyses.problems import grade, read
-    from bpdiff.render import checks as render_checks
+    from bpdiff.render import problems_report
 
     problems, tolerances = read(path)
     graded = grade(problems, tolerances, rtol, atol, exact, where=path)
     if as_json:
-        _write(render_checks.problems_json(graded, path, precision))
+        _write(problems_report.problems_json(graded, path, precision))
     elif _use_rich():
         from rich.console import Console
         from rich.text import Text
 
-        text = render_checks.problems_plain(graded, precision)
+        text = problems_report.problems_plain(graded, precision)
         Console(highlight=False).print(Text(text.rstrip("\n")))
     else:
-        _write(render_checks.problems_plain(graded, precision))
+        _write(problems_report.problems_plain(graded, precision))
     if not all(g.passed for g in graded):
         failed = [g.problem.name for g in graded if not g.passed]
         click.echo(f"bpdiff: {len(failed)} of {len(graded)} problems failed:"
@@ -431,7 +431,7 @@ def _run_quiz(count, level, seed, answers_path):
     import random
 
     from bpdiff.analyses.quiz import generate
-    from bpdiff.render.checks import answers_toml, quiz_text
+    from bpdiff.render.quiz_sheet import answers_toml, quiz_text
 
     if seed is None:
         seed = random.SystemRandom().randrange(1_000_000)

@@ -19,7 +19,7 @@
     "c.value" = 10                # or c.value = 10 (a dotted key)
 
 A malformed file raises BpdiffValueError (exit 2) naming the problem and the field;
-grading returns data (Graded), which bpdiff.render.checks prints.
+grading returns data (Graded), which bpdiff.render.problems_report words.
 """
 
 import math

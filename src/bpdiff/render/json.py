@@ -49,12 +49,12 @@ def to_dict(result, explain=False, locals_=False, symbolic=None, checks=None, gr
         data["symbolic"] = symbolic
     if result.exact is not None:
         _add_exact(data, result)
-    if checks is not None or gradcheck is not None:
-        from bpdiff.render.checks import checks_json, gradcheck_json
-        if checks is not None:
-            data["checks"] = checks_json(result, checks)
-        if gradcheck is not None:
-            data["gradcheck"] = gradcheck_json(*gradcheck)
+    if checks is not None:
+        from bpdiff.render.expect_report import checks_json
+        data["checks"] = checks_json(result, checks)
+    if gradcheck is not None:
+        from bpdiff.render.gradcheck_report import gradcheck_json
+        data["gradcheck"] = gradcheck_json(*gradcheck)
     if curvature is not None:
         from bpdiff.render.hessian import to_json
         data.update(to_json(curvature))
