@@ -18,8 +18,10 @@ from fractions import Fraction
 from bpdiff.analyses.expect import expectation_of
 from bpdiff.analyses.problems import Problem
 
-LEVELS = (1, 2, 3)
+LEVELS = (1, 2, 3)  # --level
+DEFAULT_LEVEL = 1
 MAX_QUIZ = 1000
+COUNTS = range(1, MAX_QUIZ + 1)  # --quiz N
 MAX_DRAWS = 2000
 _NAMES = (("x", "y", "z"), ("a", "b", "c"), ("p", "q", "r"), ("u", "v", "w"))
 
