@@ -8,7 +8,7 @@ interpreter of the bench venv, one process per measurement):
                makes the graph at each reduction, so the two are one phase
   forward      resolving the input values and bpdiff.engine.autodiff.forward(graph, inputs)
   backward     bpdiff.engine.autodiff.backward(graph, values)
-  render       bpdiff.api.Result(...) (which also scans for nan/inf) and
+  render       bpdiff.api.Result.from_passes(...) (which also scans for nan/inf) and
                bpdiff.render.json.render(result), written to /dev/null
 
     python bench/phases.py PROGRAM.bp VALUES.json     # prints one JSON object
@@ -60,7 +60,7 @@ def main(program_path, values_path):
     phases["backward"] = clock() - t
 
     t = clock()
-    result = bpdiff.api.Result(text, graph, inputs, values, grads)
+    result = bpdiff.api.Result.from_passes(text, graph, inputs, values, grads)
     rendered = bpdiff.render.json.render(result)
     with open("/dev/null", "w", encoding="utf-8") as sink:
         sink.write(rendered)

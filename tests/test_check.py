@@ -98,14 +98,14 @@ def test_bad_tolerances_exit_2(option, value):
 # ---- keys ------------------------------------------------------------------------------
 
 def test_every_kind_of_key():
-    result = bpdiff.differentiate("a = 3; b = 1; c = -2; d = 2b; e = a + d; L = c * e")
+    result = bpdiff.differentiate("a = 3; b = 1; c = -2; d = 2b; e = a + d; L = c * e", edges=True)
     checks = expect(result, value=-10, a=-2, b=-4, c=5, d=-2, e=-2, **{
         "d.value": 2, "e.value": 5, "L.value": -10, "b.grad": -4, "#4": -2, "#4.value": 2})
     assert all(c.passed for c in checks), [c for c in checks if not c.passed]
 
 
 def test_an_input_called_value_is_reached_with_grad():
-    result = bpdiff.differentiate("value * 3", value=2)
+    result = bpdiff.differentiate("value * 3", value=2, edges=True)
     [output, gradient] = expect(result, **{"value": 6, "value.grad": 3})
     assert output.passed and output.kind == "value"
     assert gradient.passed and gradient.kind == "grad"
@@ -265,7 +265,7 @@ def test_computed_answers_always_pass(program, a, b, c):
 
 @given(programs(), _VALUES, _VALUES, _VALUES, st.data())
 def test_any_perturbed_answer_fails(program, a, b, c, data):
-    result = bpdiff.differentiate(program, a=a, b=b, c=c)
+    result = bpdiff.differentiate(program, a=a, b=b, c=c, edges=True)
     answers = _answers(result)
     assume(all(math.isfinite(v) and abs(v) < 1e12 for v in answers.values()))
     assume(not result.kinks)  # there another convention may give the perturbed number
@@ -281,7 +281,7 @@ def test_any_perturbed_answer_fails(program, a, b, c, data):
 # ---- kinks -----------------------------------------------------------------------------
 
 def test_relu_at_zero_accepts_both_conventions_with_a_note():
-    result = bpdiff.differentiate("(a + relu(b)) * c", a=7, b=0, c=2)
+    result = bpdiff.differentiate("(a + relu(b)) * c", a=7, b=0, c=2, edges=True)
     zero, one, wrong = expect(result, b=0), expect(result, b=2), expect(result, b=1)
     assert zero[0].passed and not zero[0].convention and zero[0].others == (2.0,)
     assert one[0].passed and one[0].convention
@@ -296,17 +296,17 @@ def test_relu_at_zero_accepts_both_conventions_with_a_note():
 @pytest.mark.parametrize("answer, passes", [(0, True), (0.5, True), (1, True), (0.25, False),
                                             (2, False)])
 def test_max_tie_accepts_0_half_and_1(answer, passes):
-    result = bpdiff.differentiate("max(x, y)", x=1, y=1)
+    result = bpdiff.differentiate("max(x, y)", x=1, y=1, edges=True)
     assert expect(result, x=answer)[0].passed is passes
 
 
 def test_abs_at_zero_accepts_minus_one_zero_and_one():
-    result = bpdiff.differentiate("3*abs(x)", x=0)
+    result = bpdiff.differentiate("3*abs(x)", x=0, edges=True)
     assert [expect(result, x=v)[0].passed for v in (-3, 0, 3, 1)] == [True, True, True, False]
 
 
 def test_several_kinks_combine():
-    result = bpdiff.differentiate("relu(b) * c + max(a, b)", a=0, b=0, c=2)
+    result = bpdiff.differentiate("relu(b) * c + max(a, b)", a=0, b=0, c=2, edges=True)
     # relu'(0) in {0, 1} times c = 2, plus a tie share in {0, 1/2, 1}
     for answer in (0, 0.5, 1, 2, 2.5, 3):
         assert expect(result, b=answer)[0].passed, answer

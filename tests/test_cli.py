@@ -152,6 +152,24 @@ def test_version_and_help():
     assert "sigmoid" in help_text
 
 
+def test_option_defaults_and_limits_come_from_their_modules(monkeypatch):
+    from bpdiff.analyses import quiz, symbolic
+    from bpdiff.analyses.gradcheck import DEFAULT_TOL
+    from bpdiff.render.selection import DEFAULT_MAX_NODES, DEFAULT_TOP
+
+    monkeypatch.setattr(quiz, "COUNTS", range(1, 6))
+    monkeypatch.setattr(quiz, "DEFAULT_LEVEL", 2)
+    monkeypatch.setattr(symbolic, "DEFAULT_MAX_CHARS", 1234)
+    help_text = " ".join(run("--help").stdout.split())
+    for shown in (f"[default: {DEFAULT_MAX_NODES};", f"[default: {DEFAULT_TOP}]",
+                  f"[default: {DEFAULT_TOL:.0e}]".replace("e-0", "e-"), "[default: 1234]",
+                  "[1<=x<=5]", "[default: 2] [1<=x<=3]"):
+        assert shown in help_text
+    assert "1<=x<=5" in run("--quiz", "6").stderr
+    assert "∂out/∂x: the expression is over 1,234 characters" in run(
+        "x" + "*sin(x)" * 400, "--x", "1", "--symbolic").stdout
+
+
 def test_no_color_gives_plain_text(monkeypatch):
     monkeypatch.setenv("NO_COLOR", "1")
     result = run("a*b", "--a", "2", "--b", "3")

@@ -25,7 +25,7 @@ GOLDEN = Path(__file__).parent / "golden" / "explain"
 
 
 def test_the_seed_sum_over_two_paths_is_written_out():
-    text = explain_text(differentiate(SEED_U, **U_VALUES), 6)
+    text = explain_text(differentiate(SEED_U, **U_VALUES, edges=True), 6)
     assert ("∂y/∂u2 = (∂y/∂u3)(∂u3/∂u2) + (∂y/∂u4)(∂u4/∂u2) = (4)(-5) + (10)(-4)"
             " = -20 + -40 = -60") in text
     assert "∂u4/∂u2 = 2*u2 = -4" in text
@@ -33,7 +33,7 @@ def test_the_seed_sum_over_two_paths_is_written_out():
 
 
 def test_explain_for_the_dag_example():
-    text = explain_text(differentiate("(a+b)*b^3", a=7, b=3), 6)
+    text = explain_text(differentiate("(a+b)*b^3", a=7, b=3, edges=True), 6)
     assert "∂#4/∂b = 3*b^2 = 27" in text
     assert "∂out/∂b = (∂out/∂#2)(∂#2/∂b) + (∂out/∂#4)(∂#4/∂b) = (27)(1) + (10)(27)" \
            " = 27 + 270 = 297" in text
@@ -48,7 +48,7 @@ def test_golden_explain_locals_and_symbolic(example):
     path = Path(__file__).parents[1] / "examples" / f"{example}.bp"
     if not path.exists():
         pytest.skip(f"no example {path.name}")
-    result = differentiate(path.read_text())
+    result = differentiate(path.read_text(), edges=True)
     text = explain_text(result, 6)
     text += "\n" + "\n".join(" | ".join(row) for row in locals_rows(result, 6)) + "\n"
     text += "\n" + "\n".join(f"{k} = {v}" for k, v in symbolic_gradients(result).items()) + "\n"
@@ -70,7 +70,7 @@ values = st.floats(-3, 3, allow_nan=False).filter(lambda v: abs(v) > 0.05)
 @settings(max_examples=30)
 @given(simple_programs, values, values)
 def test_every_number_in_the_narration_is_consistent(program, a, b):
-    result = differentiate(program, a=a, b=b)
+    result = differentiate(program, a=a, b=b, edges=True)
     for step in explain_steps(result):
         if step["stage"] == "backward" and step["terms"]:
             assert sum(t["contribution"] for t in step["terms"]) == pytest.approx(step["grad"])
@@ -85,7 +85,7 @@ def test_every_number_in_the_narration_is_consistent(program, a, b):
 @given(simple_programs, values, values)
 def test_local_formulas_evaluate_to_the_local_values(program, a, b):
     assume(abs(abs(a) - abs(b)) > 0.05)  # step() formulas hold away from max/min ties
-    result = differentiate(program, a=a, b=b)
+    result = differentiate(program, a=a, b=b, edges=True)
     graph = result.graph
     by_ref = {}
     for step in explain_steps(result):
@@ -159,7 +159,7 @@ def test_symbolic_size_limit_and_named_intermediates():
 def test_json_sections_match_the_schema():
     from bpdiff.render.json import to_dict
 
-    result = differentiate(SEED_U, **U_VALUES)
+    result = differentiate(SEED_U, **U_VALUES, edges=True)
     data = to_dict(result, explain=True, locals_=True, symbolic=symbolic_gradients(result))
     jsonschema.validate(json.loads(json.dumps(data)), SCHEMA)
     backward = [s for s in data["explain"] if s["stage"] == "backward"]
@@ -168,7 +168,7 @@ def test_json_sections_match_the_schema():
 
 
 def test_locals_rows_are_the_edges():
-    result = differentiate("(a+b)*b^3", a=7, b=3)
+    result = differentiate("(a+b)*b^3", a=7, b=3, edges=True)
     rows = locals_rows(result, 6)
     assert ("b → #4", "∂#4/∂b", "3*b^2", "27", "10", "270") in rows
     assert len(rows) == len(result.edges) == 5
@@ -176,7 +176,7 @@ def test_locals_rows_are_the_edges():
 
 
 def test_kinks_are_named_with_their_convention():
-    result = differentiate("max(x, y)*relu(z) + abs(x - y)", x=1, y=1, z=0)
+    result = differentiate("max(x, y)*relu(z) + abs(x - y)", x=1, y=1, z=0, edges=True)
     assert [result.graph.ops[n].name for n in result.kinks] == ["max", "relu", "abs"]
     text = explain_text(result, 6)
     assert "[a tie splits the gradient evenly: 1/2 to each] = 0.5" in text

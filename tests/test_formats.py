@@ -122,7 +122,7 @@ def markdown_paragraphs(text):
     ("max(a, b)*a*b*a - a", {"a": 1, "b": 1}),
 ])
 def test_markdown_reads_back_as_the_text_table(program, values):
-    result = bpdiff.differentiate(program, values)
+    result = bpdiff.differentiate(program, values, edges=True)
     values = [item for name, value in values.items() for item in (f"--{name}", str(value))]
     text = cli(program, *values, "--format", "markdown")
     (rows,) = markdown_tables(text)
@@ -136,7 +136,7 @@ def test_markdown_reads_back_as_the_text_table(program, values):
 def test_markdown_explain_keeps_every_line_of_the_narration():
     text = cli("-f", example_path("advanced_u1_u4"), "--format", "markdown", "--explain")
     narration = explain_text(
-        bpdiff.differentiate(Path(example_path("advanced_u1_u4")).read_text()), 6)
+        bpdiff.differentiate(Path(example_path("advanced_u1_u4")).read_text(), edges=True), 6)
     assert markdown_paragraphs(text) == [line.strip() for line in narration.splitlines()
                                          if line.strip()]
     assert "\n  - ∂u\\_4/∂u\\_2 = 2\\*u\\_2 = -4\n" in text  # nested under its node
@@ -184,7 +184,7 @@ def test_csv_has_full_precision_numbers():
 
 def test_csv_locals_and_symbolic():
     program = "(a+b)*b^3"
-    result = bpdiff.differentiate(program, a=7, b=3)
+    result = bpdiff.differentiate(program, a=7, b=3, edges=True)
     rows = csv_rows(cli(program, "--a", "7", "--b", "3", "--format", "csv", "--locals"))
     assert tuple(rows[0]) == sheets.LOCALS_CSV_COLUMNS
     assert [(int(r[0]), int(r[1]), int(r[2]), float(r[6]), float(r[7]), float(r[8]))
@@ -261,7 +261,7 @@ def all_latex():
         "tiny": ("1e-9*x^(-2) + x_in_2", {"x": 3, "x_in_2": 1}),
     })
     for title, (program, values) in cases.items():
-        result = bpdiff.differentiate(program, values)
+        result = bpdiff.differentiate(program, values, edges=True)
         gradients = symbolic_gradients(result)
         for section in ({}, {"explain": True}, {"locals_": True}, {"symbolic": gradients}):
             text, _ = sheets.sheet(result, "latex", 6, **section)

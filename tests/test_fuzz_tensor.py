@@ -214,7 +214,8 @@ def check_tensor_library(case):
 
 def _check_tensor_library(case):
     try:
-        result = differentiate(case.text, case.values, output=case.output, share=case.share)
+        result = differentiate(case.text, case.values, output=case.output, share=case.share,
+                               edges=True)
     except BpdiffError as error:
         message = _safe_str(error)
         problems = []

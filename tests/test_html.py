@@ -30,7 +30,7 @@ needs_dot = pytest.mark.skipif(shutil.which("dot") is None,
 
 
 def example(name="advanced_u1_u4"):
-    return bpdiff.differentiate((ROOT / "examples" / f"{name}.bp").read_text())
+    return bpdiff.differentiate((ROOT / "examples" / f"{name}.bp").read_text(), edges=True)
 
 
 def embedded(page):
@@ -224,7 +224,7 @@ def test_practice_page_hides_every_gradient_but_the_seed():
 
 
 def test_practice_knows_the_other_conventions_at_kinks():
-    result = bpdiff.differentiate("relu(x)*y + max(y, z)", x=0, y=2, z=2)
+    result = bpdiff.differentiate("relu(x)*y + max(y, z)", x=0, y=2, z=2, edges=True)
     view = embedded(report_html.report(result, practice=True))["view"]
     x, y, z = (result.graph.names[n] for n in "xyz")
     # relu'(0) = 1 instead of 0: ∂/∂x = y = 2; the tie all to y or all to z: ∂/∂y, ∂/∂z
@@ -290,7 +290,7 @@ def test_auto_layout_leaves_big_graphs_to_the_built_in_one(monkeypatch):
 
 def test_practice_on_a_summary_asks_for_the_rows_shown(tmp_path):
     program = big_program(120)
-    result = bpdiff.differentiate(program, {f"x{k}": 1.0 for k in range(7)})
+    result = bpdiff.differentiate(program, {f"x{k}": 1.0 for k in range(7)}, edges=True)
     page = report_html.report(result, practice=True)
     view = embedded(page)["view"]
     body, _ = rows(result, 6, 200)

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from bpdiff.analyses.expect import Expectation
 from bpdiff.analyses.problems import grade, parse, read
 from bpdiff.analyses.quiz import generate
-from bpdiff.render.checks import answers_toml, quiz_text
+from bpdiff.render.quiz_sheet import answers_toml, quiz_text
 
 
 run = run_main

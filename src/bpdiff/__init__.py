@@ -6,8 +6,8 @@
     (270.0, {'a': 27.0, 'b': 297.0})
 """
 
-from bpdiff.api import Node, Result, differentiate
+from bpdiff.api import EdgesNotRecorded, Node, Result, differentiate
 from bpdiff.errors import BpdiffError
 from bpdiff.version import __version__
 
-__all__ = ["differentiate", "Result", "Node", "BpdiffError", "__version__"]
+__all__ = ["differentiate", "Result", "Node", "EdgesNotRecorded", "BpdiffError", "__version__"]

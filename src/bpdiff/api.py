@@ -6,17 +6,24 @@ operations, the passes run on NumPy arrays (bpdiff.engine.tensor, imported only 
 with `exact=True` they run in rational arithmetic (bpdiff.engine.exact).
 """
 
-import functools
-from typing import NamedTuple
+from __future__ import annotations
+
+from dataclasses import dataclass
+from types import ModuleType
+from typing import TYPE_CHECKING, NamedTuple
 
 from bpdiff.engine import scalar
-from bpdiff.engine.autodiff import TensorError, backward, find_kinks, find_problems, forward
+from bpdiff.engine.autodiff import Edge, TensorError, backward, find_kinks, find_problems, forward
+from bpdiff.engine.graph import Graph
 from bpdiff.errors import BpdiffError, BpdiffNameError, BpdiffValueError, did_you_mean
 from bpdiff.engine.kinks import PYTORCH, KinkPolicy, parse_policy
 from bpdiff.engine.ops import FUNCTIONS
 from bpdiff.language.parse import parse
 from bpdiff.language.labels import call_label, expression, label, op_name
 from bpdiff.numbers import to_number
+
+if TYPE_CHECKING:
+    from bpdiff.engine.exact import Exact
 
 
 class Node(NamedTuple):
@@ -32,30 +39,51 @@ class Node(NamedTuple):
     call: str | None = None  # the user-function call that made it: 'f#1', 'g#1/f#2'
 
 
+class EdgesNotRecorded(RuntimeError):
+    """`Result.edges` read from a run that did not record them (differentiate's
+    `edges=False`, the default)."""
+
+
+@dataclass(slots=True, eq=False, repr=False)
 class Result:
-    """A finished forward and backward pass over a program."""
+    """A finished forward and backward pass over a program: everything the analyses and
+    renderers read, computed once by differentiate() and not changed afterwards."""
 
-    def __init__(self, text, graph, inputs, values, grads, kink_policy=None, math=scalar,
-                 exact=None):
-        self.text = text
-        self.graph = graph
-        self.inputs = inputs  # variable name -> value, in order of first appearance
-        self.values = values  # by node id
-        self.grads = grads  # by node id
-        self.math = math  # bpdiff.engine.scalar, or bpdiff.engine.tensor when values are arrays
-        self.tensor = getattr(math, "ARRAYS", False)
-        self.problems = find_problems(graph, values, grads, math)
-        self.kinks = find_kinks(graph, values)  # node ids at a non-differentiable point
-        self.kink_policy = kink_policy or PYTORCH  # the conventions used there (--kink)
-        self.exact = exact  # an --exact run's fractions (engine.exact.Exact), else None
+    text: str  # the program as given
+    graph: Graph  # the DAG: node lists in topological order
+    inputs: dict  # input name -> value, in order of first appearance
+    values: list  # each node's value, by node id (NumPy arrays in tensor mode)
+    grads: list  # ∂output/∂node by node id; None for a node that depends on no input
+    math: ModuleType  # what the passes ran on: bpdiff.engine.scalar or .tensor
+    kink_policy: KinkPolicy  # the derivatives used where none exists (--kink)
+    nonfinite: list  # autodiff.Problem: the first nan/inf value and gradient, and where
+    kinks: list  # ids of the nodes evaluated at a point where their derivative does not exist
+    exact: Exact | None = None  # an --exact run's fractions, else None
+    recorded_edges: list[Edge] | None = None  # see `edges`; None when not recorded
 
-    @functools.cached_property
+    @classmethod
+    def from_passes(cls, text, graph, inputs, values, grads, math=scalar, kink_policy=PYTORCH,
+                    edges=None):
+        """The Result of forward and backward passes already run (`edges`: the Edges
+        backward recorded, or None): finds the non-finite numbers and the kinks."""
+        return cls(text, graph, inputs, values, grads, math, kink_policy,
+                   find_problems(graph, values, grads, math), find_kinks(graph, values),
+                   recorded_edges=edges)
+
+    @property
     def edges(self):
-        """Every edge of the backward pass (autodiff.Edge), in the order visited."""
-        record = []
-        backward(self.graph, self.values, self.math, record=record,
-                 kink=self.kink_policy.overrides())
-        return record
+        """Every edge of the backward pass (autodiff.Edge), in the order visited: recorded
+        during that pass only when asked for, with differentiate(..., edges=True); raises
+        EdgesNotRecorded otherwise rather than running backward again."""
+        if self.recorded_edges is None:
+            raise EdgesNotRecorded("this Result has no edges: the backward pass records them"
+                                   " only when asked, with differentiate(..., edges=True)")
+        return self.recorded_edges
+
+    @property
+    def tensor(self):
+        """Whether the passes ran on NumPy arrays (tensor mode)."""
+        return getattr(self.math, "ARRAYS", False)
 
     @property
     def output_is_scalar(self):
@@ -89,7 +117,7 @@ class Result:
 
 
 def differentiate(text, /, values=None, *, output=None, share=True, kink=None, lib=(),
-                  exact=False, **named_values):
+                  exact=False, edges=False, **named_values):
     """Parse `text`, evaluate it at the given input values and backpropagate.
 
     Values come as keyword arguments (`differentiate("x*y", x=2, y=3)`) or as a dict
@@ -99,15 +127,18 @@ def differentiate(text, /, values=None, *, output=None, share=True, kink=None, l
     "relu=one", or a kinks.KinkPolicy) for the derivatives at kinks; `lib` is a file of
     `def`s (or a list of them) whose functions the program may call. With `exact=True`
     the passes run in rational arithmetic: the Result's floats are the exact numbers
-    rounded, and `result.exact` holds the fractions. Raises BpdiffError subclasses on
+    rounded, and `result.exact` holds the fractions. With `edges=True` the backward pass
+    records every edge it visits (`result.edges`: what --explain, --locals, pictures,
+    the HTML report and --expect's diagnosis read). Raises BpdiffError subclasses on
     bad input.
     """
     policy = kink if isinstance(kink, KinkPolicy) else parse_policy(kink)
     graph = parse(text, share=share, output=output, lib=lib)
     given = {**(values or {}), **named_values}
     inputs = resolve_inputs(graph, given, text)
+    record = [] if edges else None
     if exact:
-        return _differentiate_exact(text, graph, given, inputs, policy)
+        return _differentiate_exact(text, graph, given, inputs, policy, record)
     math = scalar
     if graph.tensor or any(type(v) is not float for v in inputs.values()):
         from bpdiff.engine import tensor as math
@@ -116,12 +147,13 @@ def differentiate(text, /, values=None, *, output=None, share=True, kink=None, l
         node_values = forward(graph, inputs, math)
     except TensorError as error:
         raise _shape_error(graph, error) from None
-    grads = backward(graph, node_values, math, kink=policy.overrides())
-    return Result(text, graph, inputs, node_values, grads, policy, math)
+    grads = backward(graph, node_values, math, record=record, kink=policy.overrides())
+    return Result.from_passes(text, graph, inputs, node_values, grads, math, policy, record)
 
 
-def _differentiate_exact(text, graph, given, float_inputs, policy):
-    """The passes in rational arithmetic (bpdiff.engine.exact), on scalar programs."""
+def _differentiate_exact(text, graph, given, float_inputs, policy, record):
+    """The passes in rational arithmetic (bpdiff.engine.exact), on scalar programs; the
+    Result holds their numbers rounded to floats, edges included, and the fractions."""
     from bpdiff.engine import exact
 
     if graph.tensor or any(type(v) is not float for v in float_inputs.values()):
@@ -130,16 +162,18 @@ def _differentiate_exact(text, graph, given, float_inputs, policy):
               else exact.constant(graph.defaults[name]) for name in float_inputs}
     with exact.counting_oversized() as oversized:
         node_values = forward(exact.with_exact_constants(graph), inputs, m=exact.NAMESPACE)
-        node_grads = backward(graph, node_values, m=exact.NAMESPACE, kink=policy.overrides())
+        node_grads = backward(graph, node_values, m=exact.NAMESPACE, record=record,
+                              kink=policy.overrides())
     fractions = exact.Exact([exact.fraction(v) for v in node_values],
                             [None if g is None else exact.fraction(g) for g in node_grads],
                             {k: exact.fraction(v) for k, v in inputs.items()}, len(oversized))
-    result = Result(text, graph, {k: exact.to_float(v) for k, v in inputs.items()},
-                    [exact.to_float(v) for v in node_values],
-                    [None if g is None else exact.to_float(g) for g in node_grads], policy,
-                    exact=fractions)
-    result.kinks = find_kinks(graph, node_values)
-    return result
+    values = [exact.to_float(v) for v in node_values]
+    grads = [None if g is None else exact.to_float(g) for g in node_grads]
+    edges = None if record is None else [
+        Edge(e.node, e.position, e.source, *map(exact.to_float, e[3:])) for e in record]
+    return Result(text, graph, {k: exact.to_float(v) for k, v in inputs.items()}, values,
+                  grads, scalar, policy, find_problems(graph, values, grads),
+                  find_kinks(graph, node_values), fractions, edges)
 
 
 def _shape_error(graph, error):

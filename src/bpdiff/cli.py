@@ -13,8 +13,85 @@ import click
 from bpdiff.version import __version__
 from bpdiff.errors import BpdiffError
 from bpdiff.engine.ops import function_list
-from bpdiff.render.selection import ONLY_CHOICES
+from bpdiff.inputs import DEFAULT_MAX_MIB
+from bpdiff.numbers import DEFAULT_PRECISION, MAX_PRECISION
+from bpdiff.render.selection import DEFAULT_MAX_NODES, DEFAULT_TOP, ONLY_CHOICES
 from bpdiff.render.sheets import SHEET_FORMATS
+
+# Defaults and limits that the analyses own, as 'module:NAME': imported only when an
+# option needs them (see _owned), so that `bpdiff --json` starts without the analyses.
+RTOL = "bpdiff.analyses.expect:DEFAULT_RTOL"
+ATOL = "bpdiff.analyses.expect:DEFAULT_ATOL"
+GRADCHECK_TOL = "bpdiff.analyses.gradcheck:DEFAULT_TOL"
+CROSSCHECK_TOL = "bpdiff.analyses.crosscheck:DEFAULT_TOLERANCE"
+SYMBOLIC_MAX = "bpdiff.analyses.symbolic:DEFAULT_MAX_CHARS"
+QUIZ_COUNTS = "bpdiff.analyses.quiz:COUNTS"
+QUIZ_LEVELS = "bpdiff.analyses.quiz:LEVELS"
+QUIZ_LEVEL = "bpdiff.analyses.quiz:DEFAULT_LEVEL"
+SHORTEST_SYMBOLIC_MAX = 10  # --symbolic-max below this would cut every expression
+
+
+def _owned(constant):
+    """The value of `constant` ('module:NAME') in the module that owns it, imported now
+    rather than at startup."""
+    import importlib
+
+    module, _, name = constant.partition(":")
+    return getattr(importlib.import_module(module), name)
+
+
+class _Owned(click.Option):
+    """An option whose default (`owned`) or bounds (type=_OwnedRange) are constants of
+    the modules that own them, imported only when needed: the bounds when the option is
+    given, the default when its feature runs (click sees None: the command applies it),
+    and both to print --help."""
+
+    def __init__(self, *args, owned=None, default_note="", **kwargs):
+        self.owned, self.default_note = owned, default_note
+        super().__init__(*args, **kwargs)
+
+    @property
+    def help(self):
+        """The help text, ending in '[default: ...]' when the default is owned."""
+        if self.owned is None:
+            return self._help
+        default = _owned(self.owned)
+        if isinstance(default, float):  # 0.005 as 5e-3
+            mantissa, exponent = f"{default:e}".split("e")
+            default = f"{mantissa.rstrip('0').rstrip('.')}e{int(exponent)}"
+        return f"{self._help}  [default: {default}{self.default_note}]"
+
+    @help.setter
+    def help(self, text):
+        self._help = text
+
+    def get_help_record(self, ctx):
+        """click's help line, and the bounds of an _OwnedRange as click shows its own."""
+        spec, text = super().get_help_record(ctx)
+        if isinstance(self.type, _OwnedRange):
+            text += "  [{}<=x<={}]".format(*self.type.bounds())
+        return spec, text
+
+
+class _OwnedRange(click.ParamType):
+    """An integer within a collection of them (a range or tuple) that the module owning
+    it states (`owned`: 'module:NAME'), checked as click.IntRange checks it, the module
+    imported only when the option is given."""
+
+    name = "integer range"
+
+    def __init__(self, owned):
+        self.owned = owned
+
+    def bounds(self):
+        """(lowest, highest) allowed."""
+        allowed = _owned(self.owned)
+        return min(allowed), max(allowed)
+
+    def convert(self, value, param, ctx):
+        """`value` as an int within the bounds; a usage error otherwise."""
+        return click.IntRange(*self.bounds()).convert(value, param, ctx)
+
 
 EXAMPLES = """\b
 Examples:
@@ -44,8 +121,8 @@ Functions: {functions}.
 @click.option("--output", metavar="NAME", help="Differentiate this named statement "
               "instead of the last one.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of the table.")
-@click.option("--precision", type=click.IntRange(1, 17), default=6, show_default=True,
-              help="Significant digits in the table.")
+@click.option("--precision", type=click.IntRange(1, MAX_PRECISION), default=DEFAULT_PRECISION,
+              show_default=True, help="Significant digits in the table.")
 @click.option("--no-share", is_flag=True, help="Keep repeated subexpressions as separate nodes.")
 @click.option("--explain", is_flag=True,
               help="Narrate the forward and backward pass, edge by edge.")
@@ -54,8 +131,9 @@ Functions: {functions}.
 @click.option("--symbolic", is_flag=True, help="Print each gradient as an expression.")
 @click.option("--wrt", metavar="NAMES", help="With --symbolic: these inputs or named "
               "intermediates (comma-separated); with --hessian or --hvp: these inputs.")
-@click.option("--symbolic-max", type=click.IntRange(min=10), default=2000, show_default=True,
-              metavar="CHARS", help="Longest gradient expression to print.")
+@click.option("--symbolic-max", type=click.IntRange(min=SHORTEST_SYMBOLIC_MAX),
+              cls=_Owned, owned=SYMBOLIC_MAX, metavar="CHARS",
+              help="Longest gradient expression to print.")
 @click.option("--dot", "as_dot", is_flag=True, help="Print the graph as Graphviz DOT.")
 @click.option("--mermaid", "as_mermaid", is_flag=True,
               help="Print the graph as a Mermaid flowchart (for Markdown pages).")
@@ -63,38 +141,39 @@ Functions: {functions}.
               help="Draw the graph as a tree, output at the top.")
 @click.option("--render", "render_path", metavar="FILE.svg|png|pdf",
               help="Draw the graph to FILE with Graphviz's dot program.")
-@click.option("--max-nodes", type=click.IntRange(min=1), default=200, show_default=True,
-              metavar="N", help="Above this many nodes, summarise the table and refuse "
-              "narration and pictures (but see --top and --only).")
+@click.option("--max-nodes", type=click.IntRange(min=1), default=DEFAULT_MAX_NODES,
+              show_default=True, metavar="N", help="Above this many nodes, summarise the "
+              "table and refuse narration and pictures (but see --top and --only).")
 @click.option("--all", "--force", "show_all", is_flag=True,
               help="No size limits: every table row, narration and pictures of any size.")
 @click.option("--full", is_flag=True, help="Print every element of arrays (by default "
               "those over 12 elements show their shape, min, max and mean).")
-@click.option("--max-size", type=click.FloatRange(min=0, min_open=True), default=64,
-              show_default=True, metavar="MIB", help="Refuse programs larger than this.")
+@click.option("--max-size", type=click.FloatRange(min=0, min_open=True),
+              default=DEFAULT_MAX_MIB, show_default=True, metavar="MIB",
+              help="Refuse programs larger than this.")
 @click.option("--expect", "expectations", multiple=True, metavar="KEY=NUMBER",
               help="Check an answer (repeatable): KEY is 'value' (the output), an input or "
               "named intermediate (∂output/∂NAME) or NAME.value; NUMBER a decimal or a "
               "fraction such as -1/4. Exit 1 if a check fails.")
-@click.option("--rtol", type=float, metavar="R", help="Relative tolerance of the checks, "
-              "against max(|expected|, |got|); NUMBER's last written digit must be right "
-              "too  [default: 5e-3: an answer rounded to 3 significant digits passes, one "
-              "wrong in the 2nd digit fails]")
-@click.option("--atol", type=float, metavar="A", help="Absolute tolerance of the checks  "
-              "[default: 1e-9]")
+@click.option("--rtol", type=float, metavar="R", cls=_Owned, owned=RTOL,
+              default_note=": an answer rounded to 3 significant digits passes, one wrong "
+              "in the 2nd digit fails", help="Relative tolerance of the checks, against "
+              "max(|expected|, |got|); NUMBER's last written digit must be right too")
+@click.option("--atol", type=float, metavar="A", cls=_Owned, owned=ATOL,
+              help="Absolute tolerance of the checks")
 @click.option("--gradcheck", "run_gradcheck", is_flag=True, help="Compare every gradient "
               "with central finite differences (relative error as in CS231n); exit 1 "
               "above --gradcheck-tol.")
-@click.option("--gradcheck-tol", type=float, metavar="T",
-              help="Largest relative error --gradcheck accepts  [default: 1e-6]")
+@click.option("--gradcheck-tol", type=float, metavar="T", cls=_Owned,
+              owned=GRADCHECK_TOL, help="Largest relative error --gradcheck accepts")
 @click.option("--problems", "problems_path", metavar="FILE.toml",
               help="Grade a problem set: every [[problem]]'s program, values and expected "
               "answers (see README); with --json, a report for graders.")
-@click.option("--quiz", type=click.IntRange(1, 1000), metavar="N",
+@click.option("--quiz", type=_OwnedRange(QUIZ_COUNTS), metavar="N", cls=_Owned,
               help="Print N random backprop exercises with tidy answers.")
-@click.option("--level", type=click.IntRange(1, 3), metavar="1-3", help="With --quiz: 1 "
-              "a couple of gates, 2 shared subexpressions and several paths, 3 sigmoid/tanh "
-              "neurons and losses  [default: 1]")
+@click.option("--level", type=_OwnedRange(QUIZ_LEVELS), metavar="1-3", cls=_Owned,
+              owned=QUIZ_LEVEL, help="With --quiz: 1 a couple of gates, 2 shared "
+              "subexpressions and several paths, 3 sigmoid/tanh neurons and losses")
 @click.option("--seed", type=int, metavar="N", help="With --quiz: the random seed (the same "
               "seed gives the same quiz)  [default: random, printed]")
 @click.option("--answers", "answers_path", metavar="FILE.toml",
@@ -111,8 +190,8 @@ Functions: {functions}.
               "number per input, or per --wrt name, in that order).")
 @click.option("--crosscheck", is_flag=True, help="Recompute the value and gradients with "
               "PyTorch or JAX (if installed) and compare; exit 1 if they disagree.")
-@click.option("--crosscheck-tol", type=float, metavar="T", help="Largest relative error "
-              "--crosscheck accepts  [default: 1e-9]")
+@click.option("--crosscheck-tol", type=float, metavar="T", cls=_Owned,
+              owned=CROSSCHECK_TOL, help="Largest relative error --crosscheck accepts")
 @click.option("--parse", "parse_echo", is_flag=True, help="Print how the program was read, "
               "fully parenthesised, and its node list, without evaluating it (no values "
               "needed).")
@@ -120,7 +199,8 @@ Functions: {functions}.
               show_default=True, help="The table, --explain, --locals or --symbolic as a "
               "Markdown (GitHub) table, LaTeX (amsmath, booktabs) or CSV (full precision).")
 @click.option("--top", type=click.IntRange(min=0), metavar="K", help="A summary of a big "
-              "graph keeps the K unnamed nodes with the largest |gradient|  [default: 10]")
+              "graph keeps the K unnamed nodes with the largest |gradient|"
+              f"  [default: {DEFAULT_TOP}]")
 @click.option("--only", type=click.Choice(ONLY_CHOICES), help="Table and pictures at any "
               "size: just the output, inputs and named intermediates (pictures collapse the "
               "rest into '… N nodes').")
@@ -145,10 +225,15 @@ def command(ctx, program, file, assignments, vars_file, output, as_json, precisi
     """
     from bpdiff.inputs import collect_values, read_program
 
+    checks_given = bool(expectations or problems_path is not None or practice_path)
+    tolerant = checks_given or html_path is not None  # what reads rtol and atol
     rtol, atol, gradcheck_tol, crosscheck_tol = (
-        _tolerance(name, value, default) for name, value, default in (
-            ("--rtol", rtol, 5e-3), ("--atol", atol, 1e-9),
-            ("--gradcheck-tol", gradcheck_tol, 1e-6), ("--crosscheck-tol", crosscheck_tol, 1e-9)))
+        _tolerance(name, value, default if used else None) for name, value, default, used in (
+            ("--rtol", rtol, RTOL, tolerant), ("--atol", atol, ATOL, tolerant),
+            ("--gradcheck-tol", gradcheck_tol, GRADCHECK_TOL, run_gradcheck),
+            ("--crosscheck-tol", crosscheck_tol, CROSSCHECK_TOL, crosscheck)))
+    if symbolic and symbolic_max is None:
+        symbolic_max = _owned(SYMBOLIC_MAX)
     pictures = as_dot or as_mermaid or as_tree or render_path
     _check_extras(parse_echo, sheet_format, (top, only, show_all), {
         "--json": as_json, "--explain": explain, "--locals": show_locals,
@@ -156,7 +241,6 @@ def command(ctx, program, file, assignments, vars_file, output, as_json, precisi
         "pictures": pictures, "--exact": exact, "--quiz": quiz is not None,
         "--problems": problems_path is not None, "--hessian": hessian,
         "--hvp": hvp is not None, "--crosscheck": crosscheck})
-    checks_given = bool(expectations or problems_path is not None or practice_path)
     _check_modifiers(ctx, {
         "--wrt": (symbolic or hessian or hvp is not None, "--symbolic, --hessian or --hvp"),
         "--symbolic-max": (symbolic, "--symbolic"),
@@ -186,7 +270,7 @@ def command(ctx, program, file, assignments, vars_file, output, as_json, precisi
                 or render_path),
             "--json or --exact": quiz is not None and (as_json or exact), "--lib": bool(libs)})
         if quiz is not None:
-            return _run_quiz(quiz, level or 1, seed, answers_path)
+            return _run_quiz(quiz, level, seed, answers_path)
         return _run_problems(ctx, problems_path, rtol, atol, exact, as_json, precision)
     text = read_program(program, file, max_size)
     if parse_echo:
@@ -198,8 +282,10 @@ def command(ctx, program, file, assignments, vars_file, output, as_json, precisi
         expectations = [parse_expectation(item) for item in expectations]
     from bpdiff.api import differentiate
 
+    needs_edges = bool(explain or show_locals or as_dot or as_mermaid or render_path
+                       or html_path or practice_path or expectations)  # result.edges' readers
     result = differentiate(text, values, output=output, share=not no_share, kink=kink,
-                           lib=libs, exact=exact)
+                           lib=libs, exact=exact, edges=needs_edges)
     if result.tensor:
         _tensor_checks(result, {"--symbolic": symbolic, "--expect": expectations,
                                 "--hessian": hessian, "--hvp": hvp is not None,
@@ -216,10 +302,10 @@ def command(ctx, program, file, assignments, vars_file, output, as_json, precisi
         _warn(f"exact arithmetic gave up on {result.exact.oversized:,} operation(s) whose"
               f" result would exceed {result.exact.limit:,} bits; those numbers, and what is"
               " computed from them, are floats (marked ≈)")
-    if result.problems or result.kinks:
-        from bpdiff.render.problems import describe, describe_kink
-        for problem in result.problems:
-            _warn(describe(result, problem))
+    if result.nonfinite or result.kinks:
+        from bpdiff.render.nonfinite import describe_kink, describe_nonfinite
+        for finding in result.nonfinite:
+            _warn(describe_nonfinite(result, finding))
         for node in result.kinks:
             _warn(describe_kink(result, node))
     if (explain or show_locals) and len(result.graph) > max_nodes and not show_all:
@@ -285,14 +371,14 @@ def command(ctx, program, file, assignments, vars_file, output, as_json, precisi
     if as_tree:
         _print_tree(result, precision, view)
     if checks is not None:
-        from bpdiff.render import checks as render_checks
-        _print(render_checks.checks_rich(result, checks, precision) if _use_rich()
-               else render_checks.checks_plain(result, checks, precision))
+        from bpdiff.render import expect_report
+        _print(expect_report.checks_rich(result, checks, precision) if _use_rich()
+               else expect_report.checks_plain(result, checks, precision))
     if grad_rows is not None:
-        from bpdiff.render import checks as render_checks
-        _print(render_checks.gradcheck_rich(result, grad_rows, gradcheck_tol, precision)
+        from bpdiff.render import gradcheck_report
+        _print(gradcheck_report.gradcheck_rich(result, grad_rows, gradcheck_tol, precision)
                if _use_rich() else
-               render_checks.gradcheck_plain(result, grad_rows, gradcheck_tol, precision))
+               gradcheck_report.gradcheck_plain(result, grad_rows, gradcheck_tol, precision))
     if curvature is not None:
         from bpdiff.render import hessian as render_hessian
         _print(render_hessian.rich(result, curvature, precision) if _use_rich()
@@ -363,11 +449,13 @@ def _parse_echo(text, output, share, as_json, max_rows):
            else echo.echo_text(reading, graph, max_rows))
 
 
-def _tolerance(name, value, default):
+def _tolerance(name, value, owned_default):
+    """A tolerance option's value, checked; when not given, the default its owner
+    states ('module:NAME'; None: the option's feature does not run, so None)."""
     import math
 
     if value is None:
-        return default
+        return None if owned_default is None else _owned(owned_default)
     if not (math.isfinite(value) and value >= 0):
         raise BpdiffError(f"{name} must be a finite number >= 0, not {value}")
     return value
@@ -389,7 +477,7 @@ def _verdict(ctx, checks, grad_rows, cross=None):
     cross-check failed."""
     failures = []
     if checks is not None and not all(c.passed for c in checks):
-        from bpdiff.render.checks import summary_line
+        from bpdiff.render.expect_report import summary_line
         failures.append(summary_line(checks))
     if grad_rows is not None and any(row.status == "fail" for row in grad_rows):
         failed = [row.name for row in grad_rows if row.status == "fail"]
@@ -404,20 +492,20 @@ def _verdict(ctx, checks, grad_rows, cross=None):
 
 def _run_problems(ctx, path, rtol, atol, exact, as_json, precision):
     from bpdiff.analyses.problems import grade, read
-    from bpdiff.render import checks as render_checks
+    from bpdiff.render import problems_report
 
     problems, tolerances = read(path)
     graded = grade(problems, tolerances, rtol, atol, exact, where=path)
     if as_json:
-        _write(render_checks.problems_json(graded, path, precision))
+        _write(problems_report.problems_json(graded, path, precision))
     elif _use_rich():
         from rich.console import Console
         from rich.text import Text
 
-        text = render_checks.problems_plain(graded, precision)
+        text = problems_report.problems_plain(graded, precision)
         Console(highlight=False).print(Text(text.rstrip("\n")))
     else:
-        _write(render_checks.problems_plain(graded, precision))
+        _write(problems_report.problems_plain(graded, precision))
     if not all(g.passed for g in graded):
         failed = [g.problem.name for g in graded if not g.passed]
         click.echo(f"bpdiff: {len(failed)} of {len(graded)} problems failed:"
@@ -428,9 +516,10 @@ def _run_problems(ctx, path, rtol, atol, exact, as_json, precision):
 def _run_quiz(count, level, seed, answers_path):
     import random
 
-    from bpdiff.analyses.quiz import generate
-    from bpdiff.render.checks import answers_toml, quiz_text
+    from bpdiff.analyses.quiz import DEFAULT_LEVEL, generate
+    from bpdiff.render.quiz_sheet import answers_toml, quiz_text
 
+    level = DEFAULT_LEVEL if level is None else level
     if seed is None:
         seed = random.SystemRandom().randrange(1_000_000)
     quiz = generate(count, seed, level)

@@ -8,6 +8,7 @@ import math
 from bpdiff.errors import BpdiffValueError
 
 DEFAULT_PRECISION = 6
+MAX_PRECISION = 17  # significant digits that tell any two float64 numbers apart
 
 
 SMALL_ARRAY = 12  # arrays with at most this many elements print in full

@@ -13,7 +13,7 @@ an answer rounded to three or more significant digits passes; one wrong in its l
 digit (296 for 297, 0.196 for 0.19661) or in the second digit, or rounded to fewer than
 three digits (0.20), fails. atol only absorbs float noise around 0.
 
-Everything here returns data (Check, Diagnosis); bpdiff.render.checks words it. No
+Everything here returns data (Check, Diagnosis); bpdiff.render.expect_report words it. No
 derivative is computed here: the backward pass's edges (their local derivatives) are
 recombined, and alternative conventions at kinks come from the primitive table.
 """

@@ -19,7 +19,7 @@
     "c.value" = 10                # or c.value = 10 (a dotted key)
 
 A malformed file raises BpdiffValueError (exit 2) naming the problem and the field;
-grading returns data (Graded), which bpdiff.render.checks prints.
+grading returns data (Graded), which bpdiff.render.problems_report words.
 """
 
 import math
@@ -188,7 +188,7 @@ def grade(problems, tolerances=None, rtol=DEFAULT_RTOL, atol=DEFAULT_ATOL, exact
         label = f"{where}: problem {index} ({problem.name!r})"
         try:
             result = api.differentiate(problem.program, problem.values, output=problem.output,
-                                       exact=exact or problem.exact)
+                                       exact=exact or problem.exact, edges=True)
         except BpdiffError as error:
             field = _field(error)
             hint = "add it to [problem.values]" if field == "values" else None

@@ -18,8 +18,10 @@ from fractions import Fraction
 from bpdiff.analyses.expect import expectation_of
 from bpdiff.analyses.problems import Problem
 
-LEVELS = (1, 2, 3)
+LEVELS = (1, 2, 3)  # --level
+DEFAULT_LEVEL = 1
 MAX_QUIZ = 1000
+COUNTS = range(1, MAX_QUIZ + 1)  # --quiz N
 MAX_DRAWS = 2000
 _NAMES = (("x", "y", "z"), ("a", "b", "c"), ("p", "q", "r"), ("u", "v", "w"))
 
@@ -135,7 +137,7 @@ def generate(count, seed, level):
             answers = _answers(result)
             zeros = sum(f == 0 for k, _, f in answers if k in result.graph.variables)
             zeros += level < 3 and result.value == 0
-            if result.kinks or result.problems or zeros > (1 if level == 1 else 0) or any(
+            if result.kinks or result.nonfinite or zeros > (1 if level == 1 else 0) or any(
                     not tidy(a, level) for _, a, _ in answers):
                 continue
             break

@@ -1,7 +1,7 @@
 """`--crosscheck` as text, a rich table and JSON: bpdiff against PyTorch or JAX, per input.
 """
 
-from bpdiff.numbers import format_number, json_number
+from bpdiff.numbers import MAX_PRECISION, format_number, json_number
 from bpdiff.render.table import plain_rows
 
 NUMERIC = {"bpdiff", "rel. error"}
@@ -18,10 +18,10 @@ def columns(check):
 
 
 def rows(result, check):
-    """One row for the value and one per input, numbers with every digit (17)."""
+    """One row for the value and one per input, numbers with every digit."""
     out = result.graph.name_of.get(result.graph.output, "out")
     return [(out if row.name == "value" else f"∂{out}/∂{row.name}",
-             format_number(row.bpdiff, 17), format_number(row.other, 17),
+             format_number(row.bpdiff, MAX_PRECISION), format_number(row.other, MAX_PRECISION),
              _error(row.error), "ok" if row.passed else "FAIL") for row in check.rows]
 
 

@@ -2,12 +2,12 @@
 """
 
 from bpdiff.errors import BpdiffValueError, did_you_mean
-from bpdiff.analyses.symbolic import gradient_expressions, to_text
+from bpdiff.analyses.symbolic import DEFAULT_MAX_CHARS, gradient_expressions, to_text
 
 MAX_SYMBOLIC_NODES = 20_000  # expressions grow with the graph; bigger ones are refused
 
 
-def symbolic_gradients(result, wrt=None, max_chars=2000):
+def symbolic_gradients(result, wrt=None, max_chars=DEFAULT_MAX_CHARS):
     """{name: expression text, or None when over `max_chars`} for each input, or for
     the inputs and named intermediates listed in `wrt`."""
     graph = result.graph

@@ -28,9 +28,8 @@ from bpdiff.render.explain import backward_lines, explain_steps, forward_line, r
     tensor_backward_lines
 from bpdiff.render.json import to_dict
 from bpdiff.numbers import DEFAULT_PRECISION, format_number, json_number
+from bpdiff.render.selection import DEFAULT_MAX_NODES
 from bpdiff.render.table import COLUMNS, rows, summary
-
-DEFAULT_MAX_NODES = 200
 
 
 def asset(name):

@@ -11,7 +11,7 @@ from math import isfinite as _finite
 
 from bpdiff.language.labels import all_labels, call_label
 from bpdiff.numbers import format_fraction, json_number
-from bpdiff.render.problems import describe, describe_kink
+from bpdiff.render.nonfinite import describe_kink, describe_nonfinite
 
 
 def to_dict(result, explain=False, locals_=False, symbolic=None, checks=None, gradcheck=None,
@@ -30,7 +30,7 @@ def to_dict(result, explain=False, locals_=False, symbolic=None, checks=None, gr
         "inputs": {k: json_number(v) for k, v in result.inputs.items()},
         "output": graph.output,
         "nodes": nodes,
-        "warnings": [describe(result, p) for p in result.problems]
+        "warnings": [describe_nonfinite(result, f) for f in result.nonfinite]
                     + [describe_kink(result, node) for node in result.kinks],
         "kink_policy": result.kink_policy.as_dict(),
     }
@@ -49,12 +49,12 @@ def to_dict(result, explain=False, locals_=False, symbolic=None, checks=None, gr
         data["symbolic"] = symbolic
     if result.exact is not None:
         _add_exact(data, result)
-    if checks is not None or gradcheck is not None:
-        from bpdiff.render.checks import checks_json, gradcheck_json
-        if checks is not None:
-            data["checks"] = checks_json(result, checks)
-        if gradcheck is not None:
-            data["gradcheck"] = gradcheck_json(*gradcheck)
+    if checks is not None:
+        from bpdiff.render.expect_report import checks_json
+        data["checks"] = checks_json(result, checks)
+    if gradcheck is not None:
+        from bpdiff.render.gradcheck_report import gradcheck_json
+        data["gradcheck"] = gradcheck_json(*gradcheck)
     if curvature is not None:
         from bpdiff.render.hessian import to_json
         data.update(to_json(curvature))

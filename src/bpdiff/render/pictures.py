@@ -54,8 +54,8 @@ def edge_label(result, edge, ref, precision):
 
 
 def _edges_by_use(result, view=None):
-    """(node, position) -> its Edge, for every use that has one (none needed when a
-    collapsed `view` draws no direct use: the backward pass is not recorded then)."""
+    """(node, position) -> its Edge, for every use that has one (none needed, and
+    result.edges not read, when a collapsed `view` draws no direct use)."""
     if view is not None and not view.uses:
         return {}
     return {(e.node, e.position): e for e in result.edges}

@@ -1,14 +1,15 @@
 """Which nodes a big graph's table and pictures show.
 
-Up to --max-nodes every node is shown. Beyond, or whenever `--only named` is asked for,
-a summary: the output, the inputs and the named intermediates, plus (unless `--only
-named` without `--top`) the K unnamed nodes with the largest |gradient| (`--top K`,
-default DEFAULT_TOP). One pass over the gradient list and a heap of K: linear in the
-graph (1e6 nodes in about 0.1 s).
+Up to --max-nodes (default DEFAULT_MAX_NODES) every node is shown. Beyond, or whenever
+`--only named` is asked for, a summary: the output, the inputs and the named
+intermediates, plus (unless `--only named` without `--top`) the K unnamed nodes with the
+largest |gradient| (`--top K`, default DEFAULT_TOP). One pass over the gradient list and
+a heap of K: linear in the graph (1e6 nodes in about 0.1 s).
 """
 
 import heapq
 
+DEFAULT_MAX_NODES = 200  # --max-nodes: above, tables are summarised, pictures refused
 DEFAULT_TOP = 10
 ONLY_CHOICES = ("named",)  # what --only accepts
 

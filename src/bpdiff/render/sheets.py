@@ -10,15 +10,18 @@ show; what a summary hides is said on stderr instead. These only format what
 bpdiff.api and bpdiff.render.explain computed.
 """
 
+from bpdiff.render.selection import DEFAULT_MAX_NODES
+
 SHEET_FORMATS = ("text", "markdown", "latex", "csv")
 
 
-def sheet(result, fmt, precision, summary=(200, None, None), explain=False, locals_=False,
-          symbolic=None, symbolic_max=2000):
+def sheet(result, fmt, precision, summary=(DEFAULT_MAX_NODES, None, None), explain=False,
+          locals_=False, symbolic=None, symbolic_max=None):
     """(text, note): `result` as `fmt` ('markdown', 'latex' or 'csv'). The table when
     none of `explain`, `locals_` and `symbolic` (name -> expression text, from
     render.gradients) is given, else those sections in that order. `summary` is
-    (max_rows, top, only) as for the table. `note` is what a CSV table hides ('' if
+    (max_rows, top, only) as for the table; `symbolic_max` the length the expressions were
+    cut at (default: bpdiff.analyses.symbolic's). `note` is what a CSV table hides ('' if
     nothing), for stderr."""
     if fmt == "csv":
         return _csv(result, summary, locals_, symbolic)
@@ -34,6 +37,8 @@ def sheet(result, fmt, precision, summary=(200, None, None), explain=False, loca
     if locals_:
         sections.append(module.locals_table(result, precision))
     if symbolic is not None:
+        if symbolic_max is None:
+            from bpdiff.analyses.symbolic import DEFAULT_MAX_CHARS as symbolic_max
         sections.append(module.symbolic(result, symbolic, symbolic_max))
     text = "\n".join(sections)
     return (module.PREAMBLE + text if fmt == "latex" else text), ""

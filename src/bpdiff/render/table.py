@@ -7,13 +7,12 @@ draws it with rich for a terminal. rich is imported only there.
 
 from bpdiff.language.labels import operand
 from bpdiff.numbers import format_exact, format_number, shape_text
-from bpdiff.render.selection import summarised
+from bpdiff.render.selection import DEFAULT_MAX_NODES, summarised
 
 COLUMNS = ("id", "label", "op", "inputs", "value", "gradient")
 SHAPE_COLUMN = "shape"  # added in tensor mode
 CALL_COLUMN = "call"  # added when a user function was called: the call that made the node
 NUMERIC = {"id", "value", "gradient"}
-DEFAULT_MAX_ROWS = 200
 
 
 def columns(result):
@@ -25,7 +24,7 @@ def columns(result):
     return COLUMNS[:4] + extra + COLUMNS[4:]
 
 
-def rows(result, precision, max_rows=DEFAULT_MAX_ROWS, top=None, only=None, full=False):
+def rows(result, precision, max_rows=DEFAULT_MAX_NODES, top=None, only=None, full=False):
     """The rows to show, as tuples of strings, and a note on hidden rows ('' if none).
 
     Up to `max_rows` nodes (None: no limit) every node is shown; beyond, or with `only`,
@@ -76,7 +75,7 @@ EXACT_NOTE = ("exact arithmetic: ≈ marks a rounded number (not rational, or to
               " show; --json has every fraction)")
 
 
-def plain(result, precision, max_rows=DEFAULT_MAX_ROWS, top=None, only=None, full=False):
+def plain(result, precision, max_rows=DEFAULT_MAX_NODES, top=None, only=None, full=False):
     """The table as aligned plain text (no colour, no box drawing), ending in a newline."""
     body, note = rows(result, precision, max_rows, top, only, full)
     text = plain_rows(columns(result), body, NUMERIC)
@@ -98,7 +97,7 @@ def plain_rows(columns, body, numeric):
     return "\n".join(lines) + "\n"
 
 
-def rich_table(result, precision, max_rows=DEFAULT_MAX_ROWS, top=None, only=None, full=False):
+def rich_table(result, precision, max_rows=DEFAULT_MAX_NODES, top=None, only=None, full=False):
     """The table and summary as rich renderables for a terminal."""
     from rich.table import Table
     from rich.text import Text

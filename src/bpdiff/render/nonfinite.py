@@ -1,17 +1,19 @@
-"""Sentences for non-finite values and gradients found by the backward pass.
+"""Warnings in words: a non-finite value or gradient (result.nonfinite) and a node
+evaluated at its kink (result.kinks). The findings themselves are computed by
+bpdiff.engine.autodiff; this module only words them.
 """
 
 from bpdiff.language.labels import label
 from bpdiff.numbers import format_number
 
 
-def describe(result, problem):
+def describe_nonfinite(result, finding):
     """One sentence naming the node where a nan or inf first appeared."""
     graph = result.graph
-    node = problem.node
-    number = format_number(problem.number)
+    node = finding.node
+    number = format_number(finding.number)
     where = f"node #{node} ({label(graph, node)})"
-    if problem.stage == "value":
+    if finding.stage == "value":
         args = ", ".join(format_number(result.values[i]) for i in graph.inputs[node])
         source = f" from input{'s' if len(graph.inputs[node]) > 1 else ''} {args}" if args else ""
         return (f"{where} has value {number}{source}; everything computed from it may be "

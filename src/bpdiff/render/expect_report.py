@@ -1,22 +1,19 @@
-"""Checks in words: the --expect table and its explanations, the --gradcheck table, the
---problems report, the --quiz sheet and its answer key (TOML), and their JSON.
+"""`--expect` in words: the check table, what each failed answer is made of and the
+mistake that would explain it, the convention at a kink, and the JSON "checks" array.
 
-Everything here formats data computed by bpdiff.analyses.expect, bpdiff.analyses.gradcheck,
-bpdiff.analyses.problems and bpdiff.analyses.quiz; nothing is differentiated here.
+It formats the Checks computed by bpdiff.analyses.expect; nothing is differentiated here.
 """
 
-import json
 import re
 from fractions import Fraction
 
 from bpdiff.engine.exact import to_float
-from bpdiff.render.explain import edge_formula, references
 from bpdiff.language.labels import label
 from bpdiff.numbers import format_fraction, format_number, json_number
+from bpdiff.render.explain import edge_formula, references
 from bpdiff.render.table import plain_rows
 
 CHECK_COLUMNS = ("ok", "check", "expected", "got", "difference")
-GRADCHECK_COLUMNS = ("input", "analytic", "numeric", "rel. error", "step", "status")
 PASS, FAIL = "✓", "✗"
 
 
@@ -48,8 +45,6 @@ def _plain_decimal(text):
 def _json(x):
     return json_number(None if x is None else to_float(x))
 
-
-# ---- --expect ------------------------------------------------------------------------
 
 def quantity(graph, check):
     """What a check is about, in ∂ notation: 'out', '∂out/∂b', 'c'."""
@@ -247,181 +242,3 @@ def checks_json(result, checks, precision=6):
                         "got": _json(check.got), "difference": _json(check.difference),
                         "passed": check.passed, "note": note, "hint": hint})
     return entries
-
-
-# ---- --gradcheck ---------------------------------------------------------------------
-
-def gradcheck_rows(rows, precision):
-    """The gradcheck table's rows."""
-    return [(row.name, format_number(row.analytic, precision),
-             format_number(row.numeric, precision), _error(row.error),
-             f"{row.step:.0e}".replace("e-0", "e-"), _status(row)) for row in rows]
-
-
-def _error(error):
-    return format_number(error) if error != error or error == 0 else f"{error:.1e}"
-
-
-def _status(row):
-    return {"ok": "ok", "fail": "FAIL", "kink": "kink (not checked)",
-            "unstable": "unstable (not checked)", "n/a": "n/a (not finite)"}[row.status]
-
-
-def gradcheck_notes(result, rows, tol):
-    """Sentences under the gradcheck table: kinks, and the verdict."""
-    graph = result.graph
-    lines = []
-    for row in rows:
-        if row.kinks:
-            where = ", ".join(f"{label(graph, n)} (#{n})" for n in row.kinks)
-            lines.append(f"{row.name}: within a step of the kink of {where}: finite"
-                         " differences are unreliable there, so it is not counted")
-        elif row.status == "n/a":
-            lines.append(f"{row.name}: a gradient is not finite here, so finite"
-                         " differences cannot check it")
-        elif row.status == "unstable":
-            lines.append(f"{row.name}: finite differences with steps h and 2h disagree by more"
-                         " than the tolerance here, so they cannot check it")
-    failed = [row.name for row in rows if row.status == "fail"]
-    errors = [row.error for row in rows if row.status in ("ok", "fail")]
-    worst = f"worst relative error {_error(max(errors))}" if errors else "nothing to compare"
-    verdict = (f"FAILED for {', '.join(failed)}" if failed else "passed")
-    lines.append(f"gradcheck: {len(rows)} input{'s' if len(rows) != 1 else ''}, {worst}"
-                 f" (tolerance {tol:g}): {verdict}")
-    return lines
-
-
-def gradcheck_plain(result, rows, tol, precision):
-    """The gradcheck table and notes as plain text."""
-    text = plain_rows(GRADCHECK_COLUMNS, gradcheck_rows(rows, precision),
-                      {"analytic", "numeric", "rel. error", "step"}) if rows else ""
-    return text + "".join(line + "\n" for line in gradcheck_notes(result, rows, tol))
-
-
-def gradcheck_rich(result, rows, tol, precision):
-    """The same as rich renderables."""
-    from rich.table import Table
-    from rich.text import Text
-
-    table = Table(title="gradient check (central differences)", header_style="bold")
-    for column in GRADCHECK_COLUMNS:
-        table.add_column(column, justify="left" if column in ("input", "status") else "right")
-    for cells, row in zip(gradcheck_rows(rows, precision), rows):
-        style = {"ok": "green", "fail": "bold red"}.get(row.status, "yellow")
-        table.add_row(*cells[:-1], Text(cells[-1], style=style))
-    *notes, verdict = gradcheck_notes(result, rows, tol)
-    failed = any(row.status == "fail" for row in rows)
-    verdict = Text(verdict, style="bold red" if failed else "bold green")
-    return ([table] if rows else []) + ([Text("\n".join(notes))] if notes else []) + [verdict]
-
-
-def gradcheck_json(rows, tol):
-    """The gradcheck as a JSON-ready dict."""
-    return {"tolerance": tol, "passed": all(r.status != "fail" for r in rows),
-            "inputs": [{"name": r.name, "analytic": json_number(r.analytic),
-                        "numeric": json_number(r.numeric),
-                        "relative_error": json_number(r.error), "step": json_number(r.step),
-                        "status": r.status, "kinks": list(r.kinks)} for r in rows]}
-
-
-# ---- --problems ----------------------------------------------------------------------
-
-def problems_plain(graded, precision):
-    """One line per problem (✓/✗, failing keys), the explanations of what failed, and
-    a summary line."""
-    width = max(len(g.problem.name) for g in graded)
-    lines = []
-    for g in graded:
-        failed = [c.key for c in g.checks if not c.passed]
-        count = len(g.checks)
-        status = (f"{count} check{'s' if count != 1 else ''}" if not failed else
-                  f"{len(failed)} of {count} failed: {', '.join(failed)}")
-        lines.append(f"{PASS if not failed else FAIL} {g.problem.name.ljust(width)}  {status}")
-        for check in g.checks:
-            notes = explanations(g.result, check, precision)
-            if notes:
-                lines.append(f"    {check.key}: {notes[0]}")
-                lines.extend(f"        {line}" for line in notes[1:])
-    lines.append(problems_summary(graded))
-    return "\n".join(lines) + "\n"
-
-
-def problems_summary(graded):
-    """'14 of 15 problems passed (45 of 46 checks); failed: dag'."""
-    passed = sum(g.passed for g in graded)
-    checks = sum(len(g.checks) for g in graded)
-    checks_passed = sum(c.passed for g in graded for c in g.checks)
-    text = (f"{passed} of {len(graded)} problem{'s' if len(graded) != 1 else ''} passed"
-            f" ({checks_passed} of {checks} checks)")
-    failed = [g.problem.name for g in graded if not g.passed]
-    return text + (f"; failed: {', '.join(failed)}" if failed else "")
-
-
-def problems_json(graded, path, precision=6):
-    """The report as one JSON object (schema: bpdiff/schema/problems.schema.json)."""
-    problems = []
-    for g in graded:
-        problems.append({"name": g.problem.name, "program": g.problem.program,
-                         "passed": g.passed, "value": json_number(g.result.value),
-                         "failed": [c.key for c in g.checks if not c.passed],
-                         "checks": checks_json(g.result, g.checks, precision)})
-    data = {"file": path, "passed": all(g.passed for g in graded), "total": len(graded),
-            "failed": sum(not g.passed for g in graded), "problems": problems}
-    return json.dumps(data, ensure_ascii=False, allow_nan=False) + "\n"
-
-
-# ---- --quiz --------------------------------------------------------------------------
-
-def quiz_text(quiz, level, seed):
-    """The exercises as a numbered plain-text sheet."""
-    count = len(quiz)
-    lines = [f"bpdiff quiz: {count} exercise{'s' if count != 1 else ''}, level {level}"
-             f" (seed {seed})"]
-    if level == 3:
-        lines.append("Give answers to 3 significant digits.")
-    for number, problem in enumerate(quiz, 1):
-        statements = problem.program.split("\n")
-        out = statements[-1].split("=")[0].strip()
-        given = ", ".join(f"{name} = {value}" for name, value in problem.values.items())
-        lines.append("")
-        if len(statements) == 1:
-            lines.append(f"{number}. {problem.program}   at {given}")
-        else:
-            lines.append(f"{number}. At {given}:")
-            lines.extend(f"       {statement}" for statement in statements)
-        asked = [f"∂{out}/∂{e.key}" for e in problem.expect if e.key != "value"]
-        lines.append(f"   Find {out}, {', '.join(asked[:-1])} and {asked[-1]}."
-                     if len(asked) > 1 else f"   Find {out} and {asked[0]}.")
-    lines.append("")
-    lines.append(f"Answer key: bpdiff --quiz {count} --level {level} --seed {seed}"
-                 " --answers KEY.toml (grade it with bpdiff --problems KEY.toml)")
-    return "\n".join(lines) + "\n"
-
-
-_TOML_NUMBER = re.compile(r"-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?\Z")
-
-
-def _toml_value(text):
-    return text if _TOML_NUMBER.match(text) else json.dumps(text, ensure_ascii=False)
-
-
-def _toml_string(text):
-    if "\n" in text and "'''" not in text:
-        return "'''\n" + text + "'''"
-    return json.dumps(text, ensure_ascii=False)
-
-
-def answers_toml(quiz, level, seed):
-    """The answer key in the --problems format (TOML)."""
-    lines = [f"# bpdiff quiz answer key: bpdiff --quiz {len(quiz)} --level {level}"
-             f" --seed {seed}",
-             "# Grade it, or a copy holding a student's answers, with:"
-             " bpdiff --problems FILE.toml", ""]
-    for problem in quiz:
-        lines += ["[[problem]]", f"name = {_toml_string(problem.name)}",
-                  f"program = {_toml_string(problem.program)}", "", "[problem.values]"]
-        lines += [f"{name} = {_toml_value(str(value))}" for name, value in problem.values.items()]
-        lines += ["", "[problem.expect]"]
-        lines += [f"{e.key} = {_toml_value(e.text)}" for e in problem.expect]
-        lines.append("")
-    return "\n".join(lines)
