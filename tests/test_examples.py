@@ -518,11 +518,7 @@ def test_example_runs_from_the_command_line(entry):
 
 # ---- the seeds' own notation, as written ----------------------------------------------
 # Programs typed the way the seed prints them (LaTeX turned into plain text: \cdot -> ·,
-# w^{(0)} -> w0, x_{1} -> x_1). The ones that bpdiff cannot read yet are strict xfails.
-
-def _notation_xfail(reason):
-    return [pytest.mark.xfail(reason=reason, strict=True, raises=bpdiff.BpdiffError)]
-
+# w^{(0)} -> w0, x_{1} -> x_1).
 
 SEED_NOTATION = [
     # (seed line, program, values, expected value, expected gradient or None, marks)
@@ -530,13 +526,13 @@ SEED_NOTATION = [
     ("S0:88-92", "d = 2 * b\ne = a + d\nL = c * e", dict(a=3, b=1, c=-2), -10,
      {"a": -2, "b": -4, "c": 5}, []),
     ("S0:86", "L(a, b, c) = c(a + 2b)", dict(a=3, b=1, c=-2), -10, {"a": -2, "b": -4, "c": 5},
-     _notation_xfail("a function-style left-hand side L(a, b, c) = ... is a syntax error")),
+     []),
     ("S0:86", "L = c(a + 2b).", dict(a=3, b=1, c=-2), -10, {"a": -2, "b": -4, "c": 5},
      []),
     ("S0:435", "f = (x + y) · z", dict(x=-2, y=5, z=-4), -12, {"x": -4, "y": -4, "z": 3}, []),
     ("S0:435", "f(x, y, z) = (x + y) · z", dict(x=-2, y=5, z=-4), -12,
      {"x": -4, "y": -4, "z": 3},
-     _notation_xfail("a function-style left-hand side f(x, y, z) = ... is a syntax error")),
+     []),
     ("S1:239", "y = -2/x^3", dict(x=2), -0.25, {"x": 6 / 2 ** 4}, []),
     ("S1:398", "-x/z^2 · 2x + 1 · 1/z", dict(x=2, z=4), -0.25, None, []),
     ("S2:119", "f = 1/(1 + exp[-(w0 x0 + w1 x1 + w2)])", dict(w0=2, x0=-1, w1=-3, x1=-2, w2=-3),
@@ -555,7 +551,7 @@ SEED_NOTATION = [
     ("S4:46", "cos(u)·2x", dict(u=1, x=1), 2 * math.cos(1), None, []),
     ("S4:67", "y = f(x_1, x_2, x_3) = (x_1 + x_2)x_3", dict(x_1=4, x_2=2, x_3=-5), -30,
      {"x_1": -5, "x_2": -5, "x_3": 6},
-     _notation_xfail("the chain y = f(x_1, x_2, x_3) = ... is a syntax error")),
+     []),
     ("S4:77-78", "u = x_1 + x_2\ny = u x_3", dict(x_1=4, x_2=2, x_3=-5), -30,
      {"x_1": -5, "x_2": -5, "x_3": 6}, []),
     ("S4:133", "u_4 = u_2^2", dict(u_2=-2), 4, {"u_2": -4}, []),

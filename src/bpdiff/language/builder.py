@@ -259,6 +259,38 @@ class Builder:
         self.last = node
         return node
 
+    def head(self, children: list) -> list:
+        """`f(x, y)` before `=`: its tokens, the name's first."""
+        return children
+
+    def define_output(self, children: list) -> int:
+        """`f(x, y) = body` (or `z = f(x, y) = body`): the body named f (and z), whose
+        inputs must be exactly the names listed."""
+        *names, head, body = children
+        token, *params = head
+        listed: dict[str, Token] = {}
+        for param in params:
+            if param.value in listed:
+                raise self.error(BpdiffNameError, f"'{param.value}' is listed twice in"
+                                 f" {token.value}(...)", param)
+            listed[param.value] = param
+        graph = self.graph
+        needed = graph.depends_on(body)
+        used = [name for name, node in graph.variables.items() if needed[node]]
+        for name in used:
+            if name not in listed:
+                raise self.error(BpdiffNameError, f"'{name}' is used by {token.value} but not"
+                                 f" listed in {token.value}({', '.join(listed)})", token,
+                                 hint=f"list it: {token.value}({', '.join([*listed, name])})")
+        for name, param in listed.items():
+            if name not in used:
+                raise self.error(BpdiffNameError, f"{token.value} does not use '{name}'", param,
+                                 hint=f"drop it from {token.value}(...), or use it")
+        node = self.assign([token, body])
+        for name_token in names:
+            node = self.assign([name_token, node])
+        return node
+
     def def_head(self, children: list) -> defs.Header:
         _, token, *params = children
         header, body = defs.open_definition(self, token, params)

@@ -38,7 +38,7 @@ _TERMINAL_NAMES = {
     "RPAR": "')'", "PLUS": "'+'", "_MINUS": "'-'", "_TIMES": "'*'", "_DIVIDE": "'/'",
     "_POW": "'^'", "EQUAL": "'='", "COMMA": "','", "_SEP": "';' or a new line",
     "LSQB": "'['", "RSQB": "']'", "AT": "'@'", "_DOT_T": "'.T'",
-    "$END": "the end of the input", "DEF": "'def'",
+    "$END": "the end of the input", "DEF": "'def'", "HEAD": "a name",
 }
 
 

@@ -27,7 +27,11 @@ from itertools import accumulate, islice
 from bpdiff.language import defs
 
 ASSIGNMENT = re.compile(r"[ \t\f\r]*=")  # after a name: it is being assigned
-_NAMES = frozenset(["NAME", "_CALLED", "_ASSIGNED"])
+_LISTED = r"[A-Za-z_α-ωΑ-Ω][A-Za-z0-9_α-ωΑ-Ω]*"
+HEAD = re.compile(rf"[ \t\f\r]*\([ \t\f\r]*{_LISTED}(?:[ \t\f\r]*,[ \t\f\r]*{_LISTED})*"
+                  r"[ \t\f\r]*\)[ \t\f\r]*=(?!=)")
+"""After a name: `(x, y) =`, so the name heads a function-style left-hand side."""
+_NAMES = frozenset(["NAME", "_CALLED", "_ASSIGNED", "_HEAD"])
 _SLOW = frozenset(["def", "[", "\\"])  # texts that send a program to lex()
 
 
@@ -76,6 +80,7 @@ def patterns(terminals: list[tuple[str, str]], ignore: list[str]) -> dict:
     return {
         "lex": (  # a name before '=' or '(' has a group of its own
             f"(?:{blanks})*+(?:(?P<_ASSIGNED>{name})(?={ASSIGNMENT.pattern})"
+            f"|(?P<_HEAD>{name})(?={HEAD.pattern})"
             f"|(?P<_CALLED>{name})(?={defs.CALLED.pattern})|{tokens}|(?P<_BAD>[\\s\\S])|\\Z)"),
         "every_token": every_token,
         "kind_of": tokens,
@@ -129,6 +134,9 @@ class Scanner:
                     if kind == "DEF":
                         yield from self._definition(matches)
                     continue
+            elif kind == "_HEAD":  # f(x, y) = ...: the output f of inputs x and y
+                yield Token("HEAD", value, match.start(group))
+                continue
             elif kind == "_ASSIGNED":
                 kind = functions.get(value, "NAME")
                 kind = "NAME" if kind == "FUNC" else kind
@@ -178,7 +186,7 @@ class Scanner:
         a function's name is one shared FUNC token, positioned at its first call, so a
         caller that meets an error in a call must scan again with lex() for the
         position (bpdiff.language.parse does)."""
-        if "\\" in text or self.every_token is None:
+        if "\\" in text or self.every_token is None or _may_have_heads(text):
             return self.lex(text)
         # split() gives ['', blanks, token] per token, then ['']: one flat list (findall
         # would make a tuple per token). The last token is the end, ''.
@@ -230,6 +238,14 @@ class Scanner:
         to lex())."""
         either = "|".join(sorted(map(re.escape, names), key=len, reverse=True))
         return re.search(f"(?:{either})(?![A-Za-z0-9_])(?!{defs.CALLED.pattern})", text)
+
+
+def _may_have_heads(text: str) -> bool:
+    """Whether `text` may have a function-style left-hand side, `f(x, y) = ...` (lex()
+    tells them: rare, so a quick look for `)=` comes first)."""
+    if ")=" not in text and ") =" not in text and ")\t=" not in text:
+        return False
+    return re.search(f"{_LISTED}{HEAD.pattern}", text) is not None
 
 
 def _assigned(texts: list[str]) -> list[int]:
