@@ -100,7 +100,7 @@ def assert_fully_parenthesised(text):
     ("1e-3x", "0.001 * x"),
     (".5a", "0.5 * a"),
     ("2.50 * x", "2.5 * x"),
-    ("a·b × c ÷ d − e", "(((a * b) * c) / d) - e"),
+    ("a·b × c ÷ d − g", "(((a * b) * c) / d) - g"),
     ("a ** b ** c", "a ^ (b ^ c)"),
     ("pow(a, b + 1)", "a ^ (b + 1)"),
     ("ln(x) + sigma(y)", "log(x) + sigmoid(y)"),

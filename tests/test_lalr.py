@@ -19,6 +19,7 @@ from bpdiff import BpdiffError
 from bpdiff.language import grammar, lalr, parse
 from bpdiff.language import scanner as scanner_module
 from bpdiff.language.builder import KEYWORDS, Builder
+from bpdiff.language.latex import looks_like_latex, to_bpdiff
 from test_fuzz import any_programs, ci, mutated_programs, random_texts
 from test_fuzz_tensor import tensor_programs
 
@@ -34,8 +35,10 @@ def lark_parse(text, lib=()):
     from lark.exceptions import UnexpectedToken
     from lark.lexer import Lexer
 
+    if looks_like_latex(text):
+        text = to_bpdiff(text)
     definitions = parse.load_library(lib) if lib else {}
-    builder = Builder(text, grammar.loaded()[1], True, definitions)
+    builder = Builder(text, grammar.loaded()[1], True, definitions, None, dict(parse.CONSTANTS))
 
     class Scanned(Lexer):
         def __init__(self, lexer_conf):

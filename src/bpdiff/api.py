@@ -133,8 +133,8 @@ def differentiate(text, /, values=None, *, output=None, share=True, kink=None, l
     bad input.
     """
     policy = kink if isinstance(kink, KinkPolicy) else parse_policy(kink)
-    graph = parse(text, share=share, output=output, lib=lib)
     given = {**(values or {}), **named_values}
+    graph = parse(text, share=share, output=output, lib=lib, given=given)
     inputs = resolve_inputs(graph, given, text)
     record = [] if edges else None
     if exact:

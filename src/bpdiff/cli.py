@@ -273,8 +273,10 @@ def command(ctx, program, file, assignments, vars_file, output, as_json, precisi
             return _run_quiz(quiz, level, seed, answers_path)
         return _run_problems(ctx, problems_path, rtol, atol, exact, as_json, precision)
     text = read_program(program, file, max_size)
-    if parse_echo:
-        return _parse_echo(text, output, not no_share, as_json, None if show_all else max_nodes)
+    if parse_echo:  # values are not read: their names only decide whether e is an input
+        given = collect_values(ctx.obj["pairs"], assignments, None)
+        return _parse_echo(text, output, not no_share, as_json, None if show_all else max_nodes,
+                           given)
     values = collect_values(ctx.obj["pairs"], assignments, vars_file)
     checks = None
     if expectations:
@@ -298,6 +300,8 @@ def command(ctx, program, file, assignments, vars_file, output, as_json, precisi
     if run_gradcheck:
         from bpdiff.analyses.gradcheck import gradcheck
         grad_rows = gradcheck(result, gradcheck_tol, force=show_all)
+    for note in result.graph.notes:
+        _warn(note)
     if exact and result.exact.oversized:
         _warn(f"exact arithmetic gave up on {result.exact.oversized:,} operation(s) whose"
               f" result would exceed {result.exact.limit:,} bits; those numbers, and what is"
@@ -439,12 +443,14 @@ def _check_modifiers(ctx, modes):
             raise BpdiffError(f"{option} goes with {names}")
 
 
-def _parse_echo(text, output, share, as_json, max_rows):
+def _parse_echo(text, output, share, as_json, max_rows, given):
     from bpdiff.language.parse import parse
     from bpdiff.render import echo
 
-    reading = parse(text, share=False, output=output, prune=False)
-    graph = parse(text, share=share, output=output)
+    reading = parse(text, share=False, output=output, prune=False, given=given)
+    graph = parse(text, share=share, output=output, given=given)
+    for note in graph.notes:
+        _warn(note)
     _write(echo.echo_json(text, reading, graph) if as_json
            else echo.echo_text(reading, graph, max_rows))
 

@@ -20,7 +20,7 @@ class Graph:
 
     __slots__ = ("ops", "inputs", "payload", "share", "_memo", "variables", "names",
                  "name_of", "defaults", "output", "declared", "positions", "tensor", "implicit",
-                 "calls", "call_of", "definitions")
+                 "calls", "call_of", "definitions", "notes")
 
     def __init__(self, share=True):
         self.ops = []
@@ -40,6 +40,7 @@ class Graph:
         self.calls = []  # each expansion of a user function: (name, parent, label); see defs.py
         self.call_of = {}  # node id -> index in `calls` of the expansion that created it
         self.definitions = {}  # user function name -> defs.Definition
+        self.notes = []  # how the text was read where it could be read two ways
 
     def __len__(self):
         return len(self.ops)
@@ -134,7 +135,7 @@ class Graph:
         kept.tensor = self.tensor and any(  # an unused tensor statement does not count
             type(value) is tuple if op is CONST else op is not VAR and op.vjps is not None
             for op, value in zip(kept.ops, kept.payload))
-        kept.calls, kept.definitions = self.calls, self.definitions
+        kept.calls, kept.definitions, kept.notes = self.calls, self.definitions, self.notes
         kept.call_of = {new_id[i]: c for i, c in self.call_of.items() if i in new_id}
         kept.implicit = {new_id[i] for i in self.implicit if i in new_id}
         return kept

@@ -66,7 +66,7 @@ class Builder:
 
     def __init__(self, text: str, patterns: dict, share: bool = True,
                  definitions: dict[str, defs.Definition] | None = None,
-                 where: str | None = None) -> None:
+                 where: str | None = None, constants: dict[str, float] | None = None) -> None:
         self.graph = Graph(share)
         self.source = text
         self.last: int | None = None  # node id of the last statement
@@ -81,6 +81,7 @@ class Builder:
         self.outer_numbers: dict[str, int] = {}  # the same for the program's graph then
         self.expanded = 0  # nodes expanded by calls of user functions
         self.where = where
+        self.constants = constants or {}  # names read as constants, e and pi, when used
         self.after = 0  # where the statement after the last definition may start
 
     def __default__(self, data: str, children: list, meta: object) -> object:
@@ -120,6 +121,11 @@ class Builder:
         if node is None:
             if self.defining is not None or name in self.definitions:
                 raise defs.misused_name(self, token)  # not a parameter, or f without (...)
+            if name in self.constants:
+                value = self.constants[name]
+                graph.notes.append(f"read '{name}' as the constant {value:.6g}; give --{name}"
+                                   " (or assign it) to make it an input")
+                return graph.name_node(name, graph.constant(value))
             node = graph.variable(name)
             self.used_at[name] = token.start_pos
         return node

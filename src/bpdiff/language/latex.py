@@ -65,10 +65,14 @@ _ENVIRONMENT = re.compile(r"\\(?:begin|end)\s*\{[A-Za-z*]*\}")
 
 def looks_like_latex(text: str) -> bool:
     """True when `text` reads as LaTeX: a backslash before a letter (not before a new
-    line, bpdiff's line continuation), `^{` or `_{`, or a `$...$` / `$$...$$` wrapper."""
+    line, bpdiff's line continuation), `^{` or `_{`, or a `$...$` / `$$...$$` wrapper.
+    What follows a `#` (a comment in bpdiff's programs) does not count."""
     stripped = text.strip()
     wrapped = len(stripped) >= 2 and stripped[0] == stripped[-1] == "$"
-    return wrapped or bool(re.search(r"\\[A-Za-z]|\^\{|_\{", text))
+    return wrapped or bool(_LATEX_MARK.search(text))
+
+
+_LATEX_MARK = re.compile(r"^[^#\n]*?(?:\\[A-Za-z]|\^\{|_\{)", re.MULTILINE)
 
 
 def _error(text: str, at: int, message: str, hint: str) -> BpdiffSyntaxError:

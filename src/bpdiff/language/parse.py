@@ -11,6 +11,7 @@ Tables are never changed, so the parser may run in several threads at once.
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
@@ -19,6 +20,7 @@ from bpdiff.errors import BpdiffError, BpdiffNameError, BpdiffSyntaxError, did_y
 from bpdiff.language import defs, lalr, scanner
 from bpdiff.language.builder import Builder, line_column
 from bpdiff.language.grammar import loaded
+from bpdiff.language.latex import looks_like_latex, to_bpdiff
 
 if TYPE_CHECKING:
     from bpdiff.engine.graph import Graph
@@ -42,8 +44,12 @@ _TERMINAL_NAMES = {
 }
 
 
+CONSTANTS = {"e": math.e, "pi": math.pi, "π": math.pi}
+"""Names read as constants where the program neither assigns them nor gets a value."""
+
+
 def _run(text: str, share: bool, definitions: dict[str, Definition],
-         where: str | None = None) -> Builder:
+         where: str | None = None, constants: dict[str, float] | None = None) -> Builder:
     """Parse `text`, the user functions `definitions` known: the Builder that did it,
     whose graph holds every definition, old and new, in graph.definitions. `where`
     names a --lib file: then only definitions are allowed.
@@ -54,7 +60,7 @@ def _run(text: str, share: bool, definitions: dict[str, Definition],
     again for the error's position; a syntax error, the commonest, is found by
     counting tokens instead."""
     tables, patterns = loaded()
-    builder = Builder(text, patterns, share, definitions, where)
+    builder = Builder(text, patterns, share, definitions, where, constants)
     try:
         tokens = builder.lexer.tokens(text)
         try:
@@ -66,7 +72,7 @@ def _run(text: str, share: bool, definitions: dict[str, Definition],
                     before = [token.type for token in list(tokens)[:stuck.index]]
                     stuck.expected = lalr.expected_after(tables, before)
                     raise _syntax_error(stuck, text, offset, where) from None
-                builder = Builder(text, patterns, share, definitions, where)
+                builder = Builder(text, patterns, share, definitions, where, constants)
                 try:  # the function's token needs its own position: lex() has it
                     lalr.drive(tables, builder.lexer.lex(text), builder)
                 except lalr.Stuck as again:
@@ -75,7 +81,8 @@ def _run(text: str, share: bool, definitions: dict[str, Definition],
         except BpdiffError:
             if not isinstance(tokens, list):
                 raise
-            builder = Builder(text, patterns, share, definitions, where)  # for the error's
+            builder = Builder(text, patterns, share, definitions, where,  # for the error's
+                              constants)
             lalr.drive(tables, builder.lexer.lex(text), builder)  # position: see above
             raise
     except scanner.UnexpectedCharacter as error:
@@ -109,16 +116,27 @@ def load_library(paths: str | os.PathLike | Iterable[str | os.PathLike],
 
 def parse(text: str, share: bool = True, output: str | None = None,
           lib: str | os.PathLike | Iterable[str | os.PathLike] = (),
-          prune: bool = True) -> Graph:
+          prune: bool = True, given: Iterable[str] = (), latex: bool | None = None) -> Graph:
     """Parse program `text` into a Graph holding only what the output depends on
     (every statement with `prune=False`, as --parse shows them).
 
     The output is the last statement, or the name `output`; `lib` names --lib files
-    (a path or several) whose functions the program may call. Raises BpdiffSyntaxError
-    or BpdiffNameError with the position of the problem.
+    (a path or several) whose functions the program may call. `e`, `pi` and `π` are
+    the constants unless they are among the names `given` values, or assigned. LaTeX
+    is read as such (`latex=True`, or by default when the text looks like LaTeX:
+    bpdiff.language.latex). Raises BpdiffSyntaxError or BpdiffNameError with the
+    position of the problem (in the LaTeX's reading, for LaTeX).
     """
+    notes = []
+    if latex or (latex is None and looks_like_latex(text)):
+        text = to_bpdiff(text)
+        notes.append("read as LaTeX: " + " ; ".join(line.strip() for line in
+                                                    text.splitlines() if line.strip()))
     definitions = load_library(lib, share) if lib else {}
-    builder = _run(text, share, definitions)
+    given = set(given)
+    constants = {name: value for name, value in CONSTANTS.items() if name not in given}
+    builder = _run(text, share, definitions, constants=constants)
+    builder.graph.notes[:0] = notes
     graph = builder.graph
     if output is not None:
         if output not in graph.names:
