@@ -17,7 +17,7 @@ def sheet(result, fmt, precision, summary=(200, None, None), explain=False, loca
           symbolic=None, symbolic_max=2000):
     """(text, note): `result` as `fmt` ('markdown', 'latex' or 'csv'). The table when
     none of `explain`, `locals_` and `symbolic` (name -> expression text, from
-    render.gradients) is given, else those sections in that order. `summary` is
+    render.gradients.symbolic_gradients) is given, else those sections in that order. `summary` is
     (max_rows, top, only) as for the table. `note` is what a CSV table hides ('' if
     nothing), for stderr."""
     if fmt == "csv":
