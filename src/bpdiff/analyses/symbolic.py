@@ -6,7 +6,7 @@ and equal expressions have equal ids; nothing is ever hashed or compared deeply.
 Constructors simplify as they build (constant folding, 0 and 1 elimination,
 x*x -> x^2, a + a -> 2*a), so nothing is walked recursively afterwards. Local
 derivatives come from the primitive table's formulas, parsed once with bpdiff's own
-parser. Printing is iterative and stops early past a size limit.
+parser. bpdiff.language.printer prints them, stopping early past a size limit.
 """
 
 import functools
@@ -14,6 +14,8 @@ import functools
 from bpdiff.engine import scalar
 from bpdiff.engine.graph import CONST, VAR
 from bpdiff.engine.ops import BY_NAME
+from bpdiff.language.printer import (LATEX, SYMBOLIC, expression_view, minus_on_first_factor,
+                                     print_expression)
 
 DEFAULT_MAX_CHARS = 2000
 
@@ -219,63 +221,23 @@ def gradient_expressions(graph):
     return algebra, grads
 
 
-def to_text(algebra, expr, max_chars=DEFAULT_MAX_CHARS):
+def to_text(algebra, expr, max_chars=DEFAULT_MAX_CHARS, style=SYMBOLIC):
     """`expr` in bpdiff syntax with the fewest parentheses, or None when longer than
-    `max_chars` characters."""
-    from bpdiff.numbers import format_number
-
-    # Post-order over an explicit stack; each subexpression is printed once.
-    printed = {}
-    stack = [expr]
-    while stack:
-        e = stack[-1]
-        if e in printed:
-            stack.pop()
-            continue
-        entry = algebra.entries[e]
-        if entry[0] in ("num", "sym"):
-            text = format_number(entry[1], 12) if entry[0] == "num" else entry[1]
-            printed[e] = (text, 9 if entry[0] == "sym" or entry[1] >= 0 else 3)
-            stack.pop()
-            continue
-        missing = [a for a in entry[1:] if a not in printed]
-        if missing:
-            stack.extend(missing)
-            continue
-        stack.pop()
-        printed[e] = _compose(entry[0], [printed[a] for a in entry[1:]])
-        if len(printed[e][0]) > max_chars:
-            return None
-    return printed[expr][0]
+    `max_chars` characters (None: no limit). `style` LATEX prints it as that text reads:
+    -x/y is (-x)/y, \\frac{-x}{y}."""
+    view = expression_view(algebra.entries)
+    if style is LATEX:
+        view, expr = minus_on_first_factor(view), (expr, 0)
+    return print_expression(view, expr, style, max_chars)
 
 
-def _compose(op_name, parts):
-    op = BY_NAME[op_name]
-    if op.symbol is None:
-        return f"{op.name}({', '.join(text for text, _ in parts)})", 9
-    if len(parts) == 1:  # -(x/y) prints as -x/y: the same value, however it is read
-        text, precedence = parts[0]
-        if precedence >= 2:
-            return f"{op.symbol}{text}", min(precedence, op.precedence)
-        return f"{op.symbol}({text})", op.precedence
-    (left, left_p), (right, right_p) = parts
-    if op.right_assoc:
-        left, right = _wrap(left, left_p, op.precedence + 1), _wrap(right, right_p, op.precedence)
-    else:
-        left, right = _wrap(left, left_p, op.precedence), _wrap(right, right_p, op.precedence + 1)
-    spaced = f" {op.symbol} " if op.precedence == 1 else op.symbol
-    return f"{left}{spaced}{right}", op.precedence
-
-
-def _wrap(text, precedence, needed):
-    return text if precedence >= needed else f"({text})"
-
-
-def local_formula(graph, node, position, ref):
+def local_formula(graph, node, position, ref, style=SYMBOLIC):
     """∂node/∂(its input `position`) as text in the node's operands, e.g. '2*u2' for
-    u4 = u2^2. `ref(i)` names node i; constants appear as numbers."""
+    u4 = u2^2 (in `style`, see to_text). `ref(i)` names node i; constants appear as
+    numbers."""
     algebra = Algebra()
     args = [algebra.num(graph.payload[i]) if graph.ops[i] is CONST else algebra.sym(ref(i))
             for i in graph.inputs[node]]
     out = algebra.sym(ref(node))
-    return to_text(algebra, local_derivative(algebra, graph.ops[node].name, position, args, out))
+    local = local_derivative(algebra, graph.ops[node].name, position, args, out)
+    return to_text(algebra, local, style=style)

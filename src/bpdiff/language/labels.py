@@ -1,13 +1,18 @@
 """Short labels for nodes: the name of a variable or named intermediate, else the
 node's expression with its operands written as names, numbers or `#id` references.
+bpdiff.language.printer prints them, in LABEL style unless another is asked for.
 """
 
 from bpdiff.engine.graph import CONST, VAR
+from bpdiff.language.printer import (LABEL, graph_leaf, graph_view, print_expression, print_leaf,
+                                     print_operation)
 from bpdiff.numbers import format_number
 
 
-def operand(graph, node):
+def operand(graph, node, style=LABEL):
     """How an operand appears inside another node's label."""
+    if style is not LABEL:
+        return print_leaf(graph_leaf(graph, node), style)
     name = graph.name_of.get(node)
     if name is not None:
         return name
@@ -16,33 +21,23 @@ def operand(graph, node):
     return f"#{node}"
 
 
-def _compose(op, args):
-    if op.name == "id":
-        return args[0]
-    if op.form is not None:
-        return op.form.format(*args)
-    if op.symbol is None:
-        return f"{op.name}({', '.join(args)})"
-    if len(args) == 1:
-        return f"{op.symbol}{args[0]}"
-    if op.symbol == "^":
-        return f"{args[0]}^{args[1]}"
-    return f" {op.symbol} ".join(args)
-
-
-def expression(graph, node):
+def expression(graph, node, style=LABEL, operands=None):
     """The node's expression with operands as names, numbers or #id, whether or not the
-    node itself has a name: '2 * b' for d = 2b."""
+    node itself has a name: '2 * b' for d = 2b. `operands` may give some operands'
+    leaves instead ({node id: printer.Leaf}), e.g. their values."""
     op = graph.ops[node]
-    if op is CONST or op is VAR:
-        return operand(graph, node)
-    return _compose(op, [operand(graph, i) for i in graph.inputs[node]])
+    if style is LABEL and not operands:
+        if op is CONST or op is VAR:
+            return operand(graph, node)
+        return print_operation(op, [operand(graph, i) for i in graph.inputs[node]])
+    return print_expression(graph_view(graph, node, "none", operands), node, style)
 
 
-def label(graph, node):
+def label(graph, node, style=LABEL):
     """The label of one node, e.g. 'b', '3', 'a + b', '#2 * #4', 'sin(#3)'."""
-    name = graph.name_of.get(node)
-    return name if name is not None else expression(graph, node)
+    if node in graph.name_of:
+        return operand(graph, node, style)
+    return expression(graph, node, style)
 
 
 def all_labels(graph):
@@ -53,7 +48,7 @@ def all_labels(graph):
     inputs, name_of = graph.inputs, graph.name_of
     for node, op in enumerate(graph.ops):
         if op is not CONST and op is not VAR and node not in name_of:
-            labels[node] = _compose(op, [refs[i] for i in inputs[node]])
+            labels[node] = print_operation(op, [refs[i] for i in inputs[node]])
     return labels
 
 

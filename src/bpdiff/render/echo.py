@@ -7,69 +7,28 @@ products as `*`, canonical operators and function names (`2x^2 - -y` reads
 otherwise print a rewritten `(a+b)` as the name of an earlier statement equal to it.
 `graph` is the graph that would be evaluated (shared unless --no-share), whose node list
 is shown with the ids the table uses. Only the statements the output depends on are
-shown, as in the table. Printing walks an explicit stack and appends to one list of
-pieces, so 100,000-deep nesting prints in linear time.
+shown, as in the table. bpdiff.language.printer prints the reading (ECHO style), in linear
+time however deep the nesting.
 """
 
 import json
 from typing import NamedTuple
 
-from bpdiff.engine.graph import CONST, VAR
+from bpdiff.engine.graph import VAR
 from bpdiff.language.labels import expression, op_name, operand
-from bpdiff.numbers import format_array_literal, json_number
+from bpdiff.language.printer import ECHO, graph_view, print_expression
+from bpdiff.language.printer import shortest_number as number
+from bpdiff.numbers import json_number
 from bpdiff.render.selection import named
 
 NODE_COLUMNS = ("id", "op", "inputs", "name", "expression")
-
-
-def number(value):
-    """A constant as read, shortest form: 2.0 -> '2', 0.1 -> '0.1', an array literal
-    as '[1, -2]'."""
-    if type(value) is tuple:
-        return format_array_literal(value, number=number)
-    if value.is_integer() and abs(value) < 1e15:
-        return str(int(value))
-    return repr(value)
 
 
 def read_as(graph, node):
     """`node` of `graph` as text, every operation but the outermost in parentheses,
     operands that have a name (inputs, named statements) by their name; the node
     itself is written out even when named. Function arguments need no parentheses."""
-    ops, inputs, name_of, payload = graph.ops, graph.inputs, graph.name_of, graph.payload
-    pieces = []
-    stack = [(node, True)]  # (node id or literal text, outermost?)
-    while stack:
-        item, outer = stack.pop()
-        if type(item) is str:
-            pieces.append(item)
-            continue
-        op = ops[item]
-        if op is CONST:
-            pieces.append(number(payload[item]))
-            continue
-        name = name_of.get(item)
-        if name is not None and (item != node or op is VAR):
-            pieces.append(name)
-            continue
-        args = inputs[item]
-        if op.name == "id":  # `d = b`: the copy reads as its operand
-            stack.append((args[0], outer))
-            continue
-        if op.symbol is None:
-            parts = [f"{op.name}("]
-            for position, source in enumerate(args):
-                parts += [", "] if position else []
-                parts.append((source, True))
-            parts.append(")")
-        elif len(args) == 1:
-            parts = [op.symbol, (args[0], False)]
-        else:
-            parts = [(args[0], False), f" {op.symbol} ", (args[1], False)]
-        if not outer and op.symbol is not None:
-            parts = ["(", *parts, ")"]
-        stack.extend(p if type(p) is tuple else (p, True) for p in reversed(parts))
-    return "".join(pieces)
+    return print_expression(graph_view(graph, node), node, ECHO)
 
 
 class Statement(NamedTuple):

@@ -10,6 +10,7 @@ import re
 from bpdiff.engine.graph import CONST, VAR
 from bpdiff.analyses.symbolic import local_formula
 from bpdiff.language.labels import call_label, expression, operand
+from bpdiff.language.printer import SYMBOLIC, Leaf
 from bpdiff.numbers import format_number, shape_text
 
 
@@ -25,8 +26,9 @@ def references(graph):
     return ref
 
 
-def explain_steps(result):
-    """Forward steps in topological order, then backward steps output first."""
+def explain_steps(result, style=SYMBOLIC):
+    """Forward steps in topological order, then backward steps output first; local
+    derivative formulas printed in `style` (a bpdiff.language.printer style)."""
     graph, values = result.graph, result.values
     ref = references(graph)
     steps = []
@@ -52,7 +54,7 @@ def explain_steps(result):
         if result.grads[node] is None or node not in uses:
             continue
         terms = [{"via": e.node, "via_ref": ref(e.node), "upstream": e.upstream,
-                  "formula": edge_formula(result, e, ref),
+                  "formula": edge_formula(result, e, ref, style),
                   "local": e.local, "contribution": e.contribution}
                  for e in sorted(uses[node], key=lambda e: (e.node, e.position))]
         steps.append({"stage": "backward", "node": node, "ref": ref(node),
@@ -60,10 +62,11 @@ def explain_steps(result):
     return steps
 
 
-def edge_formula(result, edge, ref):
-    """The local derivative's formula; at a kink, the convention used instead (the
-    formula holds only where the derivative exists). For a tensor-only op, the rule
-    applied to the upstream gradient g = ∂out/∂node, e.g. '∂L/∂#2 @ x.T'."""
+def edge_formula(result, edge, ref, style=SYMBOLIC):
+    """The local derivative's formula (in `style`); at a kink, the convention used
+    instead, '[...]' (the formula holds only where the derivative exists). For a
+    tensor-only op, the rule applied to the upstream gradient g = ∂out/∂node, e.g.
+    '∂L/∂#2 @ x.T'."""
     graph = result.graph
     op = graph.ops[edge.node]
     if op.vjps is not None:
@@ -74,10 +77,10 @@ def edge_formula(result, edge, ref):
                                 op.grad_formulas[edge.position])
     if edge.node in result.kinks:
         if result.tensor:  # some elements are at the kink, maybe not all
-            return (f"{local_formula(graph, edge.node, edge.position, ref)}"
+            return (f"{local_formula(graph, edge.node, edge.position, ref, style)}"
                     f" [{result.kink_policy.text(op)}]")
         return f"[{result.kink_policy.text(op)}]"
-    return local_formula(graph, edge.node, edge.position, ref)
+    return local_formula(graph, edge.node, edge.position, ref, style)
 
 
 _PLACEHOLDER = re.compile(r"\{\d+\}|\{out\}|\bg\b")
@@ -107,7 +110,7 @@ def forward_line(graph, step, fmt):
     shape = f"   shape {shape_text(shape)}" if shape is not None else ""
     if step.get("input"):
         return f"  {step['ref']} = {fmt(step['value'])}   (input){shape}"
-    with_numbers = _substitute(step["expression"], step["operands"], graph, step["node"], fmt)
+    with_numbers = _with_values(graph, step["node"], step["operands"], fmt)
     parts = [step["ref"], step["expression"], with_numbers, fmt(step["value"])]
     call = f"   (in {step['call']})" if "call" in step else ""
     return "  " + " = ".join(dict.fromkeys(parts)) + shape + call  # each distinct form once
@@ -177,17 +180,15 @@ def _shape(x):
     return getattr(x, "shape", ())
 
 
-def _substitute(text, operand_values, graph, node, fmt):
-    """The node's expression with its operands' values in place of their references."""
-    refs = [operand(graph, i) for i in graph.inputs[node]]
-    pieces = {}
-    for ref, v in zip(refs, operand_values):
-        shown = fmt(v)
-        pieces[ref] = f"({shown})" if shown.startswith("-") else shown
-    return "".join(pieces.get(t, t) for t in _REFERENCE.findall(text))
-
-
-_REFERENCE = re.compile(r"#\d+|[A-Za-z_][A-Za-z0-9_]*\(|[A-Za-z_][A-Za-z0-9_]*|[^#A-Za-z_]+")
+def _with_values(graph, node, operand_values, fmt):
+    """The node's expression with its operands' values in place of their references
+    (constants stay as written; a negative value is parenthesised)."""
+    shown = {}
+    for source, value in zip(graph.inputs[node], operand_values):
+        if graph.ops[source] is not CONST:
+            text = fmt(value)
+            shown[source] = Leaf("num", f"({text})" if text.startswith("-") else text)
+    return expression(graph, node, operands=shown)
 
 
 def locals_rows(result, precision):

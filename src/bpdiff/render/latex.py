@@ -5,10 +5,13 @@ The table and --locals are booktabs tabulars with every label, formula and numbe
 math mode; gradients are \\frac{\\partial L}{\\partial a}; --explain is two align*
 environments (forward, then backward with each node's local derivatives and the sum
 over its uses, step by step), --symbolic one. Expressions, names and numbers become
-LaTeX through bpdiff.render.texmath; nothing is computed here.
+LaTeX through bpdiff.language.printer (from the graph and the symbolic expressions, not
+from their text) and bpdiff.render.texmath; nothing is computed here.
 """
 
-from bpdiff.render.texmath import math, number, partial, text
+from bpdiff.language.labels import label, operand
+from bpdiff.language.printer import LATEX, latex_reference
+from bpdiff.render.texmath import number, partial, text
 
 PREAMBLE = "% bpdiff: needs \\usepackage{amsmath,booktabs}\n"
 
@@ -27,8 +30,8 @@ def _output_ref(result):
     return result.graph.name_of.get(result.graph.output, "out")
 
 
-def _refs(cell):
-    return ", ".join(f"${math(part)}$" for part in cell.split(", ")) if cell else ""
+def _refs(graph, node):
+    return ", ".join(f"${operand(graph, i, LATEX)}$" for i in graph.inputs[node])
 
 
 def table(result, precision, summary=(200, None, None)):
@@ -39,22 +42,22 @@ def table(result, precision, summary=(200, None, None)):
 
     body, note = rows(result, precision, *summary)
     out = _output_ref(result)
+    graph, exact = result.graph, result.exact
     columns = ("id", "label", "op", "inputs", "value", f"${partial(out, 'v')}$")
     # a call column (user functions) may sit before value and gradient, the last two
-    cells = [(node, f"${math(label)}$", f"\\texttt{{{text(op)}}}", _refs(inputs),
-              f"${number(value)}$", f"${number(grad)}$")
-             for (node, label, op, inputs, *_), value, grad in ((r, r[-2], r[-1]) for r in body)]
+    cells = [(node, f"${label(graph, int(node), LATEX)}$", f"\\texttt{{{text(op)}}}",
+              _refs(graph, int(node)), f"${number(value)}$", f"${number(grad)}$")
+             for (node, _, op, *_), value, grad in ((r, r[-2], r[-1]) for r in body)]
     latex = tabular(columns, cells, {0, 4, 5})
     if note:
         latex += f"\n\\noindent {text(note)}\n"
-    graph, exact = result.graph, result.exact
 
     def shown(x, node, stage):
         if exact is None:
             return number(format_number(x, precision))
         return number(format_exact(getattr(exact, stage)[node], x, precision))
 
-    parts = [f"${math(out)} = {shown(result.value, graph.output, 'values')}$"]
+    parts = [f"${latex_reference(out)} = {shown(result.value, graph.output, 'values')}$"]
     parts += [f"${partial(out, n)} = {shown(g, graph.variables[n], 'grads')}$"
               for n, g in result.gradient.items()]
     return latex + "\n\\noindent " + ", ".join(parts) + "\n"
@@ -69,8 +72,8 @@ def locals_table(result, precision):
     ref = references(result.graph)
     rows = []
     for e in result.edges:
-        formula = edge_formula(result, e, ref)
-        rows.append((f"${math(ref(e.source))} \\to {math(ref(e.node))}$",
+        formula = edge_formula(result, e, ref, LATEX)
+        rows.append((f"${latex_reference(ref(e.source))} \\to {latex_reference(ref(e.node))}$",
                      f"${partial(ref(e.node), ref(e.source))}$",
                      "" if formula is None else f"${_formula(formula)}$",
                      *(f"${number(format_number(x, precision))}$"
@@ -80,18 +83,18 @@ def locals_table(result, precision):
 
 
 def _formula(formula):
-    """A local derivative formula; at a kink, the convention used, as text."""
+    """A local derivative formula (LaTeX already); at a kink, the convention used, as text."""
     if formula.startswith("["):
         return f"\\text{{{text(formula)}}}"
-    return math(formula)
+    return formula
 
 
 def symbolic(result, gradients, max_chars):
-    """The gradient expressions in an align* environment."""
+    """The gradient expressions (render.gradients.Gradients) in an align* environment."""
     out = _output_ref(result)
     lines = []
     for wrt, expression in gradients.items():
-        rhs = (math(expression) if expression is not None else
+        rhs = (gradients.printed(wrt, LATEX) if expression is not None else
                f"\\text{{(over {max_chars:,} characters: raise --symbolic-max)}}")
         lines.append(f"{partial(out, wrt)} &= {rhs}")
     return _align(lines)
@@ -112,22 +115,25 @@ def explain(result, precision):
     node's value from its operands, then each node's local derivatives and the sum over
     its uses (as fractions of partials, then numbers)."""
     from bpdiff.render.explain import explain_steps
-    from bpdiff.language.labels import operand
+    from bpdiff.language.labels import expression
+    from bpdiff.language.printer import Leaf
     from bpdiff.numbers import format_number
 
     graph = result.graph
     fmt = lambda x: number(format_number(x, precision))  # noqa: E731
-    steps = explain_steps(result)
+    steps = explain_steps(result, LATEX)
     out = _output_ref(result)
     forward = []
     for step in (s for s in steps if s["stage"] == "forward"):
+        ref = latex_reference(step["ref"])
         if step.get("input"):
-            forward.append(f"{math(step['ref'])} &= {fmt(step['value'])} && \\text{{(input)}}")
+            forward.append(f"{ref} &= {fmt(step['value'])} && \\text{{(input)}}")
             continue
-        refs = [operand(graph, i) for i in graph.inputs[step["node"]]]
-        values = {r: format_number(v, precision) for r, v in zip(refs, step["operands"])}
-        parts = [math(step["ref"]), math(step["expression"]),
-                 math(step["expression"], values), fmt(step["value"])]
+        node = step["node"]
+        values = {i: Leaf("num", format_number(v, precision))
+                  for i, v in zip(graph.inputs[node], step["operands"])}
+        parts = [ref, expression(graph, node, LATEX),
+                 expression(graph, node, LATEX, values), fmt(step["value"])]
         parts = list(dict.fromkeys(parts))
         forward.append(f"{parts[0]} &= " + " = ".join(parts[1:]))
     backward = []
@@ -147,8 +153,8 @@ def _backward_lines(out, step, fmt):
     target = step["ref"]
     terms = step["terms"]
     users = list(dict.fromkeys(t["via_ref"] for t in terms))
-    lines = [f"\\intertext{{${math(target)}$, used by"
-             f" {' and '.join(f'${math(u)}$' for u in users)}:}}"]
+    lines = [f"\\intertext{{${latex_reference(target)}$, used by"
+             f" {' and '.join(f'${latex_reference(u)}$' for u in users)}:}}"]
     if users == [out] and len(terms) == 1:  # upstream is the seed 1: grad = local
         formula = _term_formula(terms[0], fmt)
         return lines + [f"{partial(out, target)} &= {formula}{fmt(step['grad'])}"]

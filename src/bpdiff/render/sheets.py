@@ -19,10 +19,10 @@ def sheet(result, fmt, precision, summary=(DEFAULT_MAX_NODES, None, None), expla
           locals_=False, symbolic=None, symbolic_max=None):
     """(text, note): `result` as `fmt` ('markdown', 'latex' or 'csv'). The table when
     none of `explain`, `locals_` and `symbolic` (name -> expression text, from
-    render.gradients) is given, else those sections in that order. `summary` is
-    (max_rows, top, only) as for the table; `symbolic_max` the length the expressions were
-    cut at (default: bpdiff.analyses.symbolic's). `note` is what a CSV table hides ('' if
-    nothing), for stderr."""
+    render.gradients.symbolic_gradients) is given, else those sections in that order.
+    `summary` is (max_rows, top, only) as for the table; `symbolic_max` the length the
+    expressions were cut at (default: bpdiff.analyses.symbolic's). `note` is what a CSV
+    table hides ('' if nothing), for stderr."""
     if fmt == "csv":
         return _csv(result, summary, locals_, symbolic)
     if fmt == "latex":
