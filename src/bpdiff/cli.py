@@ -185,8 +185,14 @@ def command(ctx, program, file, assignments, vars_file, output, as_json, precisi
                 explain or show_locals or symbolic or as_dot or as_mermaid or as_tree
                 or render_path),
             "--json or --exact": quiz is not None and (as_json or exact), "--lib": bool(libs)})
-        if quiz is not None:
-            return _run_quiz(quiz, level or 1, seed, answers_path)
+    _check_outputs({"--html": html_path, "--html-practice": practice_path,
+                    "--render": render_path, "--answers": answers_path},
+                   {"-f": [file], "--vars": [vars_file], "--lib": libs,
+                    "--problems": [problems_path],
+                    "--expect": [e[1:] for e in expectations if e.startswith("@")]})
+    if quiz is not None:
+        return _run_quiz(quiz, level or 1, seed, answers_path)
+    if problems_path is not None:
         return _run_problems(ctx, problems_path, rtol, atol, exact, as_json, precision)
     text = read_program(program, file, max_size)
     if parse_echo:
@@ -228,8 +234,9 @@ def command(ctx, program, file, assignments, vars_file, output, as_json, precisi
                           hint="add --force to make it anyway")
     for path, practice in ((html_path, False), (practice_path, True)):
         if path is not None:
+            from bpdiff.outputs import write_text
             from bpdiff.render.html import report
-            _write_file(path, report(result, practice, precision, None if show_all
+            write_text(path, report(result, practice, precision, None if show_all
                                      else max_nodes, rtol, atol))
     view = None
     if pictures:
@@ -435,20 +442,25 @@ def _run_quiz(count, level, seed, answers_path):
         seed = random.SystemRandom().randrange(1_000_000)
     quiz = generate(count, seed, level)
     if answers_path is not None:
-        _write_file(answers_path, answers_toml(quiz, level, seed))
+        from bpdiff.outputs import write_text
+        write_text(answers_path, answers_toml(quiz, level, seed))
     _write(quiz_text(quiz, level, seed))
 
 
-def _write_file(path, text):
-    try:
-        with open(path, "w", encoding="utf-8") as handle:
-            handle.write(text)
-    except IsADirectoryError:
-        raise BpdiffError(f"{path}: is a directory") from None
-    except OSError as error:
-        raise BpdiffError(f"{path}: cannot write: {error.strerror}") from None
-    except ValueError:  # a NUL in the path
-        raise BpdiffError(f"{path!r}: not a valid file name") from None
+def _check_outputs(outputs, inputs):
+    """Refuse, before anything is written, an output file that is an input or another
+    output, cannot be written, or (--render) has no picture format or no Graphviz.
+    `outputs`: option -> path or None; `inputs`: option -> paths (None: not given)."""
+    given = [(option, path) for option, path in outputs.items() if path is not None]
+    if not given:
+        return
+    from bpdiff.outputs import check_paths
+
+    check_paths(given, [(option, path) for option, paths in inputs.items()
+                        for path in paths if path is not None])
+    if outputs["--render"] is not None:
+        from bpdiff.render.pictures import check_render_path
+        check_render_path(outputs["--render"])
 
 
 def _print(renderables):

@@ -1,0 +1,181 @@
+"""Issue 15 (hardening), through the installed `bpdiff` command: output files written
+whole or not at all and never over an input, broken and odd standard streams, Ctrl-C,
+hostile input values, escape sequences in echoed text, LaTeX names, array-size bombs."""
+
+import json
+import os
+import signal
+import stat
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+
+def _bpdiff():
+    """The installed `bpdiff` script beside this Python, else `python -m bpdiff`."""
+    script = Path(sys.executable).with_name("bpdiff")
+    return [str(script)] if script.exists() else [sys.executable, "-m", "bpdiff"]
+
+
+def bpdiff(*args, input=None, env=None, cwd=None, timeout=120):
+    """A real `bpdiff` process: (exit code, stdout, stderr)."""
+    done = subprocess.run([*_bpdiff(), *map(str, args)], input=input, capture_output=True,
+                          text=True, env={**os.environ, **(env or {})}, cwd=cwd,
+                          timeout=timeout)
+    return done.returncode, done.stdout, done.stderr
+
+
+def one_line_error(code, out, err, expected_code=2):
+    """The error contract: the exit code, nothing on stdout, one line, no traceback."""
+    assert code == expected_code, (code, err)
+    assert out == ""
+    assert "Traceback" not in err and err.count("\n") == 1, err
+    return err
+
+
+def with_hook(tmp_path, source):
+    """Environment that runs `source` in the bpdiff process at start (sitecustomize)."""
+    hooks = tmp_path / "hooks"
+    hooks.mkdir(exist_ok=True)
+    (hooks / "sitecustomize.py").write_text(textwrap.dedent(source))
+    return {"PYTHONPATH": str(hooks)}
+
+
+# ---- 2. output files: written whole, or the old one kept -----------------------------
+
+INTERRUPT_AT_RENAME = """
+    import os
+    _replace = os.replace
+
+    def replace(source, target, *args, **kwargs):
+        if str(target).endswith("out.file"):
+            raise KeyboardInterrupt  # Ctrl-C with the new file complete, not yet in place
+        return _replace(source, target, *args, **kwargs)
+
+    os.replace = replace
+"""
+
+
+@pytest.mark.parametrize("args", [
+    ["(a+b)*b^3", "--a", "7", "--b", "3", "--html"],
+    ["(a+b)*b^3", "--a", "7", "--b", "3", "--html-practice"],
+    ["--quiz", "2", "--seed", "1", "--answers"]], ids=["html", "practice", "answers"])
+def test_interrupted_write_keeps_the_old_file_whole(tmp_path, args):
+    target = tmp_path / "out.file"
+    target.write_text("OLD REPORT")
+    code, out, err = bpdiff(*args, target, env=with_hook(tmp_path, INTERRUPT_AT_RENAME))
+    assert (code, err) == (130, "bpdiff: interrupted\n")
+    assert target.read_text() == "OLD REPORT"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["hooks", "out.file"]  # no temp
+
+
+FAKE_DOT = """#!/bin/sh
+# a Graphviz that writes half a picture, then fails (or draws, with DOT_OK=1)
+out=""
+while [ $# -gt 0 ]; do case "$1" in -o) shift; out="$1";; esac; shift; done
+case "$out" in -*) echo "usage: dot [-Vv?] [-(GNE)name=val] [-(KTlso)<val>] <dot files>" >&2; exit 2;; esac
+printf '<svg>half' > "$out"
+[ -n "$DOT_OK" ] && { cat >> "$out"; exit 0; }
+echo "Error: out of memory" >&2
+exit 1
+"""
+
+
+def fake_dot(tmp_path):
+    """PATH with a `dot` of FAKE_DOT first."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir(exist_ok=True)
+    (bin_dir / "dot").write_text(FAKE_DOT)
+    (bin_dir / "dot").chmod(0o755)
+    return {"PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}"}
+
+
+def test_failed_render_keeps_the_old_picture(tmp_path):
+    target = tmp_path / "graph.svg"
+    target.write_text("OLD PICTURE")
+    code, out, err = bpdiff("a*b", "--a", 1, "--b", 2, "--render", target,
+                            env=fake_dot(tmp_path))
+    assert "could not draw" in one_line_error(code, out, err) and "out of memory" in err
+    assert target.read_text() == "OLD PICTURE"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bin", "graph.svg"]
+
+
+def test_replaced_file_keeps_its_mode_and_a_new_one_follows_the_umask(tmp_path):
+    old, new = tmp_path / "old.html", tmp_path / "new.html"
+    old.write_text("OLD")
+    old.chmod(0o640)
+    code, _, err = bpdiff("a*b", "--a", 1, "--b", 2, "--html", old, "--html-practice", new)
+    assert code == 0, err
+    assert "<html" in old.read_text() and "<html" in new.read_text()
+    assert stat.S_IMODE(old.stat().st_mode) == 0o640
+    umask = os.umask(0)
+    os.umask(umask)
+    assert stat.S_IMODE(new.stat().st_mode) == 0o666 & ~umask
+
+
+def test_writes_through_a_symlink_and_to_dev_null(tmp_path):
+    real = tmp_path / "real.html"
+    real.write_text("OLD")
+    (tmp_path / "link.html").symlink_to(real)
+    code, _, err = bpdiff("a*b", "--a", 1, "--b", 2, "--html", tmp_path / "link.html",
+                          "--html-practice", os.devnull)
+    assert code == 0, err
+    assert (tmp_path / "link.html").is_symlink() and "<html" in real.read_text()
+
+
+# ---- 3. an output is never an input, nor another output ------------------------------
+
+def test_output_over_the_program_file_is_refused(tmp_path):
+    program = tmp_path / "prog.bp"
+    program.write_text("a*b\n")
+    code, out, err = bpdiff("-f", program, "--a", 1, "--b", 2, "--html", program)
+    assert "-f" in one_line_error(code, out, err)
+    assert program.read_text() == "a*b\n"
+
+
+@pytest.mark.parametrize("case", ["vars", "lib", "problems", "expect", "hardlink",
+                                  "symlink", "spelling", "two outputs"])
+def test_output_that_is_an_input_or_another_output_is_refused(tmp_path, case):
+    files = {"v.json": '{"a": 1}', "lib.bp": "def f(x) = x*x\n", "p.toml":
+             '[[problem]]\nprogram = "a*2"\nvalues = {a = 1}\nexpect = {value = 2}\n'}
+    for name, text in files.items():
+        (tmp_path / name).write_text(text)
+    os.link(tmp_path / "lib.bp", tmp_path / "hard.html")
+    (tmp_path / "soft.html").symlink_to(tmp_path / "v.json")
+    args = {"vars": ["a*2", "--vars", "v.json", "--html-practice", "v.json"],
+            "lib": ["f(a)", "--a", "1", "--lib", "lib.bp", "--html", "lib.bp"],
+            "problems": ["--problems", "p.toml", "--html", "p.toml"],
+            "expect": ["a*2", "--a", "1", "--expect", "@v.json", "--html", "v.json"],
+            "hardlink": ["f(a)", "--a", "1", "--lib", "lib.bp", "--html", "hard.html"],
+            "symlink": ["a*2", "--vars", "v.json", "--html", "soft.html"],
+            "spelling": ["a*2", "--vars", "./v.json", "--html", f"{tmp_path}/../{tmp_path.name}/v.json"],
+            "two outputs": ["a*2", "--a", "1", "--html", "x.html", "--html-practice", "./x.html"],
+            }[case]
+    code, out, err = bpdiff(*args, cwd=tmp_path)
+    one_line_error(code, out, err)
+    assert "would replace it" in err
+    for name, text in files.items():
+        assert (tmp_path / name).read_text() == text
+    assert not (tmp_path / "x.html").exists()
+
+
+def test_every_output_is_checked_before_any_is_written(tmp_path):
+    code, out, err = bpdiff("a*b", "--a", 1, "--b", 2, "--html", "x.html", "--render",
+                            "x.txt", cwd=tmp_path)
+    assert ".svg, .png or .pdf" in one_line_error(code, out, err)
+    code, out, err = bpdiff("a*b", "--a", 1, "--b", 2, "--html", "x.html", "--html-practice",
+                            "no/such/dir/p.html", cwd=tmp_path)
+    assert "no such directory" in one_line_error(code, out, err)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_render_to_a_name_starting_with_a_dash(tmp_path):
+    env = {**fake_dot(tmp_path), "DOT_OK": "1"}
+    code, out, err = bpdiff("a*b", "--a", 1, "--b", 2, "--render", "-x.svg", cwd=tmp_path,
+                            env=env)
+    assert code == 0, err
+    assert (tmp_path / "-x.svg").read_text().startswith("<svg>half")
