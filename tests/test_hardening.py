@@ -21,10 +21,10 @@ def _bpdiff():
     return [str(script)] if script.exists() else [sys.executable, "-m", "bpdiff"]
 
 
-def bpdiff(*args, input=None, env=None, cwd=None, timeout=120):
+def bpdiff(*args, input=None, env=None, cwd=None, timeout=120, encoding="utf-8"):
     """A real `bpdiff` process: (exit code, stdout, stderr)."""
     done = subprocess.run([*_bpdiff(), *map(str, args)], input=input, capture_output=True,
-                          text=True, env={**os.environ, **(env or {})}, cwd=cwd,
+                          encoding=encoding, env={**os.environ, **(env or {})}, cwd=cwd,
                           timeout=timeout)
     return done.returncode, done.stdout, done.stderr
 
@@ -179,3 +179,105 @@ def test_render_to_a_name_starting_with_a_dash(tmp_path):
                             env=env)
     assert code == 0, err
     assert (tmp_path / "-x.svg").read_text().startswith("<svg>half")
+
+
+# ---- 5. standard streams and Ctrl-C ---------------------------------------------------
+
+def shell(command, env=None, cwd=None):
+    """`command` in bash, with `bpdiff` the installed command: (exit code, stdout, stderr)."""
+    done = subprocess.run(["bash", "-c", command.replace("bpdiff", " ".join(_bpdiff()), 1)],
+                          capture_output=True, text=True, env={**os.environ, **(env or {})},
+                          cwd=cwd, timeout=120)
+    return done.returncode, done.stdout, done.stderr
+
+
+@pytest.mark.parametrize("args", [["a*b", "--a", "1", "--b", "2"],
+                                  ["a*b", "--a", "1", "--b", "2", "--json"],
+                                  ["a*b", "--a", "1", "--b", "2", "--explain"]])
+def test_stdout_on_a_full_disk(args):
+    code, out, err = shell(f"bpdiff {' '.join(map(repr, args))} >/dev/full")
+    assert code in (1, 2) and "Traceback" not in err, err
+    assert err == "bpdiff: error: cannot write the output: No space left on device\n"
+
+
+def test_program_from_a_closed_stdin():
+    code, out, err = shell("bpdiff - --x 1 <&-")
+    assert "standard input, which is closed" in one_line_error(code, out, err)
+
+
+@pytest.mark.parametrize("encoding", ["ascii", "latin-1", "cp1252"])
+@pytest.mark.parametrize("args", [
+    ["sigmoid(a*b) + relu(a)", "--a", "0", "--b", "2"],
+    ["sigmoid(a*b) + relu(a)", "--a", "0", "--b", "2", "--explain"],
+    ["sigmoid(a*b) + relu(a)", "--a", "0", "--b", "2", "--locals", "--symbolic"],
+    ["a*b", "--a", "1", "--b", "2", "--expect", "a=3", "--hessian"],
+    ["a*b", "--a", "1", "--b", "2", "--exact", "--tree"],
+    ["x^2", "--x", "3", "--format", "markdown", "--explain"],
+    ["--quiz", "2", "--seed", "3"]], ids=lambda a: a[0] if isinstance(a, str) else
+    " ".join(a)[-20:])
+def test_narrow_encodings_get_ascii_spellings(encoding, args):
+    code, out, err = bpdiff(*args, env={"PYTHONIOENCODING": encoding}, encoding=encoding)
+    assert code in (0, 1) and "Traceback" not in err and "Error" not in err, err
+    assert out and "\u2202" not in out  # ∂
+    if not {"--tree", "--quiz"} & set(args):
+        assert "dout/d" in out
+    if encoding == "cp1252":
+        assert "\u2192" not in out + err  # →, not in cp1252
+    out.encode(encoding), err.encode(encoding)
+
+
+def test_narrow_encoding_error_messages():
+    code, out, err = bpdiff("x +", "--x", "1", env={"PYTHONIOENCODING": "ascii"})
+    assert code == 2 and "Traceback" not in err and "^" in err
+
+
+@pytest.mark.parametrize("columns", ["0", "3"])
+def test_tiny_terminal_gets_the_plain_table(columns):
+    script = subprocess.run(["bash", "-c", "command -v script"], capture_output=True,
+                            text=True).stdout.strip()
+    if not script:
+        pytest.skip("no `script` to run bpdiff on a terminal")
+    command_line = " ".join([*_bpdiff(), "'a*b'", "--a", "2", "--b", "3"])
+    done = subprocess.run([script, "-qec", command_line, "/dev/null"], capture_output=True,
+                          text=True, env={**os.environ, "COLUMNS": columns,
+                                          "TERM": "xterm-256color"}, timeout=120)
+    assert done.returncode == 0
+    lines = done.stdout.replace("\r", "").splitlines()
+    assert lines[0].split() == ["id", "label", "op", "inputs", "value", "gradient"]
+    assert "out = 6;" in done.stdout
+
+
+def test_closed_pipe_exits_0_quietly():
+    code, out, err = shell('bpdiff x --x 1 --json | head -c 10; exit "${PIPESTATUS[0]}"')
+    assert (code, out, err) == (0, '{"expressi', "")
+
+
+INTERRUPT_AT_IMPORT = """
+    import sys
+
+    class Interrupt:
+        def find_spec(self, name, path=None, target=None):
+            if name == "bpdiff.cli":
+                raise KeyboardInterrupt  # Ctrl-C while bpdiff is being imported
+            return None
+
+    sys.meta_path.insert(0, Interrupt())
+"""
+
+
+def test_ctrl_c_while_importing(tmp_path):
+    code, out, err = bpdiff("x", "--x", "1", env=with_hook(tmp_path, INTERRUPT_AT_IMPORT))
+    assert (code, out, err) == (130, "", "bpdiff: interrupted\n")
+
+
+def test_ctrl_c_while_computing(tmp_path):
+    program = tmp_path / "big.bp"
+    program.write_text("+".join(f"sin(x*{k})" for k in range(200_000)))
+    process = subprocess.Popen([*_bpdiff(), "-f", str(program), "--x", "1", "--html",
+                                str(tmp_path / "r.html")], stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
+    time.sleep(2)
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=120)
+    assert (process.returncode, out, err) == (130, "", "bpdiff: interrupted\n")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["big.bp"]

@@ -1,7 +1,8 @@
 """The `bpdiff` command: options in, renderer out, errors to exit codes.
 
-Exit codes: 0 ok, 1 a requested check failed, 2 bad input or usage. Results go to
-stdout, diagnostics to stderr; on error nothing is written to stdout.
+Exit codes: 0 ok, 1 a requested check failed, 2 bad input or usage, 130 interrupted.
+Results go to stdout, diagnostics to stderr (one line each, user text escaped); on error
+nothing is written to stdout. Output files are checked before any is written.
 """
 
 import gc
@@ -510,7 +511,12 @@ def _print_locals(result, precision):
 
 
 def _use_rich():
-    return sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+    """Colours and boxes: on a terminal wide enough for them, without NO_COLOR."""
+    if not sys.stdout.isatty() or os.environ.get("NO_COLOR"):
+        return False
+    from bpdiff.terminal import rich_fits
+
+    return rich_fits()
 
 
 def _print_table(result, precision, max_rows, top=None, only=None, full=False):
@@ -527,12 +533,17 @@ def _print_table(result, precision, max_rows, top=None, only=None, full=False):
 
 
 def _write(text):
-    sys.stdout.write(text)
+    """Text for stdout, control characters in it escaped (see errors.printable)."""
+    from bpdiff.errors import printable
+
+    sys.stdout.write(printable(text))
     sys.stdout.flush()
 
 
 def _warn(message):
-    click.echo(f"bpdiff: warning: {message}", err=True)
+    from bpdiff.terminal import say
+
+    say(f"bpdiff: warning: {message}")
 
 
 def _option_arity():
@@ -547,44 +558,82 @@ def _option_arity():
 
 def main(argv=None):
     """Entry point of the `bpdiff` script and `python -m bpdiff` (argv None: the process
-    is bpdiff's own), and of tests (argv a list)."""
+    is bpdiff's own), and of tests (argv a list). Ends the process (SystemExit, or
+    os._exit in its own) with the exit code; every error as one message on stderr."""
     from bpdiff.inputs import split_arguments
+    from bpdiff.terminal import prepare_streams, say
 
     own_process = argv is None
     if own_process:  # the graph's lists and tuples hold no cycles, so the cyclic
         gc.disable()  # collector would only rescan the growing heap
-        for stream in ("stdout", "stderr"):
-            if getattr(sys, stream) is None:  # started with it closed (`>&-`): discard
-                setattr(sys, stream, open(os.devnull, "w", encoding="utf-8"))
+        prepare_streams()
     argv = sys.argv[1:] if argv is None else list(argv)
     try:
         own, pairs = split_arguments(argv, _option_arity())
-        code = command.main(args=own, prog_name="bpdiff", standalone_mode=False,
-                            obj={"pairs": pairs})  # ctx.exit(1): a check failed
+        with command.make_context("bpdiff", own, obj={"pairs": pairs}) as ctx:
+            code = command.invoke(ctx)  # not command.main(): its EPIPE handling exits 1
         code = code if type(code) is int else 0
     except BpdiffError as error:
-        click.echo(f"bpdiff: error: {error}", err=True)
+        say(f"bpdiff: error: {error}")
         code = error.exit_code
-    except click.exceptions.Exit as done:
+    except click.exceptions.Exit as done:  # --help, --version; ctx.exit(1): a check failed
         code = done.exit_code
     except click.ClickException as error:
-        error.show()
+        say(_usage_error(error))
         code = error.exit_code
     except click.Abort:
-        click.echo("bpdiff: aborted", err=True)
+        say("bpdiff: aborted")
         code = 2
+    except KeyboardInterrupt:
+        code = interrupted(own_process)
     except BrokenPipeError:
         _quiet_stdout()
         code = 0
+    except OSError as error:  # stdout on a full disk, an I/O error
+        say(f"bpdiff: error: {_os_error(error)}")
+        _quiet_stdout()  # what is still buffered would fail again at the end
+        code = 2
     if own_process:
         _exit_now(code)
     sys.exit(code)
 
 
+def interrupted(own_process=True):
+    """Ctrl-C: one line on stderr and exit code 130 (a second Ctrl-C is ignored in
+    bpdiff's own process while it ends)."""
+    import signal
+
+    from bpdiff.terminal import say
+
+    if own_process:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+    say("bpdiff: interrupted")
+    return 130
+
+
+def _usage_error(error):
+    """click's usage message (usage line, hint, error) as text."""
+    import io
+
+    buffer = io.StringIO()
+    error.show(file=buffer)
+    return buffer.getvalue().rstrip("\n")
+
+
+def _os_error(error):
+    reason = error.strerror or str(error)
+    if error.filename is not None:
+        return f"{error.filename}: {reason}"
+    return f"cannot write the output: {reason}"
+
+
 def _quiet_stdout():
     """The reader went away (`bpdiff ... | head`): stop quietly, as other tools do."""
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, sys.stdout.fileno())
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # not a real file (a test's stream), or closed
+        pass
 
 
 def _exit_now(code):
@@ -595,10 +644,15 @@ def _exit_now(code):
         sys.stdout.flush()
     except BrokenPipeError:
         _quiet_stdout()
+    except OSError as error:  # a full disk: the output is incomplete
+        from bpdiff.terminal import say
+
+        say(f"bpdiff: error: {_os_error(error)}")
+        code = code or 2
     except ValueError:  # stdout closed
         pass
     try:
         sys.stderr.flush()
-    except (BrokenPipeError, ValueError):
+    except (OSError, ValueError):
         pass
     os._exit(code)
