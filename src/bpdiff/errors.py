@@ -6,7 +6,7 @@ Exit codes: 2 for bad input or usage, 1 for a requested check that failed.
 
 import re
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]|\r(?!\n)")  # CSV's \r\n stays
 
 
 class BpdiffError(Exception):
@@ -63,8 +63,8 @@ class BpdiffValueError(BpdiffError):
 
 
 def printable(text, limit=None):
-    """`text` safe to show on a terminal: control characters but newline and tab as
-    escapes (ESC as \\x1b), so that echoed user text cannot retitle or recolour it;
+    """`text` safe to show on a terminal: control characters but newline, tab and
+    CR LF as escapes (ESC as \\x1b), so that echoed user text cannot retitle or recolour it;
     longer than `limit` characters, cut in the middle with a note of its length."""
     text = _CONTROL.sub(lambda match: f"\\x{ord(match[0]):02x}", text)
     if limit is not None and len(text) > limit:
