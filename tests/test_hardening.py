@@ -281,3 +281,67 @@ def test_ctrl_c_while_computing(tmp_path):
     out, err = process.communicate(timeout=120)
     assert (process.returncode, out, err) == (130, "", "bpdiff: interrupted\n")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["big.bp"]
+
+
+# ---- 7. input values ---------------------------------------------------------------
+
+@pytest.mark.parametrize("depth", [70, 30_000])
+def test_deeply_nested_array_value(depth):
+    value = "[" * depth + "1" + "]" * depth
+    code, out, err = bpdiff("sum(x)", "--x", value)
+    assert "more than 64 dimensions" in one_line_error(code, out, err)
+
+
+def test_deeply_nested_array_in_vars(tmp_path):
+    (tmp_path / "v.json").write_text('{"x": ' + "[" * 70 + "1" + "]" * 70 + "}")
+    code, out, err = bpdiff("sum(x)", "--vars", tmp_path / "v.json")
+    assert "more than 64 dimensions" in one_line_error(code, out, err)
+
+
+def test_sixty_four_dimensions_work():
+    code, out, err = bpdiff("sum(x)", "--x", "[" * 64 + "2" + "]" * 64, "--json")
+    assert code == 0, err
+    assert json.loads(out)["value"] == 2
+
+
+def test_expected_numbers_beyond_float_range(tmp_path):
+    code, out, err = bpdiff("x", "--x", "1", "--expect", "x=1e400", "--expect",
+                            "value=-1e400")
+    assert code == 1 and "Traceback" not in err and "2 of 2 checks failed" in err
+    code, out, err = bpdiff("x*1e300*1e10", "--x", "1", "--expect", "value=1e400")
+    assert code == 0 and "Traceback" not in err  # inf as float() reads 1e400
+    problems = tmp_path / "p.toml"
+    problems.write_text('[[problem]]\nprogram = "x"\nvalues = {x = 1}\n'
+                        'expect = {value = "1e400", x = "-1e999"}\n')
+    code, out, err = bpdiff("--problems", problems)
+    assert code == 1 and "Traceback" not in err and "0 of 1 problem" in out
+
+
+@pytest.mark.parametrize("vector", ["nan,1", "1e400,1", "1,-inf"])
+def test_hvp_refuses_non_finite_numbers(vector):
+    code, out, err = bpdiff("x*y", "--x", "1", "--y", "2", "--hvp", vector)
+    assert "is not a finite number" in one_line_error(code, out, err)
+
+
+def test_problems_nested_too_deeply(tmp_path):
+    problems = tmp_path / "p.toml"
+    problems.write_text("x = " + "{a = " * 5000 + "1" + "}" * 5000 + "\n")
+    code, out, err = bpdiff("--problems", problems)
+    assert "nested too deeply" in one_line_error(code, out, err)
+
+
+def test_problems_with_an_array_program(tmp_path):
+    problems = tmp_path / "p.toml"
+    problems.write_text('[[problem]]\nprogram = "x*2"\nvalues = {x = "[1, 2]"}\n'
+                        "expect = {value = 3}\n")
+    code, out, err = bpdiff("--problems", problems)
+    assert "computes with arrays" in one_line_error(code, out, err)
+
+
+def test_negative_zero_keeps_its_sign():
+    code, out, err = bpdiff("1/a", "--a", "-0.0", "--json")
+    assert code == 0, err
+    data = json.loads(out)
+    assert json.dumps(data["inputs"]) == '{"a": -0.0}' and data["value"] == "-inf"
+    assert [n["value"] for n in data["nodes"] if n["op"] == "var"] == [-0.0]
+    assert "-0.0" in json.dumps([n["value"] for n in data["nodes"] if n["op"] == "var"])

@@ -18,6 +18,8 @@ from bpdiff.language.parse import parse
 from bpdiff.language.labels import call_label, expression, label, op_name
 from bpdiff.numbers import to_number
 
+MAX_DIMENSIONS = 64  # NumPy's limit
+
 
 class Node(NamedTuple):
     """One node of a finished run, as the table and JSON show it."""
@@ -193,6 +195,8 @@ def to_value(name, value):
         except ValueError:
             raise BpdiffValueError(f"the value for '{name}' is not a valid JSON array:"
                                    f" {value.strip()[:60]!r}") from None
+        except RecursionError:
+            raise _too_deep(name) from None
     if isinstance(value, (list, tuple)) or hasattr(value, "shape"):
         return _to_array(name, value)
     return to_number(name, value)
@@ -201,11 +205,13 @@ def to_value(name, value):
 def _to_array(name, value):
     import numpy as np
 
-    pending = [value]
+    pending = [(value, 1)]
     while pending:  # numbers only: NumPy would take True and "1" as 1.0
-        item = pending.pop()
+        item, depth = pending.pop()
         if isinstance(item, (list, tuple)):
-            pending.extend(item)
+            if depth > MAX_DIMENSIONS:
+                raise _too_deep(name)
+            pending.extend((inner, depth + 1) for inner in item)
         elif isinstance(item, bool) or not isinstance(item, (int, float, np.ndarray,
                                                              np.number)):
             raise BpdiffValueError(f"the value for '{name}' must hold numbers only,"
@@ -221,6 +227,12 @@ def _to_array(name, value):
     if array.size == 0:
         raise BpdiffValueError(f"the value for '{name}' is an empty array")
     return array
+
+
+def _too_deep(name):
+    return BpdiffValueError(f"the value for '{name}' has more than {MAX_DIMENSIONS}"
+                            " dimensions (lists nested deeper than that), the most an array"
+                            " can have")
 
 
 def _missing_values(graph, missing, text):

@@ -109,10 +109,13 @@ def hvp(result, vector, names=None):
     v = []
     for x in vector:
         try:
-            v.append(to_number("--hvp", x))
+            number = to_number("--hvp", x)
         except BpdiffValueError:
             raise BpdiffValueError(f"--hvp: {str(x).strip()!r} is not a number"
                                    " (decimals and fractions like -1/4 work)") from None
+        if number - number != 0:  # nan and ±inf (1e400 too)
+            raise BpdiffValueError(f"--hvp: {str(x).strip()!r} is not a finite number")
+        v.append(number)
     v = tuple(v)
     moved = directional(result, dict(zip(wrt, v)))
     return HessianVectorProduct(wrt, v, tuple(moved.get(name, 0.0) for name in wrt))
