@@ -345,3 +345,59 @@ def test_negative_zero_keeps_its_sign():
     assert json.dumps(data["inputs"]) == '{"a": -0.0}' and data["value"] == "-inf"
     assert [n["value"] for n in data["nodes"] if n["op"] == "var"] == [-0.0]
     assert "-0.0" in json.dumps([n["value"] for n in data["nodes"] if n["op"] == "var"])
+
+
+# ---- 9. escape sequences in echoed text ----------------------------------------------
+
+TITLE = "\x1b]0;pwned\x07\x1b[31m"  # retitle the terminal, then red
+
+
+def no_escapes(text):
+    """Nothing a terminal would act on: no ESC, BEL, CSI or lone CR."""
+    return not any(c in text for c in "\x1b\x07\x9b\r")
+
+
+def test_comment_in_a_caret_line_is_escaped(tmp_path):
+    program = tmp_path / "p.bp"
+    program.write_text(f"a + ) # {TITLE}\n", encoding="utf-8")
+    code, out, err = bpdiff("-f", program, "--a", "1")
+    assert code == 2 and out == "" and no_escapes(err)
+    lines = err.splitlines()
+    assert "\\x1b]0;pwned\\x07" in err
+    caret_line = next(line for line in lines if line.strip() == "^")
+    source_line = lines[lines.index(caret_line) - 1]
+    assert source_line[caret_line.index("^")] == ")"
+
+
+def test_a_caret_after_escaped_characters_stays_under_its_column(tmp_path):
+    program = tmp_path / "p.bp"
+    program.write_text(f"# {TITLE}\na + \x1b )\n", encoding="utf-8")
+    code, out, err = bpdiff("-f", program, "--a", "1")
+    assert code == 2 and no_escapes(err), err
+
+
+def test_vars_keys_and_file_names_are_escaped(tmp_path):
+    (tmp_path / "v.json").write_text(json.dumps({TITLE: 1}))
+    code, out, err = bpdiff("a", "--a", "1", "--vars", tmp_path / "v.json")
+    assert code == 2 and no_escapes(err) and "\\x1b" in err
+    code, out, err = bpdiff("-f", tmp_path / f"{TITLE}.bp")
+    assert "no such file" in one_line_error(code, out, err) and no_escapes(err)
+
+
+def test_a_huge_name_is_shortened(tmp_path):
+    (tmp_path / "v.json").write_text(json.dumps({"b" * 1_000_000: 1}))
+    code, out, err = bpdiff("a", "--a", "1", "--vars", tmp_path / "v.json")
+    assert code == 2 and " characters)…" in err and len(err) < 5000
+
+
+def test_problem_names_are_escaped_and_shortened(tmp_path):
+    problems = tmp_path / "p.toml"
+    names = [TITLE, "n" * 1_000_000]
+    problems.write_text("".join(
+        f'[[problem]]\nname = {json.dumps(name)}\nprogram = "a*2"\nvalues = {{a = 1}}\n'
+        "expect = {value = 3}\n" for name in names))
+    code, out, err = bpdiff("--problems", problems)
+    assert code == 1 and no_escapes(out + err)
+    assert "\\x1b]0;pwned" in out and len(out) < 5000 and len(err) < 5000
+    code, out, err = bpdiff("--problems", problems, "--json")
+    assert code == 1 and json.loads(out)["problems"][0]["name"] == TITLE  # JSON: as given

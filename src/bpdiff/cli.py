@@ -367,8 +367,10 @@ def _parse_echo(text, output, share, as_json, max_rows):
 
     reading = parse(text, share=False, output=output, prune=False)
     graph = parse(text, share=share, output=output)
-    _write(echo.echo_json(text, reading, graph) if as_json
-           else echo.echo_text(reading, graph, max_rows))
+    if as_json:
+        _write(echo.echo_json(text, reading, graph), raw=True)
+    else:
+        _write(echo.echo_text(reading, graph, max_rows))
 
 
 def _tolerance(name, value, default):
@@ -406,7 +408,9 @@ def _verdict(ctx, checks, grad_rows, cross=None):
         failed = [row.name for row in cross.rows if not row.passed]
         failures.append(f"crosscheck failed for {', '.join(failed)}")
     if failures:
-        click.echo(f"bpdiff: {'; '.join(failures)}", err=True)
+        from bpdiff.terminal import say
+
+        say(f"bpdiff: {'; '.join(failures)}")
         ctx.exit(1)
 
 
@@ -417,20 +421,30 @@ def _run_problems(ctx, path, rtol, atol, exact, as_json, precision):
     problems, tolerances = read(path)
     graded = grade(problems, tolerances, rtol, atol, exact, where=path)
     if as_json:
-        _write(render_checks.problems_json(graded, path, precision))
+        _write(render_checks.problems_json(graded, path, precision), raw=True)
     elif _use_rich():
         from rich.console import Console
         from rich.text import Text
 
-        text = render_checks.problems_plain(graded, precision)
+        text = render_checks.problems_plain(_shown_names(graded), precision)
         Console(highlight=False).print(Text(text.rstrip("\n")))
     else:
-        _write(render_checks.problems_plain(graded, precision))
+        _write(render_checks.problems_plain(_shown_names(graded), precision))
     if not all(g.passed for g in graded):
-        failed = [g.problem.name for g in graded if not g.passed]
-        click.echo(f"bpdiff: {len(failed)} of {len(graded)} problems failed:"
-                   f" {', '.join(failed)}", err=True)
+        from bpdiff.terminal import say
+
+        failed = [g.problem.name for g in _shown_names(graded) if not g.passed]
+        say(f"bpdiff: {len(failed)} of {len(graded)} problems failed: {', '.join(failed)}")
         ctx.exit(1)
+
+
+def _shown_names(graded, limit=80):
+    """`graded` with each problem's name as a terminal may show it: control characters
+    escaped, a long name cut in the middle."""
+    from bpdiff.errors import printable
+
+    return [g._replace(problem=g.problem._replace(name=printable(g.problem.name, limit)))
+            for g in graded]
 
 
 def _run_quiz(count, level, seed, answers_path):
@@ -532,11 +546,12 @@ def _print_table(result, precision, max_rows, top=None, only=None, full=False):
         _write(table.plain(result, precision, max_rows, top, only, full))
 
 
-def _write(text):
-    """Text for stdout, control characters in it escaped (see errors.printable)."""
+def _write(text, raw=False):
+    """Text for stdout, control characters in it escaped (see errors.printable);
+    `raw` (JSON, whose strings escape their own) as it is."""
     from bpdiff.errors import printable
 
-    sys.stdout.write(printable(text))
+    sys.stdout.write(text if raw else printable(text))
     sys.stdout.flush()
 
 
