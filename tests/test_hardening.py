@@ -401,3 +401,27 @@ def test_problem_names_are_escaped_and_shortened(tmp_path):
     assert "\\x1b]0;pwned" in out and len(out) < 5000 and len(err) < 5000
     code, out, err = bpdiff("--problems", problems, "--json")
     assert code == 1 and json.loads(out)["problems"][0]["name"] == TITLE  # JSON: as given
+
+
+# ---- 10. LaTeX names; --render to a name starting with '-' (above) -------------------
+
+@pytest.mark.parametrize("extra", [[], ["--explain"], ["--locals"], ["--symbolic"]])
+def test_latex_keeps_names_inf_and_nan_names(extra):
+    code, out, err = bpdiff("inf*nan + x", "--inf", "2", "--nan", "3", "--x", "1",
+                            "--format", "latex", *extra)
+    assert code == 0, err
+    assert "\\infty" not in out and "NaN" not in out and "\\mathit{inf}" in out
+    code, out, err = bpdiff("x*1e400", "--x", "1", "--format", "latex")
+    assert code == 0 and "\\infty" in out  # the number inf is still ∞
+
+
+def test_latex_escapes_specials_in_names():
+    program = "def my_f(x_) = x_*x_; _a_1 = my_f(a_b_c); q__ = _a_1 + relu(a_b_c)"
+    for extra in ([], ["--explain"], ["--locals"], ["--symbolic"]):
+        code, out, err = bpdiff(program, "--a_b_c", "1", "--format", "latex", *extra)
+        assert code == 0, err
+        body = out.split("\n", 1)[1]  # after the % comment line
+        for line in body.splitlines():
+            stripped = line.replace("\\_", "").replace("\\#", "").replace("\\%", "")
+            assert "#" not in stripped and "%" not in stripped, line
+            assert all(part.startswith("{") for part in stripped.split("_")[1:]), line
