@@ -425,3 +425,81 @@ def test_latex_escapes_specials_in_names():
             stripped = line.replace("\\_", "").replace("\\#", "").replace("\\%", "")
             assert "#" not in stripped and "%" not in stripped, line
             assert all(part.startswith("{") for part in stripped.split("_")[1:]), line
+
+
+# ---- 6. array sizes, estimated before computing ----------------------------------------
+
+def test_sizes_of_elementwise_matmul_and_reductions():
+    from bpdiff.engine.sizes import result_elements, result_shape
+
+    assert result_shape("mul", [(100_000, 1), (1, 100_000)]) == (100_000, 100_000)
+    assert result_elements("add", [(3, 1, 5), (4, 1), ()]) == 60
+    assert result_shape("matmul", [(7, 3), (3, 2)]) == (7, 2)
+    assert result_shape("matmul", [(3,), (3, 2)]) == (2,)
+    assert result_shape("matmul", [(7, 3), (3,)]) == (7,)
+    assert result_shape("matmul", [(3,), (3,)]) == ()
+    assert result_shape("transpose", [(3, 1)]) == (1, 3)
+    assert result_elements("sum", [(10, 10)]) == 100  # at most its operand
+    assert result_elements("exp", [()]) == 1
+
+
+def _operands(shapes):
+    import numpy as np
+
+    return [np.linspace(0.1, 0.9, int(np.prod(s))).reshape(s) for s in shapes]
+
+
+@pytest.mark.parametrize("name", ["add", "mul", "div", "pow", "max", "sin", "tanh",
+                                  "sigmoid", "matmul", "transpose", "sum", "mean", "softmax",
+                                  "logsumexp", "log_softmax", "norm", "norm2", "dot"])
+def test_sizes_bound_what_numpy_makes(name):
+    """For every pair of small shapes an op accepts, the estimate is at least the size
+    NumPy gives (and equal for elementwise ops, @ and transpose)."""
+    import itertools
+
+    from bpdiff.engine import tensor
+    from bpdiff.engine.ops import BY_NAME
+    from bpdiff.engine.sizes import result_elements
+
+    op = BY_NAME[name]
+    shapes = [(), (1,), (3,), (2, 1), (1, 3), (2, 3), (3, 2), (4, 1, 3)]
+    tried = 0
+    for combination in itertools.product(shapes, repeat=op.arity):
+        try:
+            with tensor.quiet():
+                made = tensor.asarray(op.forward(tensor, *_operands(combination)))
+        except ValueError:
+            continue
+        tried += 1
+        estimate = result_elements(name, combination)
+        assert made.size <= estimate, (combination, made.shape)
+        if name in ("add", "mul", "div", "pow", "max", "sin", "tanh", "sigmoid", "matmul",
+                    "transpose"):
+            assert made.size == estimate, (combination, made.shape)
+    assert tried
+
+
+def test_an_array_too_big_is_refused_with_its_shape(tmp_path):
+    (tmp_path / "x.json").write_text(json.dumps({"x": [[1.0]] * 100_000}))
+    started = time.monotonic()
+    code, out, err = bpdiff("sum(x * transpose(x))", "--vars", tmp_path / "x.json")
+    assert code == 2 and out == "" and "Traceback" not in err
+    assert "shape (100000,100000), 10,000,000,000 numbers" in err and "--max-elements" in err
+    assert time.monotonic() - started < 60
+
+
+def test_max_elements_option():
+    args = ["sum(x * y)", "--x", "[[1], [2]]", "--y", "[1, 2, 3]"]
+    code, out, err = bpdiff(*args, "--max-elements", "5")
+    assert "shape (2,3), 6 numbers" in one_line_error(code, out, err)
+    code, out, err = bpdiff(*args, "--max-elements", "6", "--json")
+    assert code == 0 and json.loads(out)["value"] == 18
+
+
+@pytest.mark.parametrize("option", [["--gradcheck"], ["--html", "r.html"]])
+def test_work_limits_count_array_elements(tmp_path, option):
+    x = json.dumps([[0.001]] * 3000)
+    code, out, err = bpdiff("sum(tanh(x * x.T))", "--x", x, *option, cwd=tmp_path,
+                            timeout=300)
+    assert code == 2 and out == "" and "Traceback" not in err
+    assert "--force" in err and not (tmp_path / "r.html").exists()

@@ -13,6 +13,7 @@ from bpdiff.engine import scalar
 from bpdiff.engine.autodiff import TensorError, backward, find_kinks, find_problems, forward
 from bpdiff.errors import BpdiffError, BpdiffNameError, BpdiffValueError, did_you_mean
 from bpdiff.engine.kinks import PYTORCH, KinkPolicy, parse_policy
+from bpdiff.engine.sizes import DEFAULT_MAX_ELEMENTS
 from bpdiff.engine.ops import FUNCTIONS
 from bpdiff.language.parse import parse
 from bpdiff.language.labels import call_label, expression, label, op_name
@@ -91,7 +92,7 @@ class Result:
 
 
 def differentiate(text, /, values=None, *, output=None, share=True, kink=None, lib=(),
-                  exact=False, **named_values):
+                  exact=False, max_elements=DEFAULT_MAX_ELEMENTS, **named_values):
     """Parse `text`, evaluate it at the given input values and backpropagate.
 
     Values come as keyword arguments (`differentiate("x*y", x=2, y=3)`) or as a dict
@@ -101,8 +102,9 @@ def differentiate(text, /, values=None, *, output=None, share=True, kink=None, l
     "relu=one", or a kinks.KinkPolicy) for the derivatives at kinks; `lib` is a file of
     `def`s (or a list of them) whose functions the program may call. With `exact=True`
     the passes run in rational arithmetic: the Result's floats are the exact numbers
-    rounded, and `result.exact` holds the fractions. Raises BpdiffError subclasses on
-    bad input.
+    rounded, and `result.exact` holds the fractions. An array operation whose result
+    would hold more than `max_elements` numbers (None: no limit) is refused before it
+    runs. Raises BpdiffError subclasses on bad input.
     """
     policy = kink if isinstance(kink, KinkPolicy) else parse_policy(kink)
     graph = parse(text, share=share, output=output, lib=lib)
@@ -115,7 +117,7 @@ def differentiate(text, /, values=None, *, output=None, share=True, kink=None, l
         from bpdiff.engine import tensor as math
         inputs = {name: math.constant(value) for name, value in inputs.items()}
     try:
-        node_values = forward(graph, inputs, math)
+        node_values = forward(graph, inputs, math, max_elements)
     except TensorError as error:
         raise _shape_error(graph, error) from None
     grads = backward(graph, node_values, math, kink=policy.overrides())

@@ -14,6 +14,7 @@ import click
 from bpdiff.version import __version__
 from bpdiff.errors import BpdiffError
 from bpdiff.engine.ops import function_list
+from bpdiff.engine.sizes import DEFAULT_MAX_ELEMENTS
 from bpdiff.render.selection import ONLY_CHOICES
 from bpdiff.render.sheets import SHEET_FORMATS
 
@@ -73,6 +74,9 @@ Functions: {functions}.
               "those over 12 elements show their shape, min, max and mean).")
 @click.option("--max-size", type=click.FloatRange(min=0, min_open=True), default=64,
               show_default=True, metavar="MIB", help="Refuse programs larger than this.")
+@click.option("--max-elements", type=click.IntRange(min=1), default=DEFAULT_MAX_ELEMENTS,
+              show_default=True, metavar="N", help="Refuse an array operation whose result "
+              "would hold more numbers than this (before it allocates them).")
 @click.option("--expect", "expectations", multiple=True, metavar="KEY=NUMBER",
               help="Check an answer (repeatable): KEY is 'value' (the output), an input or "
               "named intermediate (∂output/∂NAME) or NAME.value; NUMBER a decimal or a "
@@ -135,7 +139,8 @@ Functions: {functions}.
 @click.pass_context
 def command(ctx, program, file, assignments, vars_file, output, as_json, precision,
             no_share, explain, show_locals, symbolic, wrt, symbolic_max, as_dot, as_mermaid,
-            as_tree, render_path, max_nodes, show_all, full, max_size, expectations, rtol, atol,
+            as_tree, render_path, max_nodes, show_all, full, max_size, max_elements,
+            expectations, rtol, atol,
             run_gradcheck, gradcheck_tol, problems_path, quiz, level, seed, answers_path,
             exact, kink, hessian, hvp, crosscheck, crosscheck_tol, parse_echo, sheet_format,
             top, only, html_path, practice_path, libs):
@@ -206,7 +211,7 @@ def command(ctx, program, file, assignments, vars_file, output, as_json, precisi
     from bpdiff.api import differentiate
 
     result = differentiate(text, values, output=output, share=not no_share, kink=kink,
-                           lib=libs, exact=exact)
+                           lib=libs, exact=exact, max_elements=max_elements)
     if result.tensor:
         _tensor_checks(result, {"--symbolic": symbolic, "--expect": expectations,
                                 "--hessian": hessian, "--hvp": hvp is not None,
@@ -233,6 +238,8 @@ def command(ctx, program, file, assignments, vars_file, output, as_json, precisi
         raise BpdiffError(f"the graph has {len(result.graph):,} nodes, more than --max-nodes"
                           f" {max_nodes}: narration would flood the terminal",
                           hint="add --force to make it anyway")
+    if (html_path or practice_path) and not show_all:
+        _check_report_size(result)
     for path, practice in ((html_path, False), (practice_path, True)):
         if path is not None:
             from bpdiff.outputs import write_text
@@ -460,6 +467,18 @@ def _run_quiz(count, level, seed, answers_path):
         from bpdiff.outputs import write_text
         write_text(answers_path, answers_toml(quiz, level, seed))
     _write(quiz_text(quiz, level, seed))
+
+
+def _check_report_size(result):
+    """Refuse an --html page that would hold too many numbers (big arrays)."""
+    from bpdiff.engine.sizes import total_elements
+    from bpdiff.render.html import MAX_NUMBERS
+
+    numbers = total_elements(result.values)
+    if numbers > MAX_NUMBERS:
+        raise BpdiffError(f"the report would hold {numbers:,} values and as many gradients,"
+                          f" more than {MAX_NUMBERS:,}: too big a page to open",
+                          hint="add --force to write it anyway")
 
 
 def _check_outputs(outputs, inputs):

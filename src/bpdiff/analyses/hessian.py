@@ -14,6 +14,7 @@ from typing import NamedTuple
 from bpdiff.engine.autodiff import backward, forward
 from bpdiff.engine.dual import Dual, namespace, tangent
 from bpdiff.errors import BpdiffError, BpdiffValueError, did_you_mean
+from bpdiff.engine.sizes import total_elements
 
 
 class Hessian(NamedTuple):
@@ -77,7 +78,7 @@ def hessian(result, names=None, force=False):
     """The Hessian of the output with respect to `names` (default: every input); a
     BpdiffError when that is more than MAX_WORK dual node evaluations, unless `force`."""
     wrt = inputs_wrt(result, names)
-    work = len(wrt) * len(result.graph)
+    work = len(wrt) * total_elements(result.values)  # an array counts its elements
     if work > MAX_WORK and not force:
         raise BpdiffError(f"the Hessian takes {len(wrt):,} passes over {len(result.graph):,}"
                           f" nodes ({work:,} dual evaluations, over {MAX_WORK:,}):"
