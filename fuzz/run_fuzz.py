@@ -7,7 +7,9 @@ tests/test_fuzz.py, over many more inputs.
 Inputs run in-process (differentiate() and cli.main()), each under a time limit
 (signal.alarm: an input that takes longer is a hang, reported with the input); a sample
 of the command lines also runs as real `python -m bpdiff` processes, half of them with
-PYTHONIOENCODING=utf-8 (the strict stdout of an en_US.UTF-8 locale). A last-resort
+PYTHONIOENCODING=utf-8 (the strict stdout of an en_US.UTF-8 locale). Two categories of
+fuzz/hardening.py add real processes with odd standard streams (a full disk, a closed
+stdin or pipe, ASCII/latin-1/cp1252) and array-size bombs. A last-resort
 watchdog (faulthandler) ends the process if an input is stuck where no signal handler
 can run, leaving that input in fuzz/failures/current-input.txt.
 
@@ -41,6 +43,7 @@ from hypothesis import HealthCheck, Phase, given, seed, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
 import test_fuzz as F  # noqa: E402  (the shared strategies and checks)
+import hardening as H  # noqa: E402  (odd standard streams, array-size bombs: issue 15)
 
 FAILURES = os.path.join(HERE, "failures")
 CURRENT_INPUT = os.path.join(FAILURES, "current-input.txt")
@@ -68,6 +71,8 @@ CATEGORIES = {
     "mutation": (F.library_cases(F.mutated_programs()), _library, 0.24),
     "argv": (F.invocations(), _main, 0.28),
     "json": (F.json_invocations(), _main, 0.08),
+    "streams": (H.stream_cases(), H.check_stream_case, 0.02),  # real processes
+    "sizes": (H.size_bombs(), H.check_size_bomb, 0.02),
 }
 
 
@@ -295,6 +300,8 @@ def _ddmin(sequence, keeps_failing, budget):
 def minimize(category, item, signature, timeout, budget=2000):
     """A smaller input with the same failure, within `budget` runs (a fifth of it for
     main(), a fiftieth for real processes)."""
+    if isinstance(item, H.StreamCase):  # a real process per try: kept as it is
+        return item
     left = [budget // 50 if category.startswith("subprocess") else
             budget if isinstance(item, F.LibraryCase) else budget // 5]
     fails = lambda candidate: _still_fails(category, candidate, signature, timeout)  # noqa: E731
@@ -337,6 +344,9 @@ def minimize(category, item, signature, timeout, budget=2000):
 
 
 def _reproducer(category, item):
+    if isinstance(item, H.StreamCase):
+        return ("import sys; sys.path[:0] = ['tests', 'fuzz']; import test_fuzz as F; "
+                f"import hardening as H; print(H.check_stream_case(H.{item!r}))")
     if isinstance(item, F.LibraryCase):
         return ("from fractions import Fraction; from decimal import Decimal; import bpdiff; "
                 f"bpdiff.differentiate({item.text!r}, {item.values!r}, output={item.output!r},"
@@ -349,6 +359,8 @@ def _reproducer(category, item):
 
 
 def _as_json(item):
+    if isinstance(item, H.StreamCase):
+        return {"condition": item.condition, **_as_json(item.invocation)}
     if isinstance(item, F.LibraryCase):
         return {"text": item.text, "values": {k: repr(v) for k, v in item.values.items()},
                 "output": item.output, "share": item.share}

@@ -6,8 +6,20 @@
     (270.0, {'a': 27.0, 'b': 297.0})
 """
 
-from bpdiff.api import EdgesNotRecorded, Node, Result, differentiate
-from bpdiff.errors import BpdiffError
 from bpdiff.version import __version__
 
 __all__ = ["differentiate", "Result", "Node", "EdgesNotRecorded", "BpdiffError", "__version__"]
+
+
+def __getattr__(name):
+    """The API's names, imported on first use: the `bpdiff` command starts (and can be
+    interrupted) before any of them is loaded."""
+    if name in ("differentiate", "Result", "Node", "EdgesNotRecorded"):
+        from bpdiff import api
+
+        return getattr(api, name)
+    if name == "BpdiffError":
+        from bpdiff.errors import BpdiffError
+
+        return BpdiffError
+    raise AttributeError(f"module 'bpdiff' has no attribute {name!r}")

@@ -17,6 +17,7 @@ from bpdiff.engine.autodiff import Edge, TensorError, backward, find_kinks, find
 from bpdiff.engine.graph import Graph
 from bpdiff.errors import BpdiffError, BpdiffNameError, BpdiffValueError, did_you_mean
 from bpdiff.engine.kinks import PYTORCH, KinkPolicy, parse_policy
+from bpdiff.engine.sizes import DEFAULT_MAX_ELEMENTS
 from bpdiff.engine.ops import FUNCTIONS
 from bpdiff.language.parse import parse
 from bpdiff.language.labels import call_label, expression, label, op_name
@@ -24,6 +25,8 @@ from bpdiff.numbers import to_number
 
 if TYPE_CHECKING:
     from bpdiff.engine.exact import Exact
+
+MAX_DIMENSIONS = 64  # NumPy's limit
 
 
 class Node(NamedTuple):
@@ -117,7 +120,8 @@ class Result:
 
 
 def differentiate(text, /, values=None, *, output=None, share=True, kink=None, lib=(),
-                  exact=False, edges=False, **named_values):
+                  exact=False, edges=False, max_elements=DEFAULT_MAX_ELEMENTS,
+                  **named_values):
     """Parse `text`, evaluate it at the given input values and backpropagate.
 
     Values come as keyword arguments (`differentiate("x*y", x=2, y=3)`) or as a dict
@@ -129,8 +133,9 @@ def differentiate(text, /, values=None, *, output=None, share=True, kink=None, l
     the passes run in rational arithmetic: the Result's floats are the exact numbers
     rounded, and `result.exact` holds the fractions. With `edges=True` the backward pass
     records every edge it visits (`result.edges`: what --explain, --locals, pictures,
-    the HTML report and --expect's diagnosis read). Raises BpdiffError subclasses on
-    bad input.
+    the HTML report and --expect's diagnosis read). An array operation whose result
+    would hold more than `max_elements` numbers (None: no limit) is refused before it
+    runs. Raises BpdiffError subclasses on bad input.
     """
     policy = kink if isinstance(kink, KinkPolicy) else parse_policy(kink)
     given = {**(values or {}), **named_values}
@@ -144,7 +149,7 @@ def differentiate(text, /, values=None, *, output=None, share=True, kink=None, l
         from bpdiff.engine import tensor as math
         inputs = {name: math.constant(value) for name, value in inputs.items()}
     try:
-        node_values = forward(graph, inputs, math)
+        node_values = forward(graph, inputs, math, max_elements)
     except TensorError as error:
         raise _shape_error(graph, error) from None
     grads = backward(graph, node_values, math, record=record, kink=policy.overrides())
@@ -227,6 +232,8 @@ def to_value(name, value):
         except ValueError:
             raise BpdiffValueError(f"the value for '{name}' is not a valid JSON array:"
                                    f" {value.strip()[:60]!r}") from None
+        except RecursionError:
+            raise _too_deep(name) from None
     if isinstance(value, (list, tuple)) or hasattr(value, "shape"):
         return _to_array(name, value)
     return to_number(name, value)
@@ -235,11 +242,13 @@ def to_value(name, value):
 def _to_array(name, value):
     import numpy as np
 
-    pending = [value]
+    pending = [(value, 1)]
     while pending:  # numbers only: NumPy would take True and "1" as 1.0
-        item = pending.pop()
+        item, depth = pending.pop()
         if isinstance(item, (list, tuple)):
-            pending.extend(item)
+            if depth > MAX_DIMENSIONS:
+                raise _too_deep(name)
+            pending.extend((inner, depth + 1) for inner in item)
         elif isinstance(item, bool) or not isinstance(item, (int, float, np.ndarray,
                                                              np.number)):
             raise BpdiffValueError(f"the value for '{name}' must hold numbers only,"
@@ -255,6 +264,12 @@ def _to_array(name, value):
     if array.size == 0:
         raise BpdiffValueError(f"the value for '{name}' is an empty array")
     return array
+
+
+def _too_deep(name):
+    return BpdiffValueError(f"the value for '{name}' has more than {MAX_DIMENSIONS}"
+                            " dimensions (lists nested deeper than that), the most an array"
+                            " can have")
 
 
 def _missing_values(graph, missing, text):

@@ -1,7 +1,8 @@
 """The `bpdiff` command: options in, renderer out, errors to exit codes.
 
-Exit codes: 0 ok, 1 a requested check failed, 2 bad input or usage. Results go to
-stdout, diagnostics to stderr; on error nothing is written to stdout.
+Exit codes: 0 ok, 1 a requested check failed, 2 bad input or usage, 130 interrupted.
+Results go to stdout, diagnostics to stderr (one line each, user text escaped); on error
+nothing is written to stdout. Output files are checked before any is written.
 """
 
 import gc
@@ -13,6 +14,7 @@ import click
 from bpdiff.version import __version__
 from bpdiff.errors import BpdiffError
 from bpdiff.engine.ops import function_list
+from bpdiff.engine.sizes import DEFAULT_MAX_ELEMENTS
 from bpdiff.inputs import DEFAULT_MAX_MIB
 from bpdiff.numbers import DEFAULT_PRECISION, MAX_PRECISION
 from bpdiff.render.selection import DEFAULT_MAX_NODES, DEFAULT_TOP, ONLY_CHOICES
@@ -151,6 +153,9 @@ Functions: {functions}.
 @click.option("--max-size", type=click.FloatRange(min=0, min_open=True),
               default=DEFAULT_MAX_MIB, show_default=True, metavar="MIB",
               help="Refuse programs larger than this.")
+@click.option("--max-elements", type=click.IntRange(min=1), default=DEFAULT_MAX_ELEMENTS,
+              show_default=True, metavar="N", help="Refuse an array operation whose result "
+              "would hold more numbers than this (before it allocates them).")
 @click.option("--expect", "expectations", multiple=True, metavar="KEY=NUMBER",
               help="Check an answer (repeatable): KEY is 'value' (the output), an input or "
               "named intermediate (∂output/∂NAME) or NAME.value; NUMBER a decimal or a "
@@ -214,7 +219,8 @@ Functions: {functions}.
 @click.pass_context
 def command(ctx, program, file, assignments, vars_file, output, as_json, precision,
             no_share, explain, show_locals, symbolic, wrt, symbolic_max, as_dot, as_mermaid,
-            as_tree, render_path, max_nodes, show_all, full, max_size, expectations, rtol, atol,
+            as_tree, render_path, max_nodes, show_all, full, max_size, max_elements,
+            expectations, rtol, atol,
             run_gradcheck, gradcheck_tol, problems_path, quiz, level, seed, answers_path,
             exact, kink, hessian, hvp, crosscheck, crosscheck_tol, parse_echo, sheet_format,
             top, only, html_path, practice_path, libs):
@@ -269,8 +275,14 @@ def command(ctx, program, file, assignments, vars_file, output, as_json, precisi
                 explain or show_locals or symbolic or as_dot or as_mermaid or as_tree
                 or render_path),
             "--json or --exact": quiz is not None and (as_json or exact), "--lib": bool(libs)})
-        if quiz is not None:
-            return _run_quiz(quiz, level, seed, answers_path)
+    _check_outputs({"--html": html_path, "--html-practice": practice_path,
+                    "--render": render_path, "--answers": answers_path},
+                   {"-f": [file], "--vars": [vars_file], "--lib": libs,
+                    "--problems": [problems_path],
+                    "--expect": [e[1:] for e in expectations if e.startswith("@")]})
+    if quiz is not None:
+        return _run_quiz(quiz, level, seed, answers_path)
+    if problems_path is not None:
         return _run_problems(ctx, problems_path, rtol, atol, exact, as_json, precision)
     text = read_program(program, file, max_size)
     if parse_echo:  # values are not read: their names only decide whether e is an input
@@ -287,7 +299,8 @@ def command(ctx, program, file, assignments, vars_file, output, as_json, precisi
     needs_edges = bool(explain or show_locals or as_dot or as_mermaid or render_path
                        or html_path or practice_path or expectations)  # result.edges' readers
     result = differentiate(text, values, output=output, share=not no_share, kink=kink,
-                           lib=libs, exact=exact, edges=needs_edges)
+                           lib=libs, exact=exact, edges=needs_edges,
+                           max_elements=max_elements)
     if result.tensor:
         _tensor_checks(result, {"--symbolic": symbolic, "--expect": expectations,
                                 "--hessian": hessian, "--hvp": hvp is not None,
@@ -316,10 +329,13 @@ def command(ctx, program, file, assignments, vars_file, output, as_json, precisi
         raise BpdiffError(f"the graph has {len(result.graph):,} nodes, more than --max-nodes"
                           f" {max_nodes}: narration would flood the terminal",
                           hint="add --force to make it anyway")
+    if (html_path or practice_path) and not show_all:
+        _check_report_size(result)
     for path, practice in ((html_path, False), (practice_path, True)):
         if path is not None:
+            from bpdiff.outputs import write_text
             from bpdiff.render.html import report
-            _write_file(path, report(result, practice, precision, None if show_all
+            write_text(path, report(result, practice, precision, None if show_all
                                      else max_nodes, rtol, atol))
     view = None
     if pictures:
@@ -451,8 +467,10 @@ def _parse_echo(text, output, share, as_json, max_rows, given):
     graph = parse(text, share=share, output=output, given=given)
     for note in graph.notes:
         _warn(note)
-    _write(echo.echo_json(text, reading, graph) if as_json
-           else echo.echo_text(reading, graph, max_rows))
+    if as_json:
+        _write(echo.echo_json(text, reading, graph), raw=True)
+    else:
+        _write(echo.echo_text(reading, graph, max_rows))
 
 
 def _tolerance(name, value, owned_default):
@@ -492,7 +510,9 @@ def _verdict(ctx, checks, grad_rows, cross=None):
         failed = [row.name for row in cross.rows if not row.passed]
         failures.append(f"crosscheck failed for {', '.join(failed)}")
     if failures:
-        click.echo(f"bpdiff: {'; '.join(failures)}", err=True)
+        from bpdiff.terminal import say
+
+        say(f"bpdiff: {'; '.join(failures)}")
         ctx.exit(1)
 
 
@@ -503,20 +523,30 @@ def _run_problems(ctx, path, rtol, atol, exact, as_json, precision):
     problems, tolerances = read(path)
     graded = grade(problems, tolerances, rtol, atol, exact, where=path)
     if as_json:
-        _write(problems_report.problems_json(graded, path, precision))
+        _write(problems_report.problems_json(graded, path, precision), raw=True)
     elif _use_rich():
         from rich.console import Console
         from rich.text import Text
 
-        text = problems_report.problems_plain(graded, precision)
+        text = problems_report.problems_plain(_shown_names(graded), precision)
         Console(highlight=False).print(Text(text.rstrip("\n")))
     else:
-        _write(problems_report.problems_plain(graded, precision))
+        _write(problems_report.problems_plain(_shown_names(graded), precision))
     if not all(g.passed for g in graded):
-        failed = [g.problem.name for g in graded if not g.passed]
-        click.echo(f"bpdiff: {len(failed)} of {len(graded)} problems failed:"
-                   f" {', '.join(failed)}", err=True)
+        from bpdiff.terminal import say
+
+        failed = [g.problem.name for g in _shown_names(graded) if not g.passed]
+        say(f"bpdiff: {len(failed)} of {len(graded)} problems failed: {', '.join(failed)}")
         ctx.exit(1)
+
+
+def _shown_names(graded, limit=80):
+    """`graded` with each problem's name as a terminal may show it: control characters
+    escaped, a long name cut in the middle."""
+    from bpdiff.errors import printable
+
+    return [g._replace(problem=g.problem._replace(name=printable(g.problem.name, limit)))
+            for g in graded]
 
 
 def _run_quiz(count, level, seed, answers_path):
@@ -530,20 +560,37 @@ def _run_quiz(count, level, seed, answers_path):
         seed = random.SystemRandom().randrange(1_000_000)
     quiz = generate(count, seed, level)
     if answers_path is not None:
-        _write_file(answers_path, answers_toml(quiz, level, seed))
+        from bpdiff.outputs import write_text
+        write_text(answers_path, answers_toml(quiz, level, seed))
     _write(quiz_text(quiz, level, seed))
 
 
-def _write_file(path, text):
-    try:
-        with open(path, "w", encoding="utf-8") as handle:
-            handle.write(text)
-    except IsADirectoryError:
-        raise BpdiffError(f"{path}: is a directory") from None
-    except OSError as error:
-        raise BpdiffError(f"{path}: cannot write: {error.strerror}") from None
-    except ValueError:  # a NUL in the path
-        raise BpdiffError(f"{path!r}: not a valid file name") from None
+def _check_report_size(result):
+    """Refuse an --html page that would hold too many numbers (big arrays)."""
+    from bpdiff.engine.sizes import total_elements
+    from bpdiff.render.html import MAX_NUMBERS
+
+    numbers = total_elements(result.values)
+    if numbers > MAX_NUMBERS:
+        raise BpdiffError(f"the report would hold {numbers:,} values and as many gradients,"
+                          f" more than {MAX_NUMBERS:,}: too big a page to open",
+                          hint="add --force to write it anyway")
+
+
+def _check_outputs(outputs, inputs):
+    """Refuse, before anything is written, an output file that is an input or another
+    output, cannot be written, or (--render) has no picture format or no Graphviz.
+    `outputs`: option -> path or None; `inputs`: option -> paths (None: not given)."""
+    given = [(option, path) for option, path in outputs.items() if path is not None]
+    if not given:
+        return
+    from bpdiff.outputs import check_paths
+
+    check_paths(given, [(option, path) for option, paths in inputs.items()
+                        for path in paths if path is not None])
+    if outputs["--render"] is not None:
+        from bpdiff.render.pictures import check_render_path
+        check_render_path(outputs["--render"])
 
 
 def _print(renderables):
@@ -593,7 +640,12 @@ def _print_locals(result, precision):
 
 
 def _use_rich():
-    return sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+    """Colours and boxes: on a terminal wide enough for them, without NO_COLOR."""
+    if not sys.stdout.isatty() or os.environ.get("NO_COLOR"):
+        return False
+    from bpdiff.terminal import rich_fits
+
+    return rich_fits()
 
 
 def _print_table(result, precision, max_rows, top=None, only=None, full=False):
@@ -609,13 +661,19 @@ def _print_table(result, precision, max_rows, top=None, only=None, full=False):
         _write(table.plain(result, precision, max_rows, top, only, full))
 
 
-def _write(text):
-    sys.stdout.write(text)
+def _write(text, raw=False):
+    """Text for stdout, control characters in it escaped (see errors.printable);
+    `raw` (JSON, whose strings escape their own) as it is."""
+    from bpdiff.errors import printable
+
+    sys.stdout.write(text if raw else printable(text))
     sys.stdout.flush()
 
 
 def _warn(message):
-    click.echo(f"bpdiff: warning: {message}", err=True)
+    from bpdiff.terminal import say
+
+    say(f"bpdiff: warning: {message}")
 
 
 def _option_arity():
@@ -630,44 +688,82 @@ def _option_arity():
 
 def main(argv=None):
     """Entry point of the `bpdiff` script and `python -m bpdiff` (argv None: the process
-    is bpdiff's own), and of tests (argv a list)."""
+    is bpdiff's own), and of tests (argv a list). Ends the process (SystemExit, or
+    os._exit in its own) with the exit code; every error as one message on stderr."""
     from bpdiff.inputs import split_arguments
+    from bpdiff.terminal import prepare_streams, say
 
     own_process = argv is None
     if own_process:  # the graph's lists and tuples hold no cycles, so the cyclic
         gc.disable()  # collector would only rescan the growing heap
-        for stream in ("stdout", "stderr"):
-            if getattr(sys, stream) is None:  # started with it closed (`>&-`): discard
-                setattr(sys, stream, open(os.devnull, "w", encoding="utf-8"))
+        prepare_streams()
     argv = sys.argv[1:] if argv is None else list(argv)
     try:
         own, pairs = split_arguments(argv, _option_arity())
-        code = command.main(args=own, prog_name="bpdiff", standalone_mode=False,
-                            obj={"pairs": pairs})  # ctx.exit(1): a check failed
+        with command.make_context("bpdiff", own, obj={"pairs": pairs}) as ctx:
+            code = command.invoke(ctx)  # not command.main(): its EPIPE handling exits 1
         code = code if type(code) is int else 0
     except BpdiffError as error:
-        click.echo(f"bpdiff: error: {error}", err=True)
+        say(f"bpdiff: error: {error}")
         code = error.exit_code
-    except click.exceptions.Exit as done:
+    except click.exceptions.Exit as done:  # --help, --version; ctx.exit(1): a check failed
         code = done.exit_code
     except click.ClickException as error:
-        error.show()
+        say(_usage_error(error))
         code = error.exit_code
     except click.Abort:
-        click.echo("bpdiff: aborted", err=True)
+        say("bpdiff: aborted")
         code = 2
+    except KeyboardInterrupt:
+        code = interrupted(own_process)
     except BrokenPipeError:
         _quiet_stdout()
         code = 0
+    except OSError as error:  # stdout on a full disk, an I/O error
+        say(f"bpdiff: error: {_os_error(error)}")
+        _quiet_stdout()  # what is still buffered would fail again at the end
+        code = 2
     if own_process:
         _exit_now(code)
     sys.exit(code)
 
 
+def interrupted(own_process=True):
+    """Ctrl-C: one line on stderr and exit code 130 (a second Ctrl-C is ignored in
+    bpdiff's own process while it ends)."""
+    import signal
+
+    from bpdiff.terminal import say
+
+    if own_process:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+    say("bpdiff: interrupted")
+    return 130
+
+
+def _usage_error(error):
+    """click's usage message (usage line, hint, error) as text."""
+    import io
+
+    buffer = io.StringIO()
+    error.show(file=buffer)
+    return buffer.getvalue().rstrip("\n")
+
+
+def _os_error(error):
+    reason = error.strerror or str(error)
+    if error.filename is not None:
+        return f"{error.filename}: {reason}"
+    return f"cannot write the output: {reason}"
+
+
 def _quiet_stdout():
     """The reader went away (`bpdiff ... | head`): stop quietly, as other tools do."""
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, sys.stdout.fileno())
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # not a real file (a test's stream), or closed
+        pass
 
 
 def _exit_now(code):
@@ -678,10 +774,15 @@ def _exit_now(code):
         sys.stdout.flush()
     except BrokenPipeError:
         _quiet_stdout()
+    except OSError as error:  # a full disk: the output is incomplete
+        from bpdiff.terminal import say
+
+        say(f"bpdiff: error: {_os_error(error)}")
+        code = code or 2
     except ValueError:  # stdout closed
         pass
     try:
         sys.stderr.flush()
-    except (BrokenPipeError, ValueError):
+    except (OSError, ValueError):
         pass
     os._exit(code)

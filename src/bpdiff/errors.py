@@ -4,6 +4,10 @@ Raised anywhere in the pipeline, printed once at the edge (the CLI), never as a 
 Exit codes: 2 for bad input or usage, 1 for a requested check that failed.
 """
 
+import re
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]|\r(?!\n)")  # CSV's \r\n stays
+
 
 class BpdiffError(Exception):
     """An error meant for the user. `str()` gives the full message, with the source
@@ -35,7 +39,9 @@ class BpdiffError(Exception):
                         caret = self.column - start + (1 if start else 0)
                     else:
                         caret = self.column
-                    parts.append("  " + text.expandtabs(1))
+                    text = text.expandtabs(1)  # as wide as the caret line counts
+                    caret = len(printable(text[:caret - 1])) + 1
+                    parts.append("  " + printable(text))
                     parts.append("  " + " " * (caret - 1) + "^")
         else:
             parts.append(self.message)
@@ -54,6 +60,17 @@ class BpdiffNameError(BpdiffError):
 
 class BpdiffValueError(BpdiffError):
     """A value given for an input is not a number or names no input."""
+
+
+def printable(text, limit=None):
+    """`text` safe to show on a terminal: control characters but newline, tab and
+    CR LF as escapes (ESC as \\x1b), so that echoed user text cannot retitle or recolour it;
+    longer than `limit` characters, cut in the middle with a note of its length."""
+    text = _CONTROL.sub(lambda match: f"\\x{ord(match[0]):02x}", text)
+    if limit is not None and len(text) > limit:
+        keep = max(limit // 2 - 15, 1)
+        text = f"{text[:keep]}…({len(text):,} characters)…{text[-keep:]}"
+    return text
 
 
 def did_you_mean(name, candidates):

@@ -26,7 +26,7 @@ def read_program(program, path, max_mib=DEFAULT_MAX_MIB):
             "no program given",
             hint="try: bpdiff \"(a+b)*b^3\" --a 7 --b 3   (bpdiff --help for more)")
     if program == "-":
-        return _decode(_read_at_most(sys.stdin.buffer, limit + 1), "standard input", limit)
+        return _decode(_read_stdin(limit + 1), "standard input", limit)
     if len(program) > limit:
         raise _too_big("the program", limit)
     try:
@@ -54,6 +54,17 @@ def _read_file(path, limit):
     except ValueError:  # a NUL in the path
         raise BpdiffValueError(f"{path!r}: not a valid file name") from None
     return _decode(data, path, limit)
+
+
+def _read_stdin(count):
+    """Up to `count` bytes of standard input; refused when the process has none
+    (`bpdiff - <&-`) or it cannot be read."""
+    if sys.stdin is None:
+        raise BpdiffValueError("'-' reads the program from standard input, which is closed")
+    try:
+        return _read_at_most(sys.stdin.buffer, count)
+    except OSError as error:
+        raise BpdiffValueError(f"standard input: cannot read: {error.strerror}") from None
 
 
 def _read_at_most(handle, count):

@@ -87,8 +87,8 @@ def shape_text(shape):
 
 
 def json_number(x):
-    """`x` as a strict-JSON value: ints for integral floats, strings for nan/inf; an
-    array as nested lists of those."""
+    """`x` as a strict-JSON value: ints for integral floats (but -0.0), strings for
+    nan/inf; an array as nested lists of those."""
     if x is None:
         return None
     if type(x) is not float and hasattr(x, "shape"):
@@ -100,6 +100,8 @@ def json_number(x):
             return x.tolist()
         return _nested_map(x.tolist(), json_number)
     if x.is_integer():
+        if x == 0 and math.copysign(1.0, x) < 0:
+            return x  # -0.0: the sign matters (1/x is -inf)
         return int(x) if -2**53 < x < 2**53 else x
     if x - x == 0:  # finite
         return x

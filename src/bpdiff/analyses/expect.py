@@ -22,6 +22,7 @@ import functools
 import itertools
 import math
 import re
+import sys
 from fractions import Fraction
 from typing import NamedTuple
 
@@ -111,7 +112,12 @@ def parse_number(text):
     number = exact_number(text)
     if number is None and str(text).strip().lower() in ("nan", "inf", "+inf", "-inf"):
         return float(str(text).strip())
+    if number is not None and abs(number) > _LARGEST_FLOAT:  # 1e400: as float() reads it
+        return math.inf if number > 0 else -math.inf
     return number
+
+
+_LARGEST_FLOAT = Fraction(sys.float_info.max)
 
 
 _WRITTEN = re.compile(r"\s*[+-]?\d*(?:\.(\d*))?(?:[eE]([+-]?\d{1,6}))?\s*\Z")

@@ -31,11 +31,13 @@ from bpdiff.engine import scalar
 from bpdiff.engine.autodiff import forward
 from bpdiff.errors import BpdiffError
 from bpdiff.engine.graph import CONST, VAR
+from bpdiff.engine.sizes import total_elements
 
 STEP = 1e-5
 DEFAULT_TOL = 1e-6
 NOISE_ULPS = 8  # rounding noise allowed in f(x ± h), in units of machine epsilon
-MAX_WORK = 20_000_000  # node evaluations (4 × inputs × nodes) before --force is needed
+MAX_WORK = 20_000_000  # node evaluations (4 × inputs × nodes, array elements counted)
+# before --force is needed
 JUMP = 1e-3  # a local derivative changing by more than this (relative) over the step
 
 
@@ -64,11 +66,14 @@ def gradcheck(result, tol=DEFAULT_TOL, force=False):
     when the work would exceed MAX_WORK node evaluations, unless `force`."""
     graph = result.graph
     inputs = dict(result.inputs)
-    count = sum(getattr(x, "size", 1) for x in inputs.values())
-    work = 4 * count * len(graph)
+    count = total_elements(inputs.values())
+    numbers = total_elements(result.values)  # the nodes, an array counting its elements
+    work = 4 * count * numbers
     if work > MAX_WORK and not force:
-        raise BpdiffError(f"--gradcheck would evaluate {work:,} nodes ({count:,} inputs"
-                          f" × 4 forward passes over {len(graph):,} nodes)",
+        what, over = (("nodes", f"{len(graph):,} nodes") if numbers == len(graph) else
+                      ("numbers", f"{numbers:,} numbers in {len(graph):,} nodes"))
+        raise BpdiffError(f"--gradcheck would compute {work:,} {what} ({count:,} inputs"
+                          f" × 4 forward passes over {over})",
                           hint="add --force to run it anyway")
     if result.tensor:
         return _tensor_gradcheck(result, inputs, tol)

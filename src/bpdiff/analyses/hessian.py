@@ -14,6 +14,7 @@ from typing import NamedTuple
 from bpdiff.engine.autodiff import backward, forward
 from bpdiff.engine.dual import Dual, namespace, tangent
 from bpdiff.errors import BpdiffError, BpdiffValueError, did_you_mean
+from bpdiff.engine.sizes import total_elements
 
 
 class Hessian(NamedTuple):
@@ -77,7 +78,7 @@ def hessian(result, names=None, force=False):
     """The Hessian of the output with respect to `names` (default: every input); a
     BpdiffError when that is more than MAX_WORK dual node evaluations, unless `force`."""
     wrt = inputs_wrt(result, names)
-    work = len(wrt) * len(result.graph)
+    work = len(wrt) * total_elements(result.values)  # an array counts its elements
     if work > MAX_WORK and not force:
         raise BpdiffError(f"the Hessian takes {len(wrt):,} passes over {len(result.graph):,}"
                           f" nodes ({work:,} dual evaluations, over {MAX_WORK:,}):"
@@ -109,10 +110,13 @@ def hvp(result, vector, names=None):
     v = []
     for x in vector:
         try:
-            v.append(to_number("--hvp", x))
+            number = to_number("--hvp", x)
         except BpdiffValueError:
             raise BpdiffValueError(f"--hvp: {str(x).strip()!r} is not a number"
                                    " (decimals and fractions like -1/4 work)") from None
+        if number - number != 0:  # nan and ±inf (1e400 too)
+            raise BpdiffValueError(f"--hvp: {str(x).strip()!r} is not a finite number")
+        v.append(number)
     v = tuple(v)
     moved = directional(result, dict(zip(wrt, v)))
     return HessianVectorProduct(wrt, v, tuple(moved.get(name, 0.0) for name in wrt))

@@ -70,6 +70,9 @@ def read(path):
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         raise BpdiffValueError(f"{path}: not valid TOML: {error}") from None
+    except RecursionError:
+        raise BpdiffValueError(f"{path}: not usable TOML: its tables or arrays are nested"
+                               " too deeply") from None
     return parse(data, path)
 
 
@@ -194,6 +197,9 @@ def grade(problems, tolerances=None, rtol=DEFAULT_RTOL, atol=DEFAULT_ATOL, exact
             hint = "add it to [problem.values]" if field == "values" else None
             plain = BpdiffError(error.message, error.source, error.line, error.column, hint)
             raise BpdiffValueError(f"{label}, field '{field}': {plain}") from None
+        if result.tensor:
+            raise BpdiffValueError(f"{label}, field 'expect': answers are checked on scalar"
+                                   " programs, and this one computes with arrays")
         problem_rtol = _pick(problem.rtol, tolerances.get("rtol"), rtol)
         problem_atol = _pick(problem.atol, tolerances.get("atol"), atol)
         try:

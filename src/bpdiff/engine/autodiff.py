@@ -16,7 +16,7 @@ is summed back over broadcast axes to its input's shape.
 import math
 from typing import NamedTuple
 
-from bpdiff.engine import scalar
+from bpdiff.engine import scalar, sizes
 from bpdiff.engine.graph import CONST, VAR
 
 
@@ -38,10 +38,12 @@ class TensorError(Exception):
         self.dims = dims  # the operands' shapes
 
 
-def forward(graph, inputs, m=scalar):
-    """Every node's value, given `inputs` (variable name -> value)."""
+def forward(graph, inputs, m=scalar, max_elements=None):
+    """Every node's value, given `inputs` (variable name -> value). With arrays and a
+    `max_elements`, an operation whose result would hold more numbers raises
+    TensorError before it runs."""
     if getattr(m, "ARRAYS", False):
-        return _forward_tensor(graph, inputs, m)
+        return _forward_tensor(graph, inputs, m, max_elements)
     ops, sources, payload = graph.ops, graph.inputs, graph.payload
     values = [0.0] * len(ops)
     for node, op in enumerate(ops):
@@ -54,7 +56,7 @@ def forward(graph, inputs, m=scalar):
     return values
 
 
-def _forward_tensor(graph, inputs, m):
+def _forward_tensor(graph, inputs, m, max_elements=None):
     ops, sources, payload = graph.ops, graph.inputs, graph.payload
     values = [None] * len(ops)
     with m.quiet():
@@ -65,6 +67,10 @@ def _forward_tensor(graph, inputs, m):
                 values[node] = inputs[payload[node]]
             else:
                 args = [values[i] for i in sources[node]]
+                if max_elements is not None:  # issue 15, point 6: see engine/sizes.py
+                    too_big = sizes.oversized(op.name, [a.shape for a in args], max_elements)
+                    if too_big:
+                        raise TensorError(node, too_big, [a.shape for a in args])
                 try:
                     values[node] = m.asarray(op.forward(m, *args))
                 except ValueError as error:

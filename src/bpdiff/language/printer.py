@@ -392,11 +392,8 @@ GREEK = frozenset(
 
 def latex_name(identifier):
     """A bpdiff name in math mode: x -> x, x1 / x_1 -> x_{1}, w_in -> w_{\\mathit{in}},
-    alpha -> \\alpha, loss -> \\mathit{loss}, other names \\mathit with `_` escaped."""
-    if identifier == "nan":
-        return "\\mathrm{NaN}"
-    if identifier == "inf":
-        return "\\infty"
+    alpha -> \\alpha, loss -> \\mathit{loss}, other names \\mathit with `_` escaped (a
+    name inf or nan too: the numbers are latex_number's)."""
     match = (re.fullmatch(r"([A-Za-z]+)_?([0-9]+)", identifier)
              or re.fullmatch(r"([A-Za-z]+)_([A-Za-z][A-Za-z0-9]*)", identifier))
     if match:
@@ -427,7 +424,7 @@ def latex_number(formatted):
         return "\\approx " + latex_number(formatted[1:])
     sign, body = ("-", formatted[1:]) if formatted.startswith("-") else ("", formatted)
     if body in ("nan", "inf"):
-        return sign + latex_name(body)
+        return sign + ("\\mathrm{NaN}" if body == "nan" else "\\infty")
     fraction = re.fullmatch(r"([0-9]+)/([0-9]+)", body)
     if fraction:
         return f"{sign}\\frac{{{fraction[1]}}}{{{fraction[2]}}}"

@@ -31,6 +31,9 @@ from bpdiff.numbers import DEFAULT_PRECISION, format_number, json_number
 from bpdiff.render.selection import DEFAULT_MAX_NODES
 from bpdiff.render.table import COLUMNS, rows, summary
 
+MAX_NUMBERS = 1_000_000  # values in all nodes (array elements counted) the CLI writes
+# a page for without --force: each shows in the data, the narration and the table
+
 
 def asset(name):
     """The text of a file in bpdiff/render/assets/."""

@@ -183,8 +183,8 @@ def _number_texts(numbers):
     if None not in numbers and all(map(_finite, numbers)):
         texts = list(map(repr, numbers))
         for k in compress(range(len(numbers)), map(float.is_integer, numbers)):
-            if -2**53 < numbers[k] < 2**53:  # an integral float prints as an int
-                texts[k] = "%d" % numbers[k]
+            if -2**53 < numbers[k] < 2**53 and texts[k] != "-0.0":  # an integral float
+                texts[k] = "%d" % numbers[k]  # prints as an int; -0.0 keeps its sign
         return texts
     return list(map(_number_text, numbers))
 

@@ -10,6 +10,7 @@ Every loop is over the node or edge lists or an explicit stack: no recursion.
 """
 
 import html
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -369,21 +370,44 @@ def tree(result, precision=DEFAULT_PRECISION, max_depth=MAX_TREE_DEPTH, view=Non
 # Graphviz's dot program
 
 
-def render_file(dot_text, path, timeout=300):
-    """Render DOT text to `path` with Graphviz's `dot`, in the format named by the
-    suffix (.svg, .png or .pdf). Raises BpdiffError for another suffix, when `dot` is
-    not installed, and when it fails (with its message) or runs past `timeout` seconds."""
-    path = Path(path)
-    fmt = path.suffix.lower().lstrip(".")
+def check_render_path(path):
+    """Refuse (BpdiffError) a --render FILE whose suffix is not .svg, .png or .pdf, or
+    when Graphviz's `dot` is not installed: before anything is computed or written.
+    Returns the format and the `dot` program's path."""
+    fmt = Path(path).suffix.lower().lstrip(".")
     if fmt not in FORMATS:
-        raise BpdiffError(f"cannot draw a picture as '{path.name}': the file name must end"
-                          f" in {', '.join('.' + f for f in FORMATS[:-1])} or .{FORMATS[-1]}")
+        raise BpdiffError(f"cannot draw a picture as '{Path(path).name}': the file name must"
+                          f" end in {', '.join('.' + f for f in FORMATS[:-1])} or"
+                          f" .{FORMATS[-1]}")
     program = shutil.which("dot")
     if program is None:
         raise BpdiffError("drawing a picture needs Graphviz, whose `dot` program was not"
                           " found on PATH", hint=INSTALL_HINT)
+    return fmt, program
+
+
+def render_file(dot_text, path, timeout=300):
+    """Render DOT text to `path` with Graphviz's `dot`, in the format named by the
+    suffix (.svg, .png or .pdf). Raises BpdiffError for another suffix, when `dot` is
+    not installed, and when it fails (with its message) or runs past `timeout` seconds.
+    `dot` writes a new file beside `path` (an absolute name, never read as an option),
+    renamed over it once complete (bpdiff.outputs.replacing)."""
+    from bpdiff.outputs import replacing
+
+    fmt, program = check_render_path(path)
+    if not os.path.isdir(os.path.dirname(os.path.realpath(path))):
+        raise BpdiffError(f"Graphviz's dot could not draw '{path}': no such directory")
+    with replacing(path) as temporary:
+        done = _run_dot(program, fmt, os.path.abspath(temporary), dot_text, timeout, path)
+        if done.returncode != 0:
+            message = (done.stderr.decode("utf-8", "replace").strip()
+                       or f"exit code {done.returncode}")
+            raise BpdiffError(f"Graphviz's dot could not draw '{path}': {message}")
+
+
+def _run_dot(program, fmt, output, dot_text, timeout, path):
     try:
-        done = subprocess.run([program, f"-T{fmt}", "-o", str(path)],
+        return subprocess.run([program, f"-T{fmt}", "-o", output],
                               input=dot_text.encode("utf-8"), capture_output=True,
                               timeout=timeout, check=False)
     except FileNotFoundError:
@@ -392,6 +416,3 @@ def render_file(dot_text, path, timeout=300):
     except subprocess.TimeoutExpired:
         raise BpdiffError(f"Graphviz's dot took more than {timeout} seconds to draw"
                           f" '{path}'; the graph is too big to draw") from None
-    if done.returncode != 0:
-        message = done.stderr.decode("utf-8", "replace").strip() or f"exit code {done.returncode}"
-        raise BpdiffError(f"Graphviz's dot could not draw '{path}': {message}")

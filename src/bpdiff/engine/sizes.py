@@ -1,0 +1,70 @@
+"""Array sizes known before computing: the shape an operation's result will have, from
+its operands' shapes, so that the forward pass can refuse an operation that would make
+an array too big to hold (x * x.T with 100,000 elements: 10^10 of them) before NumPy
+tries to allocate it. Plain arithmetic on shape tuples; imports nothing of bpdiff's.
+"""
+
+import math
+
+DEFAULT_MAX_ELEMENTS = 100_000_000  # one float64 array of 800 MB
+
+# results no larger than their first operand (reductions, reshapes, same-shape maps)
+_AT_MOST_FIRST = frozenset({"sum", "sum_axis", "mean", "mean_axis", "norm",
+                            "norm2", "softmax", "logsumexp", "log_softmax", "cross_entropy",
+                            "index", "index2"})
+
+
+def result_shape(op_name, shapes):
+    """The shape op `op_name` gives operands of `shapes`, or an upper bound of the same
+    size (a reduction: its operand's); shapes that do not fit give the bound their
+    largest dimensions would (the operation itself reports the mismatch)."""
+    shapes = [tuple(shape) for shape in shapes]
+    if not shapes:
+        return ()
+    if op_name == "matmul" and len(shapes) == 2:
+        a, b = shapes
+        return tuple(a[:-1]) + tuple(b[1:]) if a and b else broadcast_shape(shapes)
+    if op_name == "transpose":
+        return shapes[0][::-1]
+    if op_name == "dot":
+        return broadcast_shape(shapes)  # a * b, summed
+    if op_name in _AT_MOST_FIRST:
+        return shapes[0]
+    return broadcast_shape(shapes)  # elementwise
+
+
+def broadcast_shape(shapes):
+    """NumPy's broadcast of `shapes` (right-aligned, each dimension the largest)."""
+    rank = max(len(shape) for shape in shapes)
+    padded = [(1,) * (rank - len(shape)) + shape for shape in shapes]
+    return tuple(max(dims) for dims in zip(*padded))
+
+
+def elements(shape):
+    """How many numbers an array of `shape` holds (1 for a scalar)."""
+    return math.prod(shape)
+
+
+def result_elements(op_name, shapes):
+    """How many numbers op `op_name`'s result on operands of `shapes` holds (at most)."""
+    return elements(result_shape(op_name, shapes))
+
+
+def oversized(op_name, shapes, limit):
+    """A message when op `op_name` on operands of `shapes` would make more than `limit`
+    numbers (naming the shape it would make), else None."""
+    count = result_elements(op_name, shapes)
+    if count <= limit:
+        return None
+    shape = result_shape(op_name, shapes)
+    return (f"the result would be an array of shape {_shape_text(shape)}, {count:,} numbers,"
+            f" over the limit of {limit:,} (--max-elements)")
+
+
+def _shape_text(shape):
+    return "(" + ",".join(map(str, shape)) + ("," if len(shape) == 1 else "") + ")"
+
+
+def total_elements(values):
+    """The numbers in a list of node values (floats count 1, arrays their size)."""
+    return sum(getattr(value, "size", 1) for value in values)
