@@ -507,3 +507,30 @@ def test_work_limits_count_array_elements(tmp_path, option):
                             timeout=300)
     assert code == 2 and out == "" and "Traceback" not in err
     assert "--force" in err and not (tmp_path / "r.html").exists()
+
+
+# ---- 8. keyword arguments to a def ----------------------------------------------------
+
+@pytest.mark.parametrize("program, value", [
+    ("def f(x) = x*x; f(x=3)", 9),
+    ("def f(x, y) = x - y; f(y=2, x=3)", 1),
+    ("def f(x, y) = x - y; f(5, y=a)", 3),
+])
+def test_keyword_arguments_to_a_def(program, value):
+    code, out, err = bpdiff(program, "--a", "2", "--json") if "a)" in program else \
+        bpdiff(program, "--json")
+    assert code == 0, err
+    assert json.loads(out)["value"] == value
+
+
+@pytest.mark.parametrize("program, message, column", [
+    ("def f(x, y) = x*y; f(z=2, x=3)", "f(x, y) has no parameter 'z'", 22),
+    ("def f(x, y) = x*y; f(y=2)", "f(x, y) takes 2 arguments; 'x' is missing", 20),
+    ("def f(x, y) = x*y; f(x=2, 3)", "a keyword argument must come after the positional", 22),
+    ("def f(x, y) = x*y; f(2, x=3)", "f() gets 'x' twice", 25),
+])
+def test_bad_keyword_arguments_to_a_def_get_a_caret(program, message, column):
+    code, out, err = bpdiff(program)
+    assert code == 2 and out == ""
+    assert f"line 1, column {column}: {message}" in err
+    assert "Traceback" not in err

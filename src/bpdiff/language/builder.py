@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, NamedTuple, NoReturn
 
 from bpdiff.engine.graph import VAR, Graph
 from bpdiff.engine.ops import BY_NAME, FUNCTIONS
-from bpdiff.errors import BpdiffError, BpdiffNameError, BpdiffSyntaxError
+from bpdiff.errors import BpdiffError, BpdiffNameError, BpdiffSyntaxError, did_you_mean
 from bpdiff.language import defs, notation, scanner
 
 if TYPE_CHECKING:
@@ -132,11 +132,10 @@ class Builder:
 
     def call(self, children: list) -> int:
         token, *args = children
-        if token.value in self.definitions:
-            return defs.call(self, token, tuple(args))
-        op = FUNCTIONS.get(notation.function_named(token.value))
+        op = None if token.value in self.definitions else \
+            FUNCTIONS.get(notation.function_named(token.value))
         if op is None:
-            return defs.call(self, token, tuple(args))
+            return defs.call(self, token, self._by_parameter(token, args))
         keywords = [arg for arg in args if type(arg) is _Keyword]
         if keywords:
             args = [arg for arg in args if type(arg) is not _Keyword]
@@ -149,6 +148,40 @@ class Builder:
             raise self.error(BpdiffSyntaxError, f"{token.value}() takes {count}, got {len(args)}",
                              token)
         return self.graph.apply(op, tuple(args))
+
+    def _by_parameter(self, token: Token, args: list) -> tuple[int, ...]:
+        """The arguments of a call of a user function in the order of its parameters:
+        `f(y=2, x=3)` as Python reads it (keywords after the positional ones)."""
+        keywords = [arg for arg in args if type(arg) is _Keyword]
+        if not keywords:
+            return tuple(args)
+        definition = self.definitions.get(token.value)
+        positional = args[:len(args) - len(keywords)]
+        if definition is None or any(type(arg) is _Keyword for arg in positional):
+            where = keywords[0].token if definition is None else next(
+                arg.token for arg in positional if type(arg) is _Keyword)
+            raise self.error(BpdiffSyntaxError, "a keyword argument must come after the"
+                             " positional ones", where,
+                             hint=f"write {token.value}(a, b) or {token.value}(x=a, y=b)")
+        params = definition.params
+        slots: list[int | None] = [*positional, *[None] * (len(params) - len(positional))]
+        for keyword in keywords:
+            if keyword.name not in params:
+                raise self.error(BpdiffNameError, f"{definition.signature()} has no parameter"
+                                 f" '{keyword.name}'{did_you_mean(keyword.name, params)}",
+                                 keyword.token)
+            place = params.index(keyword.name)
+            if place < len(slots) and slots[place] is not None:
+                raise self.error(BpdiffSyntaxError, f"{token.value}() gets '{keyword.name}'"
+                                 " twice", keyword.token)
+            slots[place] = keyword.node
+        missing = [p for p, node in zip(params, slots) if node is None]
+        if missing or len(slots) > len(params):
+            count = len(params)
+            raise self.error(BpdiffSyntaxError, f"{definition.signature()} takes {count}"
+                             f" argument{'s' * (count != 1)}"
+                             + (f"; '{missing[0]}' is missing" if missing else ""), token)
+        return tuple(node for node in slots if node is not None)
 
     def _with_keywords(self, op: Primitive, token: Token,
                        keywords: list[_Keyword]) -> Primitive:
