@@ -5,9 +5,14 @@
   for 10 bytes and closed, or PYTHONIOENCODING ascii, latin-1 or cp1252;
 * "sizes": array-size bombs: x * y, x @ y, tanh(x * x.T) ... with x a column and y a
   row of 1 to 100,000 numbers (from --vars), with --json, --gradcheck, --html or a
-  small --max-elements, in-process.
+  small --max-elements, in-process;
+* "signals": a command line run as a real process and interrupted (SIGINT) at a random
+  moment, imports included;
+* "caches": a program run with a FIFO, a symlink, garbage or a damaged table where the
+  table cache lives, a cache directory others can write to, or a pickle planted in
+  TMPDIR where Lark once kept its cache.
 
-Both check the command's contract (tests/test_fuzz.py's cli_problems: exit 0, 1 or 2, no
+Each checks the command's contract (tests/test_fuzz.py's cli_problems: exit 0, 1 or 2, no
 traceback, a message on error, strict JSON) and that nothing else escapes.
 """
 
@@ -138,3 +143,158 @@ def check_size_bomb(invocation):
         os.unlink(path)
     label = f"exit {outcome.code}" if outcome.error is None else "exception"
     return violations, label
+
+
+# ---- signals ---------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class SignalCase:
+    """A command line run as a real process and sent SIGINT (Ctrl-C) after `delay` s."""
+
+    invocation: F.Invocation
+    delay: float
+
+
+def signal_cases():
+    """SignalCases: test_fuzz's command lines, Ctrl-C from 0 to 0.4 s after the start
+    (imports, parsing, the passes or writing, whichever is running then)."""
+    return st.builds(SignalCase, F.invocations(), st.floats(0, 0.4))
+
+
+def check_signal_case(case, timeout=60):
+    """(violations, label): an interrupted run exits 130 with one line on stderr and no
+    traceback (or finishes first and keeps the usual contract)."""
+    import signal
+    import time
+
+    argv = F.subprocess_argv(case.invocation)
+    if argv is None:
+        return [], "unrepresentable"
+    directory = F.workdir()
+    with F.files_in(directory, case.invocation.files):
+        process = subprocess.Popen([sys.executable, "-m", "bpdiff", *argv], cwd=directory,
+                                   stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                   stderr=subprocess.PIPE)
+        time.sleep(case.delay)
+        if process.poll() is None:
+            process.send_signal(signal.SIGINT)
+        try:
+            out, err = process.communicate(case.invocation.stdin, timeout=timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+            return [F.Violation("hang", f"no exit {timeout} s after Ctrl-C")], "hang"
+    stdout = out.decode("utf-8", "surrogateescape")
+    stderr = err.decode("utf-8", "surrogateescape")
+    code = process.returncode
+    if code == 130:
+        problems = []
+        if "Traceback" in stderr or stderr.count("\n") != 1:
+            problems.append(F.Violation("interrupt", f"stderr after Ctrl-C: {stderr[-300:]!r}"))
+        return problems, "interrupted"
+    if code == -signal.SIGINT:  # before Python's own handler was set: nothing printed
+        problems = [] if not stderr else [F.Violation("interrupt", stderr[-300:])]
+        return problems, "killed before start-up"
+    return F.cli_problems(code, stdout, stderr), f"finished exit {code}"
+
+
+# ---- planted cache files ---------------------------------------------------------------
+
+PLANTS = ("fifo", "symlink", "garbage", "truncated", "keys dropped", "bad types",
+          "other user's dir", "pickle in TMPDIR")
+PLANT_PROGRAMS = ("(a+b)*b^3", "a + * b", "def f(x) = x^2; f(a) + b", "sin x")
+
+
+@dataclass(frozen=True)
+class CacheCase:
+    """A program run with a planted file where bpdiff (or Lark, formerly) keeps a cache."""
+
+    plant: str
+    program: str
+
+
+def cache_cases():
+    """CacheCases: every kind of planted file with a valid program, syntax errors and a
+    def (a def sends the scanner down its careful path)."""
+    return st.builds(CacheCase, st.sampled_from(PLANTS), st.sampled_from(PLANT_PROGRAMS))
+
+
+def check_cache_case(case, timeout=60):
+    """(violations, label): no hang, no traceback, the usual exit codes, nothing loaded
+    from TMPDIR, a symlink's target untouched."""
+    import marshal
+    import pickle
+    import shutil
+    import tempfile
+
+    from bpdiff.language import lalr
+    from bpdiff.version import __version__
+
+    root = tempfile.mkdtemp(prefix="bpdiff-fuzz-cache-")
+    try:
+        cache, temp, marker = (os.path.join(root, name) for name in ("cache", "tmp", "ran"))
+        directory = os.path.join(cache, "bpdiff")
+        os.makedirs(directory, mode=0o700)
+        os.makedirs(temp)
+        tables = os.path.join(directory, f"tables-{__version__}-{lalr.FORMAT}.marshal")
+        env = dict(os.environ, XDG_CACHE_HOME=cache, TMPDIR=temp)
+        command = [sys.executable, "-m", "bpdiff", case.program, "--a", "1", "--b", "2"]
+        if case.plant not in ("fifo", "symlink", "pickle in TMPDIR", "other user's dir"):
+            subprocess.run(command, env=env, capture_output=True, timeout=timeout)
+        target = os.path.join(root, "target.txt")
+        _plant(case.plant, tables, directory, temp, target, marker, marshal, pickle)
+        try:
+            done = subprocess.run(command, env=env, capture_output=True, timeout=timeout)
+        except subprocess.TimeoutExpired:
+            return [F.Violation("hang", f"planted {case.plant}: over {timeout} s")], "hang"
+        stderr = done.stderr.decode("utf-8", "surrogateescape")
+        violations = F.cli_problems(done.returncode, done.stdout.decode("utf-8", "replace"),
+                                    stderr)
+        if os.path.exists(marker):
+            violations.append(F.Violation("unpickled", f"planted {case.plant}: payload ran"))
+        if os.path.exists(target) and open(target).read() != "keep":
+            violations.append(F.Violation("overwritten", "a symlink's target was written"))
+        return violations, f"{case.plant} exit {done.returncode}"
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+class _Payload:
+    def __init__(self, marker):
+        self.marker = marker
+
+    def __reduce__(self):
+        return (os.mkdir, (self.marker,))
+
+
+def _plant(plant, tables, directory, temp, target, marker, marshal, pickle):
+    """Put the `plant` kind of file where the caches are."""
+    if plant == "fifo":
+        os.mkfifo(tables)
+    elif plant == "symlink":
+        with open(target, "w") as handle:
+            handle.write("keep")
+        os.symlink(target, tables)
+    elif plant == "garbage":
+        with open(tables, "wb") as handle:
+            handle.write(os.urandom(200))
+    elif plant == "truncated":
+        data = open(tables, "rb").read()
+        with open(tables, "wb") as handle:
+            handle.write(data[:len(data) // 2])
+    elif plant in ("keys dropped", "bad types"):
+        data = marshal.loads(open(tables, "rb").read())
+        if plant == "keys dropped":
+            data.pop("actions", None)
+            data.pop("scanner", None)
+        else:
+            data["rules"] = [("x", "y")]
+            data["start"] = "nowhere"
+        with open(tables, "wb") as handle:
+            handle.write(marshal.dumps(data))
+    elif plant == "other user's dir":
+        os.chmod(directory, 0o777)
+    else:  # Lark's old cache name pattern, and anything else there
+        for name in (".lark_cache_root_x_3_11.tmp", ".lark_cache.tmp"):
+            with open(os.path.join(temp, name), "wb") as handle:
+                handle.write(b"0" * 64 + b"\n" + pickle.dumps(_Payload(marker)))

@@ -7,9 +7,10 @@ tests/test_fuzz.py, over many more inputs.
 Inputs run in-process (differentiate() and cli.main()), each under a time limit
 (signal.alarm: an input that takes longer is a hang, reported with the input); a sample
 of the command lines also runs as real `python -m bpdiff` processes, half of them with
-PYTHONIOENCODING=utf-8 (the strict stdout of an en_US.UTF-8 locale). Two categories of
+PYTHONIOENCODING=utf-8 (the strict stdout of an en_US.UTF-8 locale). The categories of
 fuzz/hardening.py add real processes with odd standard streams (a full disk, a closed
-stdin or pipe, ASCII/latin-1/cp1252) and array-size bombs. A last-resort
+stdin or pipe, ASCII/latin-1/cp1252), array-size bombs, Ctrl-C at random moments and
+planted cache files. A last-resort
 watchdog (faulthandler) ends the process if an input is stuck where no signal handler
 can run, leaving that input in fuzz/failures/current-input.txt.
 
@@ -65,7 +66,7 @@ def _bytes_case(data):
 
 # name -> (strategy, check, share of the inputs)
 CATEGORIES = {
-    "grammar": (F.library_cases(), _library, 0.28),
+    "grammar": (F.library_cases(), _library, 0.265),
     "text": (F.library_cases(F.random_texts), _library, 0.08),
     "bytes": (st.binary().map(_bytes_case), _library, 0.04),
     "mutation": (F.library_cases(F.mutated_programs()), _library, 0.24),
@@ -73,6 +74,8 @@ CATEGORIES = {
     "json": (F.json_invocations(), _main, 0.08),
     "streams": (H.stream_cases(), H.check_stream_case, 0.02),  # real processes
     "sizes": (H.size_bombs(), H.check_size_bomb, 0.02),
+    "signals": (H.signal_cases(), H.check_signal_case, 0.01),  # real processes
+    "caches": (H.cache_cases(), H.check_cache_case, 0.005),  # real processes
 }
 
 
