@@ -22,12 +22,15 @@ one side), which `--expect` accepts too. `kink_rules` gives, for each `--kink` p
 "pytorch" entry is what the rules themselves give there.
 """
 
+import dataclasses
 import math
-from typing import Callable, NamedTuple
+from typing import Callable
 
 
-class Primitive(NamedTuple):
-    """One operation: how it computes, differentiates and prints."""
+@dataclasses.dataclass(frozen=True, slots=True, eq=False)
+class Primitive:
+    """One operation: how it computes, differentiates and prints. (Slots, not a tuple:
+    the passes read a few fields at every node, and slots read fastest.)"""
 
     name: str
     arity: int
@@ -49,6 +52,10 @@ class Primitive(NamedTuple):
     callable: bool | None = None  # whether a program calls it by name (default: no symbol)
     with_axis: str | None = None  # the op `name(x, axis=k)` stands for
     kink_rules: dict | None = None  # at a kink: --kink policy -> the local derivatives used
+
+    def _replace(self, **changes):
+        """A copy with `changes` (a test's altered rule, say), as a NamedTuple's."""
+        return dataclasses.replace(self, **changes)
 
 
 def _pow_base_grad(m, a, b, out):
