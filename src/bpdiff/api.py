@@ -43,9 +43,9 @@ class Result:
         self.values = values  # by node id
         self.grads = grads  # by node id
         self.math = math  # bpdiff.engine.scalar, or bpdiff.engine.tensor when values are arrays
-        self.tensor = getattr(math, "ARRAYS", False)
+        self.tensor = math.ARRAYS
         self.problems = find_problems(graph, values, grads, math)
-        self.kinks = find_kinks(graph, values)  # node ids at a non-differentiable point
+        self.kinks = find_kinks(graph, values, math)  # node ids at a non-differentiable point
         self.kink_policy = kink_policy or PYTORCH  # the conventions used there (--kink)
         self.exact = exact  # an --exact run's fractions (engine.exact.Exact), else None
 
@@ -129,7 +129,7 @@ def _differentiate_exact(text, graph, given, float_inputs, policy):
     inputs = {name: exact.input_value(name, given[name]) if name in given
               else exact.constant(graph.defaults[name]) for name in float_inputs}
     with exact.counting_oversized() as oversized:
-        node_values = forward(exact.with_exact_constants(graph), inputs, m=exact.NAMESPACE)
+        node_values = forward(graph, inputs, m=exact.NAMESPACE)
         node_grads = backward(graph, node_values, m=exact.NAMESPACE, kink=policy.overrides())
     fractions = exact.Exact([exact.fraction(v) for v in node_values],
                             [None if g is None else exact.fraction(g) for g in node_grads],
@@ -138,7 +138,7 @@ def _differentiate_exact(text, graph, given, float_inputs, policy):
                     [exact.to_float(v) for v in node_values],
                     [None if g is None else exact.to_float(g) for g in node_grads], policy,
                     exact=fractions)
-    result.kinks = find_kinks(graph, node_values)
+    result.kinks = find_kinks(graph, node_values, exact.NAMESPACE)
     return result
 
 

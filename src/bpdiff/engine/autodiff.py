@@ -6,18 +6,18 @@ derivative into each input's gradient (`+=`, so a node on several paths sums the
 Values and gradients live in their own lists indexed by node id; the graph is not changed.
 Non-finite numbers are found afterwards and described as data (Problem), never printed.
 
-With `m` = bpdiff.engine.tensor (its ARRAYS is True: some value is an array) the same passes
-run on NumPy arrays:
-elementwise rules give a local derivative that multiplies the upstream gradient
-elementwise, tensor-only rules give the vector-Jacobian product directly, and either
-is summed back over broadcast axes to its input's shape.
+Each pass is written once for every kind of number: the math namespace `m`
+(bpdiff.engine.namespace) supplies the arithmetic. With m.ARRAYS (bpdiff.engine.tensor:
+some value is an array) elementwise rules give a local derivative that multiplies the
+upstream gradient elementwise, tensor-only rules give the vector-Jacobian product
+directly, and either is summed back over broadcast axes to its input's shape.
 """
 
-import math
 from typing import NamedTuple
 
 from bpdiff.engine import scalar
 from bpdiff.engine.graph import CONST, VAR
+from bpdiff.engine.kinks import local_derivative
 
 
 class Problem(NamedTuple):
@@ -39,36 +39,27 @@ class TensorError(Exception):
 
 
 def forward(graph, inputs, m=scalar):
-    """Every node's value, given `inputs` (variable name -> value)."""
-    if getattr(m, "ARRAYS", False):
-        return _forward_tensor(graph, inputs, m)
+    """Every node's value, given `inputs` (variable name -> value), in namespace `m`.
+    In tensor mode a shape error raises TensorError naming the node."""
     ops, sources, payload = graph.ops, graph.inputs, graph.payload
-    values = [0.0] * len(ops)
-    for node, op in enumerate(ops):
-        if op is CONST:
-            values[node] = payload[node]
-        elif op is VAR:
-            values[node] = inputs[payload[node]]
-        else:
-            values[node] = op.forward(m, *[values[i] for i in sources[node]])
-    return values
-
-
-def _forward_tensor(graph, inputs, m):
-    ops, sources, payload = graph.ops, graph.inputs, graph.payload
+    arrays = m.ARRAYS
     values = [None] * len(ops)
+    node = 0
     with m.quiet():
-        for node, op in enumerate(ops):
-            if op is CONST:
-                values[node] = m.constant(payload[node])
-            elif op is VAR:
-                values[node] = inputs[payload[node]]
-            else:
-                args = [values[i] for i in sources[node]]
-                try:
-                    values[node] = m.asarray(op.forward(m, *args))
-                except ValueError as error:
-                    raise TensorError(node, str(error), [a.shape for a in args]) from None
+        try:
+            for node, op in enumerate(ops):
+                if op is CONST:
+                    values[node] = m.constant(payload[node])
+                elif op is VAR:
+                    values[node] = inputs[payload[node]]
+                else:
+                    value = op.forward(m, *[values[i] for i in sources[node]])
+                    values[node] = m.asarray(value) if arrays else value
+        except ValueError as error:
+            if not arrays:
+                raise
+            raise TensorError(node, str(error),
+                              [values[i].shape for i in sources[node]]) from None
     return values
 
 
@@ -99,41 +90,16 @@ class Edge(NamedTuple):
 
 
 def backward(graph, values, m=scalar, record=None, kink=None):
-    """∂output/∂node for every node; None for nodes that depend on no input.
+    """∂output/∂node for every node, in namespace `m`; None for nodes that depend on no
+    input. A non-scalar output is seeded with ones: the gradients are those of sum(output).
 
     With a list as `record`, every edge's Edge is appended to it in the order visited.
     `kink` (op name -> local derivatives, from kinks.KinkPolicy.overrides) replaces an
     op's rule where op.at_kink holds: the convention chosen with --kink."""
-    if getattr(m, "ARRAYS", False):
-        return _backward_tensor(graph, values, m, record, kink)
     ops, sources = graph.ops, graph.inputs
+    arrays = m.ARRAYS
     depends = depends_on_inputs(graph)
     grads = [0.0] * len(ops)
-    grads[graph.output] = 1.0
-    for node in range(graph.output, -1, -1):
-        args = sources[node]
-        if not args or not depends[node]:
-            continue
-        upstream = grads[node]
-        local_grads = ops[node].local_grads
-        arg_values = [values[i] for i in args]
-        out = values[node]
-        if kink and ops[node].name in kink and ops[node].at_kink(*arg_values):
-            local_grads = [lambda *_, c=c: c for c in kink[ops[node].name]]
-        for position, source in enumerate(args):
-            if depends[source]:
-                local = local_grads[position](m, *arg_values, out)
-                grads[source] += upstream * local
-                if record is not None:
-                    record.append(Edge(node, position, source, local, upstream, upstream * local))
-    return [g if d else None for g, d in zip(grads, depends)]
-
-
-def _backward_tensor(graph, values, m, record, kink=None):
-    # A non-scalar output is seeded with ones: the gradients are those of sum(output).
-    ops, sources = graph.ops, graph.inputs
-    depends = depends_on_inputs(graph)
-    grads = [None] * len(ops)
     with m.quiet():
         grads[graph.output] = m.ones_like(values[graph.output])
         for node in range(graph.output, -1, -1):
@@ -142,70 +108,67 @@ def _backward_tensor(graph, values, m, record, kink=None):
                 continue
             op, upstream, out = ops[node], grads[node], values[node]
             arg_values = [values[i] for i in args]
+            rules = op.local_grads
+            at_kink = kink_locals = None
+            if kink and op.name in kink:
+                kink_locals = kink[op.name]
+                at_kink = op.at_kink(*arg_values)
+            plain = op.plain and at_kink is None
             for position, source in enumerate(args):
                 if not depends[source]:
                     continue
-                if op.vjps is not None:
-                    local = None  # a Jacobian, applied by the rule rather than stored
-                    contribution = op.vjps[position](m, upstream, *arg_values, out)
-                else:
-                    local = op.local_grads[position](m, *arg_values, out)
-                    if kink and op.name in kink:  # the policy's constant where at the kink
-                        local = m.where(op.at_kink(*arg_values), kink[op.name][position], local)
+                if plain:  # the common case, kept inline: upstream × the rule's local
+                    local = rules[position](m, *arg_values, out)
                     contribution = upstream * local
-                contribution = m.unbroadcast(contribution, arg_values[position].shape)
-                previous = grads[source]
-                grads[source] = contribution if previous is None else previous + contribution
+                else:
+                    local, contribution = _edge(m, op, position, upstream, arg_values, out,
+                                                at_kink, kink_locals)
+                if arrays:
+                    contribution = m.unbroadcast(contribution, arg_values[position].shape)
+                grads[source] += contribution
                 if record is not None:
                     record.append(Edge(node, position, source, local, upstream, contribution))
+    if arrays:
         return [m.settle(g) if d else None for g, d in zip(grads, depends)]
+    return [g if d else None for g, d in zip(grads, depends)]
 
 
-def find_kinks(graph, values):
+def _edge(m, op, position, upstream, args, out, at_kink, kink_locals):
+    """The local derivative (None for a tensor-only op's Jacobian, which its rule
+    applies) and the contribution along one edge of an op that is not `plain`."""
+    if op.vjps is not None:
+        return None, op.vjps[position](m, upstream, *args, out)
+    local = local_derivative(m, op, position, args, out, at_kink, kink_locals)
+    return local, upstream * local
+
+
+def find_kinks(graph, values, m=scalar):
     """Nodes evaluated exactly where their derivative does not exist (relu(0), a max
-    tie, ...), where the primitive table's stated convention was used."""
+    tie, ...; in tensor mode at some element), where a kink convention was used."""
     kinks = []
     for node, op in enumerate(graph.ops):
         if op is not VAR and op is not CONST and op.at_kink is not None:
-            at_kink = op.at_kink(*[values[i] for i in graph.inputs[node]])
-            if at_kink is True or at_kink is not False and at_kink.any():  # arrays: anywhere
+            if m.anywhere(op.at_kink(*[values[i] for i in graph.inputs[node]])):
                 kinks.append(node)
     return kinks
 
 
 def find_problems(graph, values, grads, m=scalar):
     """The first node whose value, and the first whose gradient, became nan or inf
-    while everything it was computed from was finite."""
-    if getattr(m, "ARRAYS", False):
-        return _find_tensor_problems(graph, values, grads, m.first_nonfinite)
-    problems = []
-    if not math.isfinite(sum(values)):
-        sources = graph.inputs
+    while everything it was computed from was finite (Problem records, in that order)."""
+    found = []
+    first = m.first_nonfinite
+    if not m.all_finite(values):
         for node, value in enumerate(values):
-            if not math.isfinite(value) and all(math.isfinite(values[i]) for i in sources[node]):
-                problems.append(Problem(node, "value", value))
+            number = first(value)
+            if number is not None and all(first(values[i]) is None
+                                          for i in graph.inputs[node]):
+                found.append(Problem(node, "value", number))
                 break
-    finite_grads = [g for g in grads if g is not None]
-    if not math.isfinite(sum(finite_grads)):
+    if not m.all_finite([g for g in grads if g is not None]):
         for node in range(len(grads) - 1, -1, -1):  # backward order: first reached first
-            grad = grads[node]
-            if grad is not None and not math.isfinite(grad):
-                problems.append(Problem(node, "gradient", grad))
-                break
-    return problems
-
-
-def _find_tensor_problems(graph, values, grads, first_bad):
-    problems = []
-    for node, value in enumerate(values):
-        number = first_bad(value)
-        if number is not None and all(first_bad(values[i]) is None for i in graph.inputs[node]):
-            problems.append(Problem(node, "value", number))
-            break
-    for node in range(len(grads) - 1, -1, -1):
-        if grads[node] is not None:
-            number = first_bad(grads[node])
+            number = None if grads[node] is None else first(grads[node])
             if number is not None:
-                problems.append(Problem(node, "gradient", number))
+                found.append(Problem(node, "gradient", number))
                 break
-    return problems
+    return found

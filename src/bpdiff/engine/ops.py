@@ -52,6 +52,11 @@ class Primitive:
     callable: bool | None = None  # whether a program calls it by name (default: no symbol)
     with_axis: str | None = None  # the op `name(x, axis=k)` stands for
     kink_rules: dict | None = None  # at a kink: --kink policy -> the local derivatives used
+    plain: bool = dataclasses.field(init=False, repr=False)  # derived: no vjps, so
+    # backward() takes upstream × local as it is
+
+    def __post_init__(self):
+        object.__setattr__(self, "plain", self.vjps is None)
 
     def _replace(self, **changes):
         """A copy with `changes` (a test's altered rule, say), as a NamedTuple's."""
