@@ -11,6 +11,12 @@ Each pass is written once for every kind of number: the math namespace `m`
 some value is an array) elementwise rules give a local derivative that multiplies the
 upstream gradient elementwise, tensor-only rules give the vector-Jacobian product
 directly, and either is summed back over broadcast axes to its input's shape.
+
+A branch that is switched off passes no gradient: where an op's `switched_off` rule
+holds (relu below 0, step, sign, the losing side of max/min, abs at 0, pow where the
+table's own `where` chose 0) or a --kink convention gives 0 at a kink, the contribution
+is 0 even when the upstream gradient is inf or nan, as PyTorch's masked backward gives
+it; any other 0 × inf stays nan.
 """
 
 from typing import NamedTuple
@@ -139,7 +145,15 @@ def _edge(m, op, position, upstream, args, out, at_kink, kink_locals):
     if op.vjps is not None:
         return None, op.vjps[position](m, upstream, *args, out)
     local = local_derivative(m, op, position, args, out, at_kink, kink_locals)
-    return local, upstream * local
+    contribution = upstream * local
+    if m.anywhere(contribution != contribution):  # nan: 0 where the branch is off
+        off = False
+        if op.switched_off is not None:
+            off = op.switched_off[position](m, *args, out)
+        if at_kink is not None:  # a convention's 0 at a kink switches the branch off
+            off = m.where(at_kink, kink_locals[position] == 0, off)
+        contribution = m.where(off & (contribution != contribution), 0.0, contribution)
+    return local, contribution
 
 
 def find_kinks(graph, values, m=scalar):

@@ -13,6 +13,11 @@ run on arrays. Formulas use bpdiff's own syntax with `{0}`, `{1}` for the inputs
 `{out}` for the result; they hold wherever the derivative exists (at a max/min tie
 the rule's even split applies, not the formula's step).
 
+Where a `switched_off` rule holds (relu below 0, the losing side of max, ...), the local
+derivative is 0 because that branch is not taken, not because of arithmetic: the
+backward pass then adds 0 even for an infinite upstream gradient, as PyTorch's masked
+backward does (an ordinary 0 × inf stays nan).
+
 Conventions at non-differentiable points follow PyTorch: relu'(0) = 0, abs'(0) = 0,
 a max/min tie splits the gradient evenly (1/2 each), sqrt'(0) = inf, and
 ∂(a^b)/∂a = 0 where b = 0, ∂(a^b)/∂b = 0 where a = 0 and b >= 0. `subgradients`
@@ -52,11 +57,14 @@ class Primitive:
     callable: bool | None = None  # whether a program calls it by name (default: no symbol)
     with_axis: str | None = None  # the op `name(x, axis=k)` stands for
     kink_rules: dict | None = None  # at a kink: --kink policy -> the local derivatives used
-    plain: bool = dataclasses.field(init=False, repr=False)  # derived: no vjps, so
-    # backward() takes upstream × local as it is
+    switched_off: tuple | None = None  # one rule (m, *inputs, out) per input: where its
+    # branch is switched off, so that its contribution is 0 whatever the upstream gradient
+
+    plain: bool = dataclasses.field(init=False, repr=False)  # derived: no vjps and no
+    # switched_off, so backward() takes upstream × local as it is
 
     def __post_init__(self):
-        object.__setattr__(self, "plain", self.vjps is None)
+        object.__setattr__(self, "plain", self.vjps is None and self.switched_off is None)
 
     def _replace(self, **changes):
         """A copy with `changes` (a test's altered rule, say), as a NamedTuple's."""
@@ -98,6 +106,11 @@ _KINK_TIE = {"pytorch": (0.5, 0.5), "jax": (0.5, 0.5),
 _KINK_JUMP = dict.fromkeys(KINK_POLICIES, (0.0,))
 
 
+def _always(m, *inputs_and_out):
+    # step and sign are flat: no input ever moves them, so no gradient passes through
+    return True
+
+
 def _binary(name, symbol, precedence, forward, grads, formulas, doc, **extra):
     return Primitive(name, 2, forward, grads, formulas, doc, symbol, precedence, **extra)
 
@@ -123,7 +136,9 @@ PRIMITIVES = (
             (_pow_base_grad, _pow_exponent_grad),
             ("{1}*{0}^({1} - 1)", "{0}^{1}*log({0})"),
             "power a ^ b, a ** b or pow(a, b); right-associative", right_assoc=True,
-            kink="∂/∂a = 0 where b = 0; ∂/∂b = 0 where a = 0 and b ≥ 0"),
+            kink="∂/∂a = 0 where b = 0; ∂/∂b = 0 where a = 0 and b ≥ 0",
+            switched_off=(lambda m, a, b, out: b == 0,  # where the rules' where() chose 0
+                          lambda m, a, b, out: (a == 0) & (b >= 0))),
     Primitive("neg", 1, lambda m, a: -a, (lambda m, a, out: -1.0,), ("-1",),
               "negation -a", symbol="-", precedence=3),
     _function("id", 1, lambda m, a: a, (lambda m, a, out: 1.0,), ("1",),
@@ -144,7 +159,7 @@ PRIMITIVES = (
     _function("abs", 1, lambda m, a: m.fabs(a), (lambda m, a, out: m.sign(a),),
               ("sign({0})",), "absolute value", kink="abs'(0) = 0",
               at_kink=lambda a: a == 0, subgradients=lambda a: ((0.0,), (-1.0,), (1.0,)),
-              kink_rules=_kink_at_zero(0.0, 1.0)),
+              kink_rules=_kink_at_zero(0.0, 1.0), switched_off=(lambda m, a, out: a == 0,)),
     _function("tanh", 1, lambda m, a: m.tanh(a), (lambda m, a, out: 1.0 - out * out,),
               ("1 - {out}^2",), "hyperbolic tangent"),
     _function("sigmoid", 1, lambda m, a: m.sigmoid(a),
@@ -153,7 +168,7 @@ PRIMITIVES = (
     _function("relu", 1, lambda m, a: m.relu(a), (lambda m, a, out: m.step(a),),
               ("step({0})",), "rectifier max(a, 0)", kink="relu'(0) = 0",
               at_kink=lambda a: a == 0, subgradients=lambda a: ((0.0,), (1.0,)),
-              kink_rules=_kink_at_zero(0.0, 0.0)),
+              kink_rules=_kink_at_zero(0.0, 0.0), switched_off=(lambda m, a, out: a <= 0,)),
     _function("softplus", 1, lambda m, a: m.softplus(a),
               (lambda m, a, out: m.sigmoid(a),),
               ("sigmoid({0})",), "softplus log(1 + e^a)"),
@@ -161,18 +176,20 @@ PRIMITIVES = (
               (lambda m, a, b, out: m.tie_share(a, b), lambda m, a, b, out: m.tie_share(b, a)),
               ("step({0} - {1})", "step({1} - {0})"), "larger of a and b",
               kink="a tie splits the gradient evenly: 1/2 to each",
-              at_kink=lambda a, b: a == b, subgradients=_tie_shares, kink_rules=_KINK_TIE),
+              at_kink=lambda a, b: a == b, subgradients=_tie_shares, kink_rules=_KINK_TIE,
+              switched_off=(lambda m, a, b, out: a < b, lambda m, a, b, out: b < a)),
     _function("min", 2, lambda m, a, b: m.minimum(a, b),
               (lambda m, a, b, out: m.tie_share(b, a), lambda m, a, b, out: m.tie_share(a, b)),
               ("step({1} - {0})", "step({0} - {1})"), "smaller of a and b",
               kink="a tie splits the gradient evenly: 1/2 to each",
-              at_kink=lambda a, b: a == b, subgradients=_tie_shares, kink_rules=_KINK_TIE),
+              at_kink=lambda a, b: a == b, subgradients=_tie_shares, kink_rules=_KINK_TIE,
+              switched_off=(lambda m, a, b, out: a > b, lambda m, a, b, out: b > a)),
     _function("step", 1, lambda m, a: m.step(a), (lambda m, a, out: 0.0,), ("0",),
               "1 where a > 0, else 0 (relu's derivative)", kink="step'(0) = 0",
-              at_kink=lambda a: a == 0, kink_rules=_KINK_JUMP),
+              at_kink=lambda a: a == 0, kink_rules=_KINK_JUMP, switched_off=(_always,)),
     _function("sign", 1, lambda m, a: m.sign(a), (lambda m, a, out: 0.0,), ("0",),
               "-1, 0 or 1 (abs's derivative)", kink="sign'(0) = 0",
-              at_kink=lambda a: a == 0, kink_rules=_KINK_JUMP),
+              at_kink=lambda a: a == 0, kink_rules=_KINK_JUMP, switched_off=(_always,)),
 )
 
 
