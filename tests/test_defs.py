@@ -107,7 +107,7 @@ def test_programs_with_defs_match_sympy_and_finite_differences(program, data):
     text, _, sym = program
     point = {n: data.draw(values, label=n) for n in PARAMS}
     r = run(text, point)
-    assert r.problems == [], text
+    assert r.nonfinite == [], text
     point = {n: point[n] for n in r.graph.declared}
     scale = _scale(r)
     expr = sp.sympify(sym, locals=SYMPY_NAMES)

@@ -241,7 +241,7 @@ def test_pipeline_gradient_matches_sympy(prim, text, data):
     assert r.graph.ops[r.graph.output] is prim, f"{text!r} did not parse as {prim.name}"
     assert _close(r.value, _at(expr, args, point), rel=1e-12, abs_=1e-300)
     assert list(r.gradient) == names
-    assert r.problems == []
+    assert r.nonfinite == []
     for name, derivative in zip(names, derivatives):
         want = _at(derivative, args, point)
         assert _close(r.gradient[name], want), (
@@ -374,8 +374,8 @@ def test_domain_errors_give_nan_or_inf_and_name_the_first_node(text, values, val
         assert math.isnan(r.value)
     else:
         assert r.value == value
-    assert r.problems, f"{text}: no problem reported"
-    problem = r.problems[0]
+    assert r.nonfinite, f"{text}: no problem reported"
+    problem = r.nonfinite[0]
     assert problem.stage == "value"
     node = r.node(problem.node)
     first = min(i for i, v in enumerate(r.values) if not math.isfinite(v))
@@ -386,9 +386,9 @@ def test_domain_errors_give_nan_or_inf_and_name_the_first_node(text, values, val
     if label is not None:
         assert node.label == label
     # at most one problem per stage, each a non-finite number of the node it names
-    stages = [p.stage for p in r.problems]
+    stages = [p.stage for p in r.nonfinite]
     assert stages in (["value"], ["value", "gradient"])
-    for p in r.problems[1:]:
+    for p in r.nonfinite[1:]:
         assert not math.isfinite(p.number)
         grad = r.grads[p.node]
         assert math.isnan(grad) if math.isnan(p.number) else grad == p.number
@@ -424,7 +424,7 @@ def test_no_rule_raises_on_special_values(prim, special):
 def test_problems_are_empty_for_finite_results(text, values):
     r = bpdiff.differentiate(text, **values)
     assert math.isfinite(r.value)
-    assert r.problems == []
+    assert r.nonfinite == []
 
 
 # ---------------------------------------------------------------------------------------

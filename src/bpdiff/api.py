@@ -10,7 +10,7 @@ import functools
 from typing import NamedTuple
 
 from bpdiff.engine import scalar
-from bpdiff.engine.autodiff import TensorError, backward, find_kinks, find_problems, forward
+from bpdiff.engine.autodiff import TensorError, backward, find_kinks, find_nonfinite, forward
 from bpdiff.errors import BpdiffError, BpdiffNameError, BpdiffValueError, did_you_mean
 from bpdiff.engine.kinks import PYTORCH, KinkPolicy, parse_policy
 from bpdiff.engine.ops import FUNCTIONS
@@ -44,7 +44,7 @@ class Result:
         self.grads = grads  # by node id
         self.math = math  # bpdiff.engine.scalar, or bpdiff.engine.tensor when values are arrays
         self.tensor = math.ARRAYS
-        self.problems = find_problems(graph, values, grads, math)
+        self.nonfinite = find_nonfinite(graph, values, grads, math)  # autodiff.NonFinite
         self.kinks = find_kinks(graph, values, math)  # node ids at a non-differentiable point
         self.kink_policy = kink_policy or PYTORCH  # the conventions used there (--kink)
         self.exact = exact  # an --exact run's fractions (engine.exact.Exact), else None

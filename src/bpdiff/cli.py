@@ -216,9 +216,9 @@ def command(ctx, program, file, assignments, vars_file, output, as_json, precisi
         _warn(f"exact arithmetic gave up on {result.exact.oversized:,} operation(s) whose"
               f" result would exceed {result.exact.limit:,} bits; those numbers, and what is"
               " computed from them, are floats (marked ≈)")
-    if result.problems or result.kinks:
+    if result.nonfinite or result.kinks:
         from bpdiff.render.problems import describe, describe_kink
-        for problem in result.problems:
+        for problem in result.nonfinite:
             _warn(describe(result, problem))
         for node in result.kinks:
             _warn(describe_kink(result, node))

@@ -135,7 +135,7 @@ def generate(count, seed, level):
             answers = _answers(result)
             zeros = sum(f == 0 for k, _, f in answers if k in result.graph.variables)
             zeros += level < 3 and result.value == 0
-            if result.kinks or result.problems or zeros > (1 if level == 1 else 0) or any(
+            if result.kinks or result.nonfinite or zeros > (1 if level == 1 else 0) or any(
                     not tidy(a, level) for _, a, _ in answers):
                 continue
             break

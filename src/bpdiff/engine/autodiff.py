@@ -4,7 +4,7 @@ forward() computes every node's value in list (topological) order. backward() se
 output's gradient with 1 and walks the list in reverse, adding upstream × local
 derivative into each input's gradient (`+=`, so a node on several paths sums them).
 Values and gradients live in their own lists indexed by node id; the graph is not changed.
-Non-finite numbers are found afterwards and described as data (Problem), never printed.
+Non-finite numbers are found afterwards and described as data (NonFinite), never printed.
 
 Each pass is written once for every kind of number: the math namespace `m`
 (bpdiff.engine.namespace) supplies the arithmetic. With m.ARRAYS (bpdiff.engine.tensor:
@@ -26,7 +26,7 @@ from bpdiff.engine.graph import CONST, VAR
 from bpdiff.engine.kinks import local_derivative
 
 
-class Problem(NamedTuple):
+class NonFinite(NamedTuple):
     """A non-finite value or gradient, and the node where it first appeared."""
 
     node: int
@@ -167,9 +167,9 @@ def find_kinks(graph, values, m=scalar):
     return kinks
 
 
-def find_problems(graph, values, grads, m=scalar):
+def find_nonfinite(graph, values, grads, m=scalar):
     """The first node whose value, and the first whose gradient, became nan or inf
-    while everything it was computed from was finite (Problem records, in that order)."""
+    while everything it was computed from was finite (NonFinite records, in that order)."""
     found = []
     first = m.first_nonfinite
     if not m.all_finite(values):
@@ -177,12 +177,12 @@ def find_problems(graph, values, grads, m=scalar):
             number = first(value)
             if number is not None and all(first(values[i]) is None
                                           for i in graph.inputs[node]):
-                found.append(Problem(node, "value", number))
+                found.append(NonFinite(node, "value", number))
                 break
     if not m.all_finite([g for g in grads if g is not None]):
         for node in range(len(grads) - 1, -1, -1):  # backward order: first reached first
             number = None if grads[node] is None else first(grads[node])
             if number is not None:
-                found.append(Problem(node, "gradient", number))
+                found.append(NonFinite(node, "gradient", number))
                 break
     return found

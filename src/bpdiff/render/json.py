@@ -30,7 +30,7 @@ def to_dict(result, explain=False, locals_=False, symbolic=None, checks=None, gr
         "inputs": {k: json_number(v) for k, v in result.inputs.items()},
         "output": graph.output,
         "nodes": nodes,
-        "warnings": [describe(result, p) for p in result.problems]
+        "warnings": [describe(result, p) for p in result.nonfinite]
                     + [describe_kink(result, node) for node in result.kinks],
         "kink_policy": result.kink_policy.as_dict(),
     }
