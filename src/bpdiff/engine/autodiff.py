@@ -104,6 +104,7 @@ def backward(graph, values, m=scalar, record=None, kink=None):
     op's rule where op.at_kink holds: the convention chosen with --kink."""
     ops, sources = graph.ops, graph.inputs
     arrays = m.ARRAYS
+    simple = not arrays and not kink  # numbers under the table's own conventions
     depends = depends_on_inputs(graph)
     grads = [0.0] * len(ops)
     with m.quiet():
@@ -114,23 +115,16 @@ def backward(graph, values, m=scalar, record=None, kink=None):
                 continue
             op, upstream, out = ops[node], grads[node], values[node]
             arg_values = [values[i] for i in args]
-            rules = op.local_grads
-            at_kink = kink_locals = None
-            if kink and op.name in kink:
-                kink_locals = kink[op.name]
-                at_kink = op.at_kink(*arg_values)
-            plain = op.plain and at_kink is None
+            rules, plain = op.local_grads, simple and op.plain
             for position, source in enumerate(args):
                 if not depends[source]:
                     continue
-                if plain:  # the common case, kept inline: upstream × the rule's local
+                if plain:  # the common case, inline: upstream × the rule's local derivative
                     local = rules[position](m, *arg_values, out)
                     contribution = upstream * local
                 else:
                     local, contribution = _edge(m, op, position, upstream, arg_values, out,
-                                                at_kink, kink_locals)
-                if arrays:
-                    contribution = m.unbroadcast(contribution, arg_values[position].shape)
+                                                kink)
                 grads[source] += contribution
                 if record is not None:
                     record.append(Edge(node, position, source, local, upstream, contribution))
@@ -139,20 +133,27 @@ def backward(graph, values, m=scalar, record=None, kink=None):
     return [g if d else None for g, d in zip(grads, depends)]
 
 
-def _edge(m, op, position, upstream, args, out, at_kink, kink_locals):
+def _edge(m, op, position, upstream, args, out, kink):
     """The local derivative (None for a tensor-only op's Jacobian, which its rule
-    applies) and the contribution along one edge of an op that is not `plain`."""
+    applies) and the contribution along one edge, in full: the op's VJP, the --kink
+    convention, a switched-off branch, and broadcasting undone."""
     if op.vjps is not None:
-        return None, op.vjps[position](m, upstream, *args, out)
-    local = local_derivative(m, op, position, args, out, at_kink, kink_locals)
-    contribution = upstream * local
-    if m.anywhere(contribution != contribution):  # nan: 0 where the branch is off
-        off = False
-        if op.switched_off is not None:
-            off = op.switched_off[position](m, *args, out)
-        if at_kink is not None:  # a convention's 0 at a kink switches the branch off
-            off = m.where(at_kink, kink_locals[position] == 0, off)
-        contribution = m.where(off & (contribution != contribution), 0.0, contribution)
+        local, contribution = None, op.vjps[position](m, upstream, *args, out)
+    else:
+        kink_locals = kink.get(op.name) if kink else None
+        at_kink = None if kink_locals is None else op.at_kink(*args)
+        local = local_derivative(m, op, position, args, out, at_kink, kink_locals)
+        contribution = upstream * local
+        if (op.switched_off is not None or at_kink is not None) \
+                and m.anywhere(contribution != contribution):  # nan: 0 where switched off
+            off = False
+            if op.switched_off is not None:
+                off = op.switched_off[position](m, *args, out)
+            if at_kink is not None:  # a convention's 0 at a kink switches the branch off
+                off = m.where(at_kink, kink_locals[position] == 0, off)
+            contribution = m.where(off & (contribution != contribution), 0.0, contribution)
+    if m.ARRAYS:
+        contribution = m.unbroadcast(contribution, args[position].shape)
     return local, contribution
 
 
