@@ -5,13 +5,14 @@ input, the same derivatives as printable formulas, and how the operation prints.
 grammar's aliases, the Transformer, forward/backward and the renderers all look
 operations up here; adding an operation is one entry (plus tests).
 
-Rules receive a math namespace `m` first (`bpdiff.engine.scalar` for floats), then the input
-values; derivative rules also receive the forward result `out` (as autograd's `ans`),
-so `exp`, `tanh`, `sigmoid` and `sqrt` reuse it. Rules use only `+ - *` and `m.*`
-functions, never `/`, `**` or `math.*` directly, so they stay IEEE-safe and can later
-run on arrays. Formulas use bpdiff's own syntax with `{0}`, `{1}` for the inputs and
-`{out}` for the result; they hold wherever the derivative exists (at a max/min tie
-the rule's even split applies, not the formula's step).
+Rules receive a math namespace `m` first (`bpdiff.engine.scalar` for floats; what every
+namespace provides is declared in bpdiff.engine.namespace), then the input values;
+derivative rules also receive the forward result `out` (as autograd's `ans`), so `exp`,
+`tanh`, `sigmoid` and `sqrt` reuse it. Rules use only `+ - *` and `m.*` functions, never
+`/`, `**` or `math.*` directly, so they stay IEEE-safe and run on arrays too. Formulas
+use bpdiff's own syntax with `{0}`, `{1}` for the inputs and `{out}` for the result;
+they hold wherever the derivative exists (at a max/min tie the rule's even split
+applies, not the formula's step).
 
 Where a `switched_off` rule holds (relu below 0, the losing side of max, ...), the local
 derivative is 0 because that branch is not taken, not because of arithmetic: the
