@@ -394,7 +394,7 @@ MUTANTS = {  # name: (op, expression, values, the mutated primitive or None, ten
         lambda p: _mutant("softmax", vjps=(lambda m, g, z, out: out * g,)), None),
     "sum_axis: g copied along the wrong axis": (
         "sum_axis", "sum(a, axis=1)", {"a": SQUARE},
-        lambda p: _mutant("sum_axis", vjps=(lambda m, g, a, k, out: m.broadcast_to(g, a.shape),
+        lambda p: _mutant("sum_axis", vjps=(lambda m, g, a, k, out: np.broadcast_to(g, a.shape),
                                              p.vjps[1])), None),
     "tanh: 1 - out instead of 1 - out^2": (
         "tanh", "tanh(a)", {"a": np.array([[0.3, -0.7], [1.1, 0.2]])},

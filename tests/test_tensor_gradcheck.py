@@ -46,6 +46,21 @@ def test_kinks_only_where_the_element_moves_a_kinked_element():
     assert rows["x[0]"].status == "kink"
 
 
+@pytest.mark.parametrize("program, xs, ys", [
+    ("max(x, y)", (1, 5), (2, 3)),  # the winner moving is no kink
+    ("min(x, y) * step(x)", (1, -1), (2, 3)),
+    ("relu(x) * y + abs(x - y)", (0, 1.5), (2, 3)),
+    ("sign(x) * y", (0.5, -2), (1, 1)),
+])
+def test_each_element_gets_the_status_of_the_same_scalar_program(program, xs, ys):
+    (x0, x1), (y0, y1) = xs, ys
+    rows = gradcheck(differentiate(f"sum({program})", x=[x0, x1], y=[y0, y1]))
+    for i, (x, y) in enumerate(((x0, y0), (x1, y1))):
+        scalar = {r.name: r.status for r in gradcheck(differentiate(program, x=x, y=y))}
+        by_name = {r.name: r.status for r in rows}
+        assert (by_name[f"x[{i}]"], by_name[f"y[{i}]"]) == (scalar["x"], scalar["y"]), program
+
+
 def test_an_array_output_is_checked_as_its_sum():
     rows = gradcheck(differentiate("x^3", x=[1, -2]))
     assert [r.analytic for r in rows] == pytest.approx([3, 12])

@@ -13,7 +13,7 @@ from types import ModuleType
 from typing import TYPE_CHECKING, NamedTuple
 
 from bpdiff.engine import scalar
-from bpdiff.engine.autodiff import Edge, TensorError, backward, find_kinks, find_problems, forward
+from bpdiff.engine.autodiff import Edge, TensorError, backward, find_kinks, find_nonfinite, forward
 from bpdiff.engine.graph import Graph
 from bpdiff.errors import BpdiffError, BpdiffNameError, BpdiffValueError, did_you_mean
 from bpdiff.engine.kinks import PYTORCH, KinkPolicy, parse_policy
@@ -59,7 +59,7 @@ class Result:
     grads: list  # ∂output/∂node by node id; None for a node that depends on no input
     math: ModuleType  # what the passes ran on: bpdiff.engine.scalar or .tensor
     kink_policy: KinkPolicy  # the derivatives used where none exists (--kink)
-    nonfinite: list  # autodiff.Problem: the first nan/inf value and gradient, and where
+    nonfinite: list  # autodiff.NonFinite: the first nan/inf value and gradient, and where
     kinks: list  # ids of the nodes evaluated at a point where their derivative does not exist
     exact: Exact | None = None  # an --exact run's fractions, else None
     recorded_edges: list[Edge] | None = None  # see `edges`; None when not recorded
@@ -70,7 +70,7 @@ class Result:
         """The Result of forward and backward passes already run (`edges`: the Edges
         backward recorded, or None): finds the non-finite numbers and the kinks."""
         return cls(text, graph, inputs, values, grads, math, kink_policy,
-                   find_problems(graph, values, grads, math), find_kinks(graph, values),
+                   find_nonfinite(graph, values, grads, math), find_kinks(graph, values, math),
                    recorded_edges=edges)
 
     @property
@@ -86,7 +86,7 @@ class Result:
     @property
     def tensor(self):
         """Whether the passes ran on NumPy arrays (tensor mode)."""
-        return getattr(self.math, "ARRAYS", False)
+        return self.math.ARRAYS
 
     @property
     def output_is_scalar(self):
@@ -166,7 +166,7 @@ def _differentiate_exact(text, graph, given, float_inputs, policy, record):
     inputs = {name: exact.input_value(name, given[name]) if name in given
               else exact.constant(graph.defaults[name]) for name in float_inputs}
     with exact.counting_oversized() as oversized:
-        node_values = forward(exact.with_exact_constants(graph), inputs, m=exact.NAMESPACE)
+        node_values = forward(graph, inputs, m=exact.NAMESPACE)
         node_grads = backward(graph, node_values, m=exact.NAMESPACE, record=record,
                               kink=policy.overrides())
     fractions = exact.Exact([exact.fraction(v) for v in node_values],
@@ -177,8 +177,8 @@ def _differentiate_exact(text, graph, given, float_inputs, policy, record):
     edges = None if record is None else [
         Edge(e.node, e.position, e.source, *map(exact.to_float, e[3:])) for e in record]
     return Result(text, graph, {k: exact.to_float(v) for k, v in inputs.items()}, values,
-                  grads, scalar, policy, find_problems(graph, values, grads),
-                  find_kinks(graph, node_values), fractions, edges)
+                  grads, scalar, policy, find_nonfinite(graph, values, grads, scalar),
+                  find_kinks(graph, node_values, exact.NAMESPACE), fractions, edges)
 
 
 def _shape_error(graph, error):

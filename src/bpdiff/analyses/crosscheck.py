@@ -23,6 +23,7 @@ import math
 from types import SimpleNamespace
 from typing import NamedTuple
 
+from bpdiff.engine import scalar
 from bpdiff.engine.autodiff import backward, forward
 from bpdiff.errors import BpdiffError
 from bpdiff.engine.kinks import KinkPolicy
@@ -138,6 +139,19 @@ def relative_error(a, b):
 
 # ---- the frameworks' namespaces -------------------------------------------------------
 
+SCALAR_MEMBERS = ("ARRAYS", "tie_share", "where", "quiet", "constant", "ones_like",
+                  "anywhere", "all_finite", "first_nonfinite")
+"""The members a framework's namespace takes from bpdiff.engine.scalar: only forward rules
+run on a framework, whose values here hold one number each, so these (which the
+derivative rules and the passes use) need nothing of the framework's own."""
+
+
+def _namespace(**functions):
+    """A MathNamespace (bpdiff.engine.namespace): `functions` and scalar's SCALAR_MEMBERS."""
+    return SimpleNamespace(**{name: getattr(scalar, name) for name in SCALAR_MEMBERS},
+                           **functions)
+
+
 def torch_namespace(torch):
     """The math namespace over float64 torch tensors (Python floats are promoted)."""
     def tensor(x):
@@ -149,7 +163,7 @@ def torch_namespace(torch):
     def binary(fn):
         return lambda a, b: fn(tensor(a), tensor(b))
 
-    return SimpleNamespace(
+    return _namespace(
         div=binary(torch.div), pow=binary(torch.pow), maximum=binary(torch.maximum),
         minimum=binary(torch.minimum),
         exp=unary(torch.exp), log=unary(torch.log), sqrt=unary(torch.sqrt),
@@ -175,7 +189,7 @@ def _torch_run(result, torch):
 def jax_namespace(jax):
     """The math namespace over float64 JAX arrays."""
     jnp = jax.numpy
-    return SimpleNamespace(
+    return _namespace(
         div=jnp.divide, pow=jnp.power, maximum=jnp.maximum, minimum=jnp.minimum,
         exp=jnp.exp, log=jnp.log, sqrt=jnp.sqrt, sin=jnp.sin, cos=jnp.cos, tan=jnp.tan,
         tanh=jnp.tanh, fabs=jnp.abs, sigmoid=jax.nn.sigmoid, relu=jax.nn.relu,

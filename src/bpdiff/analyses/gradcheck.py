@@ -62,9 +62,10 @@ def relative_error(analytic, numeric):
 
 
 def gradcheck(result, tol=DEFAULT_TOL, force=False):
-    """One Row per input of `result`, in order of first appearance. Raises BpdiffError
-    when the work would exceed MAX_WORK node evaluations, unless `force`."""
-    graph = result.graph
+    """One Row per input of `result` (per element of an array input), in order of first
+    appearance. Raises BpdiffError when the work would exceed MAX_WORK node
+    evaluations, unless `force`."""
+    graph, m = result.graph, result.math
     inputs = dict(result.inputs)
     count = total_elements(inputs.values())
     numbers = total_elements(result.values)  # the nodes, an array counting its elements
@@ -75,21 +76,23 @@ def gradcheck(result, tol=DEFAULT_TOL, force=False):
         raise BpdiffError(f"--gradcheck would compute {work:,} {what} ({count:,} inputs"
                           f" × 4 forward passes over {over})",
                           hint="add --force to run it anyway")
-    if result.tensor:
-        return _tensor_gradcheck(result, inputs, tol)
     kink_ops = [node for node, op in enumerate(graph.ops)
                 if op is not VAR and op is not CONST and op.at_kink is not None]
     rows = []
     for name, x in inputs.items():
-        analytic = result.gradient[name]
-        h = STEP * max(1.0, abs(x))
-        numeric, noise, up, down = _difference(graph, inputs, name, h)
-        wide, wide_noise, wide_up, wide_down = _difference(graph, inputs, name, 2 * h)
-        kinks = tuple(node for node in kink_ops
-                      if _near_kink(graph, node, result.values, up, down)
-                      or _near_kink(graph, node, result.values, wide_up, wide_down))
-        rows.append(Row(name, analytic, numeric, relative_error(analytic, numeric), h,
-                        _status(analytic, numeric, wide, noise, wide_noise, kinks, tol), kinks))
+        for index in _elements(x, m):
+            analytic = _element(result.gradient[name], index, m)
+            h = STEP * max(1.0, abs(_element(x, index, m)))
+            numeric, noise, up, down = _difference(graph, inputs, name, index, h, m)
+            wide, wide_noise, wide_up, wide_down = _difference(graph, inputs, name, index,
+                                                               2 * h, m)
+            kinks = tuple(node for node in kink_ops
+                          if _near_kink(graph, node, result.values, up, down, m)
+                          or _near_kink(graph, node, result.values, wide_up, wide_down, m))
+            label = name if index == () else f"{name}[{','.join(map(str, index))}]"
+            rows.append(Row(label, analytic, numeric, relative_error(analytic, numeric), h,
+                            _status(analytic, numeric, wide, noise, wide_noise, kinks, tol),
+                            kinks))
     return rows
 
 
@@ -104,85 +107,39 @@ def _status(analytic, numeric, wide, noise, wide_noise, kinks, tol):
         else "fail"
 
 
-def _tensor_gradcheck(result, inputs, tol):
+def _elements(x, m):
+    """The indices of an input's elements: () alone for a number."""
+    if not m.ARRAYS:
+        return [()]
     import numpy as np
 
-    graph, m = result.graph, result.math
-    kink_ops = [node for node, op in enumerate(graph.ops)
-                if op is not VAR and op is not CONST and op.at_kink is not None]
-    rows = []
-    for name, x in inputs.items():
-        for index in np.ndindex(x.shape):
-            analytic = float(result.gradient[name][index])
-            h = STEP * max(1.0, abs(float(x[index])))
-            numeric, noise, up, down = _tensor_difference(graph, inputs, name, index, h, m)
-            wide, wide_noise, wide_up, wide_down = _tensor_difference(
-                graph, inputs, name, index, 2 * h, m)
-            kinks = tuple(node for node in kink_ops
-                          if _near_tensor_kink(graph, node, result.values, up, down, m)
-                          or _near_tensor_kink(graph, node, result.values, wide_up, wide_down, m))
-            label = name if index == () else f"{name}[{','.join(map(str, index))}]"
-            rows.append(Row(label, analytic, numeric, relative_error(analytic, numeric), h,
-                            _status(analytic, numeric, wide, noise, wide_noise, kinks, tol),
-                            kinks))
-    return rows
+    return np.ndindex(x.shape)
 
 
-def _tensor_difference(graph, inputs, name, index, h, m):
-    """_difference for one element of an array input; an array output is summed."""
+def _element(x, index, m):
+    """Element `index` of a value, as a float."""
+    return float(x[index]) if m.ARRAYS else x
+
+
+def _moved(x, index, h, m):
+    """A copy of input value x with element `index` moved by h."""
+    if not m.ARRAYS:
+        return x + h
+    moved = x.copy()
+    moved[index] = float(x[index]) + h
+    return moved
+
+
+def _difference(graph, inputs, name, index, h, m):
+    """The central difference quotient of the output (summed, when an array) in element
+    `index` of input `name` with step h, the rounding noise it may carry, and the node
+    values at x + h and x − h."""
     plus, minus = dict(inputs), dict(inputs)
-    plus[name], minus[name] = inputs[name].copy(), inputs[name].copy()
-    x = float(inputs[name][index])
-    plus[name][index], minus[name][index] = x + h, x - h
+    plus[name], minus[name] = _moved(inputs[name], index, h, m), _moved(inputs[name], index, -h, m)
     up, down = forward(graph, plus, m), forward(graph, minus, m)
     with m.quiet():
-        f_up, f_down = float(m.total(up[graph.output])), float(m.total(down[graph.output]))
-    width = float(plus[name][index]) - float(minus[name][index])
-    numeric = scalar.div(f_up - f_down, width)
-    noise = NOISE_ULPS * (sys.float_info.epsilon * max(abs(f_up), abs(f_down))
-                          + sys.float_info.min) / width
-    return numeric, noise, up, down
-
-
-def _near_tensor_kink(graph, node, here, up, down, m):
-    """_near_kink on arrays: anywhere in the node's elements."""
-    import numpy as np
-
-    sources = graph.inputs[node]
-    args_up = [up[i] for i in sources]
-    args_down = [down[i] for i in sources]
-    if all(np.array_equal(a, b) for a, b in zip(args_up, args_down)):
-        return False
-    op = graph.ops[node]
-    moved = np.zeros((), dtype=bool)  # the elements this perturbation moves
-    for a, b in zip(args_up, args_down):
-        moved = moved | (a != b)
-    with m.quiet():
-        if any(np.any(op.at_kink(*args) & moved) for args in
-               ([here[i] for i in sources], args_up, args_down)):
-            return True
-        for rule in op.local_grads:
-            a = np.asarray(rule(m, *args_up, up[node]), dtype=float)
-            b = np.asarray(rule(m, *args_down, down[node]), dtype=float)
-            if not (np.all(np.isfinite(a)) and np.all(np.isfinite(b))):
-                return True
-            if np.any((np.abs(a - b) > JUMP * np.maximum(np.abs(a), np.abs(b))) & moved):
-                return True
-            crossed = (a == 0) & (b == 0) & (up[node] != down[node]) & moved  # step, sign
-            if np.any(crossed):
-                return True
-    return False
-
-
-def _difference(graph, inputs, name, h):
-    """The central difference quotient of the output in input `name` with step h, the
-    rounding noise it may carry, and the node values at x + h and x − h."""
-    x = inputs[name]
-    plus, minus = dict(inputs), dict(inputs)
-    plus[name], minus[name] = x + h, x - h
-    up, down = forward(graph, plus), forward(graph, minus)
-    f_up, f_down = up[graph.output], down[graph.output]
-    width = plus[name] - minus[name]
+        f_up, f_down = _summed(up[graph.output], m), _summed(down[graph.output], m)
+    width = _element(plus[name], index, m) - _element(minus[name], index, m)
     numeric = scalar.div(f_up - f_down, width)
     # a few ulps of f (and of the smallest normal float, below which digits are lost)
     noise = NOISE_ULPS * (sys.float_info.epsilon * max(abs(f_up), abs(f_down))
@@ -190,27 +147,36 @@ def _difference(graph, inputs, name, h):
     return numeric, noise, up, down
 
 
-def _near_kink(graph, node, here, up, down):
-    """Whether kink node `node` moves with the input and is at its kink within a step."""
+def _summed(value, m):
+    return float(m.total(value)) if m.ARRAYS else value
+
+
+def _near_kink(graph, node, here, up, down, m):
+    """Whether kink node `node` moves with the input and, at an element that moves, is
+    at its kink within a step or has a local derivative that jumps across it."""
     sources = graph.inputs[node]
     args_up = [up[i] for i in sources]
     args_down = [down[i] for i in sources]
-    if args_up == args_down:
+    moved = False  # where the perturbation moves the node's inputs
+    for a, b in zip(args_up, args_down):
+        moved = moved | (a != b)
+    if not m.anywhere(moved):
         return False  # does not depend on this input
     op = graph.ops[node]
-    if (op.at_kink(*[here[i] for i in sources]) or op.at_kink(*args_up)
-            or op.at_kink(*args_down)):
-        return True
-    locals_up = [rule(scalar, *args_up, up[node]) for rule in op.local_grads]
-    locals_down = [rule(scalar, *args_down, down[node]) for rule in op.local_grads]
-    for a, b in zip(locals_up, locals_down):
-        if not (math.isfinite(a) and math.isfinite(b)):
+    with m.quiet():
+        if any(m.anywhere(op.at_kink(*args) & moved)
+               for args in ([here[i] for i in sources], args_up, args_down)):
             return True
-        if abs(a - b) > JUMP * max(abs(a), abs(b)):
-            return True
-    # A piecewise-constant op (step, sign) has local derivative 0 on both sides: it
-    # crossed its jump if its value changed.
-    return all(a == 0 for a in locals_up + locals_down) and up[node] != down[node]
+        flat = True  # where every local derivative is 0 on both sides
+        for rule in op.local_grads:
+            a, b = rule(m, *args_up, up[node]), rule(m, *args_down, down[node])
+            if m.first_nonfinite(a) is not None or m.first_nonfinite(b) is not None:
+                return True
+            if m.anywhere((m.fabs(a - b) > JUMP * m.maximum(m.fabs(a), m.fabs(b))) & moved):
+                return True
+            flat = flat & (a == 0) & (b == 0)
+        # A piecewise-constant op (step, sign) crossed its jump if its value changed.
+        return m.anywhere(flat & (up[node] != down[node]) & moved)
 
 
 def passed(rows):

@@ -4,23 +4,29 @@ forward() computes every node's value in list (topological) order. backward() se
 output's gradient with 1 and walks the list in reverse, adding upstream × local
 derivative into each input's gradient (`+=`, so a node on several paths sums them).
 Values and gradients live in their own lists indexed by node id; the graph is not changed.
-Non-finite numbers are found afterwards and described as data (Problem), never printed.
+Non-finite numbers are found afterwards and described as data (NonFinite), never printed.
 
-With `m` = bpdiff.engine.tensor (its ARRAYS is True: some value is an array) the same passes
-run on NumPy arrays:
-elementwise rules give a local derivative that multiplies the upstream gradient
-elementwise, tensor-only rules give the vector-Jacobian product directly, and either
-is summed back over broadcast axes to its input's shape.
+Each pass is written once for every kind of number: the math namespace `m`
+(bpdiff.engine.namespace) supplies the arithmetic. With m.ARRAYS (bpdiff.engine.tensor:
+some value is an array) elementwise rules give a local derivative that multiplies the
+upstream gradient elementwise, tensor-only rules give the vector-Jacobian product
+directly, and either is summed back over broadcast axes to its input's shape.
+
+A branch that is switched off passes no gradient: where an op's `switched_off` rule
+holds (relu below 0, step, sign, the losing side of max/min, abs at 0, pow where the
+table's own `where` chose 0) or a --kink convention gives 0 at a kink, the contribution
+is 0 even when the upstream gradient is inf or nan, as PyTorch's masked backward gives
+it; any other 0 × inf stays nan.
 """
 
-import math
 from typing import NamedTuple
 
 from bpdiff.engine import scalar, sizes
 from bpdiff.engine.graph import CONST, VAR
+from bpdiff.engine.kinks import local_derivative
 
 
-class Problem(NamedTuple):
+class NonFinite(NamedTuple):
     """A non-finite value or gradient, and the node where it first appeared."""
 
     node: int
@@ -39,42 +45,36 @@ class TensorError(Exception):
 
 
 def forward(graph, inputs, m=scalar, max_elements=None):
-    """Every node's value, given `inputs` (variable name -> value). With arrays and a
-    `max_elements`, an operation whose result would hold more numbers raises
-    TensorError before it runs."""
-    if getattr(m, "ARRAYS", False):
-        return _forward_tensor(graph, inputs, m, max_elements)
+    """Every node's value, given `inputs` (variable name -> value), in namespace `m`.
+    In tensor mode a shape error raises TensorError naming the node, and so does an
+    operation whose result would hold more than `max_elements` numbers, before it runs
+    (engine/sizes.py)."""
     ops, sources, payload = graph.ops, graph.inputs, graph.payload
-    values = [0.0] * len(ops)
-    for node, op in enumerate(ops):
-        if op is CONST:
-            values[node] = payload[node]
-        elif op is VAR:
-            values[node] = inputs[payload[node]]
-        else:
-            values[node] = op.forward(m, *[values[i] for i in sources[node]])
-    return values
-
-
-def _forward_tensor(graph, inputs, m, max_elements=None):
-    ops, sources, payload = graph.ops, graph.inputs, graph.payload
+    arrays = m.ARRAYS
     values = [None] * len(ops)
+    node = 0
     with m.quiet():
-        for node, op in enumerate(ops):
-            if op is CONST:
-                values[node] = m.constant(payload[node])
-            elif op is VAR:
-                values[node] = inputs[payload[node]]
-            else:
-                args = [values[i] for i in sources[node]]
-                if max_elements is not None:  # issue 15, point 6: see engine/sizes.py
-                    too_big = sizes.oversized(op.name, [a.shape for a in args], max_elements)
-                    if too_big:
-                        raise TensorError(node, too_big, [a.shape for a in args])
-                try:
-                    values[node] = m.asarray(op.forward(m, *args))
-                except ValueError as error:
-                    raise TensorError(node, str(error), [a.shape for a in args]) from None
+        try:
+            limited = arrays and max_elements is not None
+            for node, op in enumerate(ops):
+                if op is CONST:
+                    values[node] = m.constant(payload[node])
+                elif op is VAR:
+                    values[node] = inputs[payload[node]]
+                else:
+                    args = [values[i] for i in sources[node]]
+                    if limited:
+                        shapes = [a.shape for a in args]
+                        too_big = sizes.oversized(op.name, shapes, max_elements)
+                        if too_big:
+                            raise TensorError(node, too_big, shapes)
+                    value = op.forward(m, *args)
+                    values[node] = m.asarray(value) if arrays else value
+        except ValueError as error:
+            if not arrays:
+                raise
+            raise TensorError(node, str(error),
+                              [values[i].shape for i in sources[node]]) from None
     return values
 
 
@@ -105,41 +105,17 @@ class Edge(NamedTuple):
 
 
 def backward(graph, values, m=scalar, record=None, kink=None):
-    """∂output/∂node for every node; None for nodes that depend on no input.
+    """∂output/∂node for every node, in namespace `m`; None for nodes that depend on no
+    input. A non-scalar output is seeded with ones: the gradients are those of sum(output).
 
     With a list as `record`, every edge's Edge is appended to it in the order visited.
     `kink` (op name -> local derivatives, from kinks.KinkPolicy.overrides) replaces an
     op's rule where op.at_kink holds: the convention chosen with --kink."""
-    if getattr(m, "ARRAYS", False):
-        return _backward_tensor(graph, values, m, record, kink)
     ops, sources = graph.ops, graph.inputs
+    arrays = m.ARRAYS
+    simple = not arrays and not kink  # numbers under the table's own conventions
     depends = depends_on_inputs(graph)
     grads = [0.0] * len(ops)
-    grads[graph.output] = 1.0
-    for node in range(graph.output, -1, -1):
-        args = sources[node]
-        if not args or not depends[node]:
-            continue
-        upstream = grads[node]
-        local_grads = ops[node].local_grads
-        arg_values = [values[i] for i in args]
-        out = values[node]
-        if kink and ops[node].name in kink and ops[node].at_kink(*arg_values):
-            local_grads = [lambda *_, c=c: c for c in kink[ops[node].name]]
-        for position, source in enumerate(args):
-            if depends[source]:
-                local = local_grads[position](m, *arg_values, out)
-                grads[source] += upstream * local
-                if record is not None:
-                    record.append(Edge(node, position, source, local, upstream, upstream * local))
-    return [g if d else None for g, d in zip(grads, depends)]
-
-
-def _backward_tensor(graph, values, m, record, kink=None):
-    # A non-scalar output is seeded with ones: the gradients are those of sum(output).
-    ops, sources = graph.ops, graph.inputs
-    depends = depends_on_inputs(graph)
-    grads = [None] * len(ops)
     with m.quiet():
         grads[graph.output] = m.ones_like(values[graph.output])
         for node in range(graph.output, -1, -1):
@@ -148,70 +124,76 @@ def _backward_tensor(graph, values, m, record, kink=None):
                 continue
             op, upstream, out = ops[node], grads[node], values[node]
             arg_values = [values[i] for i in args]
+            rules, plain = op.local_grads, simple and op.plain
             for position, source in enumerate(args):
                 if not depends[source]:
                     continue
-                if op.vjps is not None:
-                    local = None  # a Jacobian, applied by the rule rather than stored
-                    contribution = op.vjps[position](m, upstream, *arg_values, out)
-                else:
-                    local = op.local_grads[position](m, *arg_values, out)
-                    if kink and op.name in kink:  # the policy's constant where at the kink
-                        local = m.where(op.at_kink(*arg_values), kink[op.name][position], local)
+                if plain:  # the common case, inline: upstream × the rule's local derivative
+                    local = rules[position](m, *arg_values, out)
                     contribution = upstream * local
-                contribution = m.unbroadcast(contribution, arg_values[position].shape)
-                previous = grads[source]
-                grads[source] = contribution if previous is None else previous + contribution
+                else:
+                    local, contribution = _edge(m, op, position, upstream, arg_values, out,
+                                                kink)
+                grads[source] += contribution
                 if record is not None:
                     record.append(Edge(node, position, source, local, upstream, contribution))
+    if arrays:
         return [m.settle(g) if d else None for g, d in zip(grads, depends)]
+    return [g if d else None for g, d in zip(grads, depends)]
 
 
-def find_kinks(graph, values):
+def _edge(m, op, position, upstream, args, out, kink):
+    """The local derivative (None for a tensor-only op's Jacobian, which its rule
+    applies) and the contribution along one edge, in full: the op's VJP, the --kink
+    convention, a switched-off branch, and broadcasting undone."""
+    if op.vjps is not None:
+        local, contribution = None, op.vjps[position](m, upstream, *args, out)
+    else:
+        kink_locals = kink.get(op.name) if kink else None
+        at_kink = None if kink_locals is None else op.at_kink(*args)
+        local = local_derivative(m, op, position, args, out, at_kink, kink_locals)
+        contribution = upstream * local
+        if (op.switched_off is not None or at_kink is not None) \
+                and m.anywhere(contribution != contribution):  # nan: 0 where switched off
+            off = False
+            rule = None if op.switched_off is None else op.switched_off[position]
+            if rule is not None:
+                off = rule(m, *args, out)
+            if at_kink is not None:  # a convention's 0 at a kink switches the branch off
+                off = m.where(at_kink, kink_locals[position] == 0, off)
+            contribution = m.where(off & (contribution != contribution), 0.0, contribution)
+    if m.ARRAYS:
+        contribution = m.unbroadcast(contribution, args[position].shape)
+    return local, contribution
+
+
+def find_kinks(graph, values, m=scalar):
     """Nodes evaluated exactly where their derivative does not exist (relu(0), a max
-    tie, ...), where the primitive table's stated convention was used."""
+    tie, ...; in tensor mode at some element), where a kink convention was used."""
     kinks = []
     for node, op in enumerate(graph.ops):
         if op is not VAR and op is not CONST and op.at_kink is not None:
-            at_kink = op.at_kink(*[values[i] for i in graph.inputs[node]])
-            if at_kink is True or at_kink is not False and at_kink.any():  # arrays: anywhere
+            if m.anywhere(op.at_kink(*[values[i] for i in graph.inputs[node]])):
                 kinks.append(node)
     return kinks
 
 
-def find_problems(graph, values, grads, m=scalar):
+def find_nonfinite(graph, values, grads, m=scalar):
     """The first node whose value, and the first whose gradient, became nan or inf
-    while everything it was computed from was finite."""
-    if getattr(m, "ARRAYS", False):
-        return _find_tensor_problems(graph, values, grads, m.first_nonfinite)
-    problems = []
-    if not math.isfinite(sum(values)):
-        sources = graph.inputs
+    while everything it was computed from was finite (NonFinite records, in that order)."""
+    found = []
+    first = m.first_nonfinite
+    if not m.all_finite(values):
         for node, value in enumerate(values):
-            if not math.isfinite(value) and all(math.isfinite(values[i]) for i in sources[node]):
-                problems.append(Problem(node, "value", value))
+            number = first(value)
+            if number is not None and all(first(values[i]) is None
+                                          for i in graph.inputs[node]):
+                found.append(NonFinite(node, "value", number))
                 break
-    finite_grads = [g for g in grads if g is not None]
-    if not math.isfinite(sum(finite_grads)):
+    if not m.all_finite([g for g in grads if g is not None]):
         for node in range(len(grads) - 1, -1, -1):  # backward order: first reached first
-            grad = grads[node]
-            if grad is not None and not math.isfinite(grad):
-                problems.append(Problem(node, "gradient", grad))
-                break
-    return problems
-
-
-def _find_tensor_problems(graph, values, grads, first_bad):
-    problems = []
-    for node, value in enumerate(values):
-        number = first_bad(value)
-        if number is not None and all(first_bad(values[i]) is None for i in graph.inputs[node]):
-            problems.append(Problem(node, "value", number))
-            break
-    for node in range(len(grads) - 1, -1, -1):
-        if grads[node] is not None:
-            number = first_bad(grads[node])
+            number = None if grads[node] is None else first(grads[node])
             if number is not None:
-                problems.append(Problem(node, "gradient", number))
+                found.append(NonFinite(node, "gradient", number))
                 break
-    return problems
+    return found

@@ -17,6 +17,7 @@ from them: no 0 * inf from tangents that are known to be zero.
 from types import SimpleNamespace
 
 from bpdiff.engine import scalar
+from bpdiff.engine.kinks import local_derivative
 from bpdiff.engine.ops import BY_NAME
 
 
@@ -98,42 +99,47 @@ LIFTED = {"div": "div", "pow": "pow", "exp": "exp", "log": "log", "sqrt": "sqrt"
           "minimum": "min", "softplus": "softplus", "relu": "relu"}
 """bpdiff.engine.scalar function -> the primitive whose rules differentiate it."""
 
-CONSTANT = ("inf", "nan", "isnan", "copysign", "tie_share")
-"""bpdiff.engine.scalar names used as they are: constants, tests, and tie_share (a step)."""
-
+CONSTANT = ("tie_share", "first_nonfinite")
+"""bpdiff.engine.scalar functions applied to the values: tie_share (a step, derivative 0)
+and a test."""
 
 SELECTORS = ("where",)
-"""bpdiff.engine.scalar names that pick one of their operands, tangent and all."""
+"""bpdiff.engine.scalar functions that pick one of their operands, tangent and all."""
+
+PASSES = ("quiet", "constant", "ones_like", "anywhere")
+"""bpdiff.engine.scalar members the passes use, as they are (they never do arithmetic)."""
 
 
 def namespace(kink=None):
-    """A math namespace over Duals (and plain floats); `kink` (op name -> local
-    derivatives, as for autodiff.backward) sets the convention at kinks."""
+    """A math namespace (bpdiff.engine.namespace.MathNamespace) over Duals and plain
+    floats; `kink` (op name -> local derivatives, as for autodiff.backward) sets the
+    convention at kinks."""
     functions = {name: _lift(BY_NAME[op], (kink or {}).get(op))
                  for name, op in LIFTED.items()}
     functions.update({name: _plain(getattr(scalar, name)) for name in CONSTANT})
-    functions.update({name: getattr(scalar, name) for name in SELECTORS})
-    return SimpleNamespace(**functions)
+    functions.update({name: getattr(scalar, name) for name in SELECTORS + PASSES})
+    return SimpleNamespace(ARRAYS=False, all_finite=_all_finite, **functions)
+
+
+def _all_finite(values):
+    return scalar.all_finite([value(x) for x in values])
 
 
 def _plain(fn):
-    if not callable(fn):
-        return fn
     return lambda *args: fn(*[value(a) for a in args])
 
 
 def _lift(op, at_kink_locals):
-    forward, rules, at_kink = op.forward, op.local_grads, op.at_kink
+    forward = op.forward
 
     def apply(*args):
         if not any(isinstance(a, Dual) for a in args):
             return forward(scalar, *args)
         values = [value(a) for a in args]
         out = forward(scalar, *values)
-        if at_kink_locals is not None and at_kink(*values):
-            locals_ = at_kink_locals
-        else:
-            locals_ = [rule(scalar, *values, out) for rule in rules]
+        kinked = None if at_kink_locals is None else op.at_kink(*values)
+        locals_ = [local_derivative(scalar, op, position, values, out, kinked, at_kink_locals)
+                   for position in range(op.arity)]
         total = 0.0
         for a, local in zip(args, locals_):
             if isinstance(a, Dual):

@@ -22,7 +22,6 @@ from fractions import Fraction
 from typing import NamedTuple
 
 from bpdiff.engine import scalar
-from bpdiff.engine.graph import CONST, Graph
 from bpdiff.numbers import to_number
 
 LIMIT_BITS = 10_000
@@ -163,12 +162,12 @@ def exact(value):
     return Approx(to_float(value)) if e is None else _q(e)
 
 
-# ---- the namespace: the names bpdiff.engine.scalar offers, exact where they can be ----------
+# ---- the namespace: a MathNamespace (bpdiff.engine.namespace), exact where it can be ----
 
-inf = math.inf
-nan = math.nan
-isnan = scalar.isnan
-copysign = scalar.copysign
+ARRAYS = False  # values are numbers: Q or Approx
+quiet = scalar.quiet
+ones_like = scalar.ones_like
+anywhere = scalar.anywhere
 
 
 def div(a, b):
@@ -252,6 +251,16 @@ relu = scalar.relu
 where = scalar.where
 
 
+def first_nonfinite(x):
+    """x as a float if it is nan or ±inf (a Q never is), else None."""
+    return None if fraction(x) is not None else scalar.first_nonfinite(float(x))
+
+
+def all_finite(values):
+    """Whether every number in `values` is finite."""
+    return all(first_nonfinite(x) is None for x in values)
+
+
 # ---- numbers from text -----------------------------------------------------------------
 
 _DECIMAL = re.compile(r"\s*[+-]?(\d*)\.?(\d*)(?:[eE]([+-]?\d+))?\s*\Z")
@@ -315,17 +324,6 @@ class Exact(NamedTuple):
     inputs: dict  # name -> Fraction or None
     oversized: int
     limit: int = LIMIT_BITS
-
-
-def with_exact_constants(graph):
-    """A copy of `graph` (sharing its lists) whose constants are exact."""
-
-    copy = Graph.__new__(Graph)
-    for slot in Graph.__slots__:
-        setattr(copy, slot, getattr(graph, slot))
-    copy.payload = [constant(p) if op is CONST else p
-                    for op, p in zip(graph.ops, graph.payload)]
-    return copy
 
 
 @contextlib.contextmanager

@@ -5,7 +5,8 @@ step, sign, sqrt), from text such as `jax`, `relu=one,max=half` or `one,sqrt=pyt
 (a bare name sets the default, pytorch unless given; NAME=POLICY sets one op). What
 each policy means for each op is data in the primitive table (`kink_rules`); this
 module only reads it: `overrides()` gives backward() the local derivatives to use at
-a kink, `text()` words the convention for warnings, narration and checks.
+a kink, `local_derivative()` applies them, `text()` words the convention for warnings,
+narration and checks.
 """
 
 from typing import NamedTuple
@@ -55,6 +56,16 @@ class KinkPolicy(NamedTuple):
 
 
 PYTORCH = KinkPolicy()
+
+
+def local_derivative(m, op, position, args, out, at_kink=None, kink_locals=None):
+    """∂op/∂input `position` at `args` (result `out`) in namespace `m`: the table's rule,
+    or the policy's constant kink_locals[position] where `at_kink` holds (a bool, or
+    an array of them; None: nowhere)."""
+    local = op.local_grads[position](m, *args, out)
+    if at_kink is None:
+        return local
+    return m.where(at_kink, kink_locals[position], local)
 
 
 def convention_text(op, locals_):

@@ -5,13 +5,19 @@ input, the same derivatives as printable formulas, and how the operation prints.
 grammar's aliases, the Transformer, forward/backward and the renderers all look
 operations up here; adding an operation is one entry (plus tests).
 
-Rules receive a math namespace `m` first (`bpdiff.engine.scalar` for floats), then the input
-values; derivative rules also receive the forward result `out` (as autograd's `ans`),
-so `exp`, `tanh`, `sigmoid` and `sqrt` reuse it. Rules use only `+ - *` and `m.*`
-functions, never `/`, `**` or `math.*` directly, so they stay IEEE-safe and can later
-run on arrays. Formulas use bpdiff's own syntax with `{0}`, `{1}` for the inputs and
-`{out}` for the result; they hold wherever the derivative exists (at a max/min tie
-the rule's even split applies, not the formula's step).
+Rules receive a math namespace `m` first (`bpdiff.engine.scalar` for floats; what every
+namespace provides is declared in bpdiff.engine.namespace), then the input values;
+derivative rules also receive the forward result `out` (as autograd's `ans`), so `exp`,
+`tanh`, `sigmoid` and `sqrt` reuse it. Rules use only `+ - *` and `m.*` functions, never
+`/`, `**` or `math.*` directly, so they stay IEEE-safe and run on arrays too. Formulas
+use bpdiff's own syntax with `{0}`, `{1}` for the inputs and `{out}` for the result;
+they hold wherever the derivative exists (at a max/min tie the rule's even split
+applies, not the formula's step).
+
+Where a `switched_off` rule holds (relu below 0, the losing side of max, ...), the local
+derivative is 0 because that branch is not taken, not because of arithmetic: the
+backward pass then adds 0 even for an infinite upstream gradient, as PyTorch's masked
+backward does (an ordinary 0 × inf stays nan).
 
 Conventions at non-differentiable points follow PyTorch: relu'(0) = 0, abs'(0) = 0,
 a max/min tie splits the gradient evenly (1/2 each), sqrt'(0) = inf, and
@@ -22,12 +28,19 @@ one side), which `--expect` accepts too. `kink_rules` gives, for each `--kink` p
 "pytorch" entry is what the rules themselves give there.
 """
 
+import dataclasses
 import math
-from typing import Callable, NamedTuple
+from typing import Callable
 
 
-class Primitive(NamedTuple):
-    """One operation: how it computes, differentiates and prints."""
+ATOM = 9
+"""The precedence of what never needs parentheses: a name, a number, a call."""
+
+
+@dataclasses.dataclass(frozen=True, slots=True, eq=False)
+class Primitive:
+    """One operation: how it computes, differentiates and prints. (Slots, not a tuple:
+    the passes read a few fields at every node, and slots read fastest.)"""
 
     name: str
     arity: int
@@ -36,7 +49,7 @@ class Primitive(NamedTuple):
     grad_formulas: tuple  # the same derivatives in bpdiff syntax
     doc: str
     symbol: str | None = None  # infix or prefix operator; None prints as a call name(...)
-    precedence: int = 9  # binding strength when printed: 1 +-, 2 */, 3 unary, 4 ^, 9 atom
+    precedence: int = ATOM  # binding strength when printed: 1 +-, 2 */, 3 unary, 4 ^, ATOM
     right_assoc: bool = False
     aliases: tuple = ()  # extra names a program may call it by
     kink: str = ""  # the convention used where the derivative does not exist
@@ -52,6 +65,18 @@ class Primitive(NamedTuple):
     latex: str | None = None  # LaTeX: a template over {0}, {1} ('\\frac{{{0}}}{{{1}}}'), or
     # the command a function's parenthesised arguments follow ('\\sin'); None: the symbol,
     # or \operatorname{name}
+    switched_off: tuple | None = None  # a rule (m, *inputs, out) or None per input: where its
+    # branch is switched off, so that its contribution is 0 whatever the upstream gradient
+
+    plain: bool = dataclasses.field(init=False, repr=False)  # derived: no vjps and no
+    # switched_off, so backward() takes upstream × local as it is
+
+    def __post_init__(self):
+        object.__setattr__(self, "plain", self.vjps is None and self.switched_off is None)
+
+    def _replace(self, **changes):
+        """A copy with `changes` (a test's altered rule, say), as a NamedTuple's."""
+        return dataclasses.replace(self, **changes)
 
 
 def _pow_base_grad(m, a, b, out):
@@ -89,6 +114,11 @@ _KINK_TIE = {"pytorch": (0.5, 0.5), "jax": (0.5, 0.5),
 _KINK_JUMP = dict.fromkeys(KINK_POLICIES, (0.0,))
 
 
+def _always(m, *inputs_and_out):
+    # step and sign are flat: no input ever moves them, so no gradient passes through
+    return True
+
+
 def _binary(name, symbol, precedence, forward, grads, formulas, doc, **extra):
     return Primitive(name, 2, forward, grads, formulas, doc, symbol, precedence, **extra)
 
@@ -116,7 +146,9 @@ PRIMITIVES = (
             ("{1}*{0}^({1} - 1)", "{0}^{1}*log({0})"),
             "power a ^ b, a ** b or pow(a, b); right-associative", right_assoc=True,
             kink="∂/∂a = 0 where b = 0; ∂/∂b = 0 where a = 0 and b ≥ 0",
-            latex="{0}^{{{1}}}"),
+            latex="{0}^{{{1}}}",
+            switched_off=(lambda m, a, b, out: b == 0,  # as PyTorch masks ∂/∂a; its ∂/∂b
+                          None)),  # at a = 0 is 0 × upstream: nan for an infinite one
     Primitive("neg", 1, lambda m, a: -a, (lambda m, a, out: -1.0,), ("-1",),
               "negation -a", symbol="-", precedence=3),
     _function("id", 1, lambda m, a: a, (lambda m, a, out: 1.0,), ("1",),
@@ -138,7 +170,7 @@ PRIMITIVES = (
     _function("abs", 1, lambda m, a: m.fabs(a), (lambda m, a, out: m.sign(a),),
               ("sign({0})",), "absolute value", kink="abs'(0) = 0",
               at_kink=lambda a: a == 0, subgradients=lambda a: ((0.0,), (-1.0,), (1.0,)),
-              kink_rules=_kink_at_zero(0.0, 1.0),
+              kink_rules=_kink_at_zero(0.0, 1.0), switched_off=(lambda m, a, out: a == 0,),
               latex="\\left\\lvert {0} \\right\\rvert"),
     _function("tanh", 1, lambda m, a: m.tanh(a), (lambda m, a, out: 1.0 - out * out,),
               ("1 - {out}^2",), "hyperbolic tangent", latex="\\tanh"),
@@ -149,7 +181,7 @@ PRIMITIVES = (
     _function("relu", 1, lambda m, a: m.relu(a), (lambda m, a, out: m.step(a),),
               ("step({0})",), "rectifier max(a, 0)", kink="relu'(0) = 0",
               at_kink=lambda a: a == 0, subgradients=lambda a: ((0.0,), (1.0,)),
-              kink_rules=_kink_at_zero(0.0, 0.0)),
+              kink_rules=_kink_at_zero(0.0, 0.0), switched_off=(lambda m, a, out: a <= 0,)),
     _function("softplus", 1, lambda m, a: m.softplus(a),
               (lambda m, a, out: m.sigmoid(a),),
               ("sigmoid({0})",), "softplus log(1 + e^a)"),
@@ -157,18 +189,20 @@ PRIMITIVES = (
               (lambda m, a, b, out: m.tie_share(a, b), lambda m, a, b, out: m.tie_share(b, a)),
               ("step({0} - {1})", "step({1} - {0})"), "larger of a and b", latex="\\max",
               kink="a tie splits the gradient evenly: 1/2 to each",
-              at_kink=lambda a, b: a == b, subgradients=_tie_shares, kink_rules=_KINK_TIE),
+              at_kink=lambda a, b: a == b, subgradients=_tie_shares, kink_rules=_KINK_TIE,
+              switched_off=(lambda m, a, b, out: a < b, lambda m, a, b, out: b < a)),
     _function("min", 2, lambda m, a, b: m.minimum(a, b),
               (lambda m, a, b, out: m.tie_share(b, a), lambda m, a, b, out: m.tie_share(a, b)),
               ("step({1} - {0})", "step({0} - {1})"), "smaller of a and b", latex="\\min",
               kink="a tie splits the gradient evenly: 1/2 to each",
-              at_kink=lambda a, b: a == b, subgradients=_tie_shares, kink_rules=_KINK_TIE),
+              at_kink=lambda a, b: a == b, subgradients=_tie_shares, kink_rules=_KINK_TIE,
+              switched_off=(lambda m, a, b, out: a > b, lambda m, a, b, out: b > a)),
     _function("step", 1, lambda m, a: m.step(a), (lambda m, a, out: 0.0,), ("0",),
               "1 where a > 0, else 0 (relu's derivative)", kink="step'(0) = 0",
-              at_kink=lambda a: a == 0, kink_rules=_KINK_JUMP),
+              at_kink=lambda a: a == 0, kink_rules=_KINK_JUMP, switched_off=(_always,)),
     _function("sign", 1, lambda m, a: m.sign(a), (lambda m, a, out: 0.0,), ("0",),
               "-1, 0 or 1 (abs's derivative)", kink="sign'(0) = 0",
-              at_kink=lambda a: a == 0, kink_rules=_KINK_JUMP),
+              at_kink=lambda a: a == 0, kink_rules=_KINK_JUMP, switched_off=(_always,)),
 )
 
 

@@ -2,15 +2,17 @@
 
 Python's `math` raises on domain errors (log(0), sqrt(-1), 1/0, exp(1000));
 bpdiff must report such values, not crash. Every function here takes and returns
-floats and follows what NumPy/PyTorch would give. Imports only the standard library.
+floats and follows what NumPy/PyTorch would give. The module is a math namespace
+(bpdiff.engine.namespace.MathNamespace). Imports only the standard library.
 """
 
+import contextlib
 import math
 
-inf = math.inf
-nan = math.nan
-isnan = math.isnan
-copysign = math.copysign
+ARRAYS = False  # values are floats
+
+_INF = math.inf
+_NAN = math.nan
 
 
 def div(a, b):
@@ -19,8 +21,8 @@ def div(a, b):
         return a / b
     except ZeroDivisionError:
         if a == 0 or a != a:
-            return nan
-        return copysign(inf, a) * copysign(1.0, b)
+            return _NAN
+        return math.copysign(_INF, a) * math.copysign(1.0, b)
 
 
 def _is_odd_integer(x):
@@ -32,11 +34,11 @@ def pow(a, b):
     try:
         return math.pow(a, b)
     except OverflowError:
-        return -inf if a < 0 and _is_odd_integer(b) else inf
+        return -_INF if a < 0 and _is_odd_integer(b) else _INF
     except ValueError:
         if a == 0 and b < 0:  # pole: sign follows a signed zero for odd exponents
-            return copysign(inf, a) if _is_odd_integer(b) else inf
-        return nan  # negative base with a non-integer exponent
+            return math.copysign(_INF, a) if _is_odd_integer(b) else _INF
+        return _NAN  # negative base with a non-integer exponent
 
 
 def exp(x):
@@ -44,21 +46,21 @@ def exp(x):
     try:
         return math.exp(x)
     except OverflowError:
-        return inf
+        return _INF
 
 
 def log(x):
     """Natural logarithm: -inf at 0, nan below."""
     if x > 0:
         return math.log(x)
-    return -inf if x == 0 else nan
+    return -_INF if x == 0 else _NAN
 
 
 def sqrt(x):
     """Square root, nan below zero; sqrt(-0.0) is +0.0 so that sqrt'(0) = +inf."""
     if x > 0:
         return math.sqrt(x)
-    return 0.0 if x == 0 else nan
+    return 0.0 if x == 0 else _NAN
 
 
 def _guarded(fn):
@@ -66,7 +68,7 @@ def _guarded(fn):
         try:
             return fn(x)
         except (ValueError, OverflowError):
-            return nan
+            return _NAN
     safe.__name__ = fn.__name__
     safe.__doc__ = f"{fn.__name__}(x), nan outside its domain."
     return safe
@@ -104,14 +106,14 @@ def step(x):
 def maximum(a, b):
     """max(a, b), propagating nan like torch.maximum."""
     if a != a or b != b:
-        return nan
+        return _NAN
     return a if a >= b else b
 
 
 def minimum(a, b):
     """min(a, b), propagating nan like torch.minimum."""
     if a != a or b != b:
-        return nan
+        return _NAN
     return a if a <= b else b
 
 
@@ -121,7 +123,7 @@ def tie_share(a, b):
         return 1.0
     if a < b:
         return 0.0
-    return 0.5 if a == b else nan
+    return 0.5 if a == b else _NAN
 
 
 def softplus(x):
@@ -139,3 +141,34 @@ def relu(x):
 def where(condition, if_true, if_false):
     """`if_true` where `condition` holds, else `if_false` (numpy.where for floats)."""
     return if_true if condition else if_false
+
+
+def quiet():
+    """A context for the passes; floats need no silencing (these functions never raise)."""
+    return contextlib.nullcontext()
+
+
+def constant(payload):
+    """A literal's value: the float the parser read."""
+    return payload
+
+
+def ones_like(x):
+    """The seed of the backward pass: 1."""
+    return 1.0
+
+
+def anywhere(x):
+    """Whether the truth value x holds."""
+    return bool(x)
+
+
+def all_finite(values):
+    """Whether every float in `values` is finite: one sum, which is finite exactly then
+    or overflowed (the caller then looks number by number)."""
+    return math.isfinite(sum(values))
+
+
+def first_nonfinite(x):
+    """x if it is nan or ±inf, else None."""
+    return None if math.isfinite(x) else x

@@ -3,8 +3,9 @@
 In tensor mode (some value is an array) the primitive table's rules run with this
 namespace as `m`: elementwise rules written for floats work unchanged on arrays with
 NumPy broadcasting, and the tensor-only rules (matmul, sum, softmax, ...) use the
-array helpers below. Helpers only move and reduce data; which combination is a
-derivative is stated in the primitive table. Numbers are float64; nan and inf come
+array helpers below: the module is an ArrayNamespace (bpdiff.engine.namespace).
+Helpers only move and reduce data; which combination is a derivative is stated in
+the primitive table. Numbers are float64; nan and inf come
 out as NumPy gives them (callers run under `quiet()`).
 
 Shape problems raise ValueError with a message fit for users; bpdiff.api adds the node.
@@ -12,14 +13,10 @@ Shape problems raise ValueError with a message fit for users; bpdiff.api adds th
 
 import numpy as np
 
-ARRAYS = True  # tells autodiff to run its array passes with this namespace
+ARRAYS = True  # values are arrays: the passes run the tensor-only rules and unbroadcast
 
-inf = np.inf
-nan = np.nan
 asarray = np.asarray
 reshape = np.reshape
-broadcast_to = np.broadcast_to
-zeros_like = np.zeros_like
 exp = np.exp
 log = np.log
 sin = np.sin
@@ -184,9 +181,9 @@ def last_axis_max(z):
     return np.where(np.isfinite(top), top, 0.0)
 
 
-def last_axis_sum(z, keepdims=True):
-    """Sum over the last axis."""
-    return np.sum(z, axis=-1, keepdims=keepdims)
+def last_axis_sum(z):
+    """Sum over the last axis, kept as an axis of length 1."""
+    return np.sum(z, axis=-1, keepdims=True)
 
 
 def keep_last(g):
@@ -256,6 +253,16 @@ def ones_like(x):
 def settle(g):
     """A finished gradient as a plain, writable float64 array (not a broadcast view)."""
     return np.array(g, dtype=np.float64)
+
+
+def anywhere(x):
+    """Whether the truth value x holds in some element."""
+    return bool(np.any(x))
+
+
+def all_finite(values):
+    """Whether every element of every array in `values` is finite."""
+    return all(np.isfinite(x).all() for x in values)
 
 
 def first_nonfinite(x):

@@ -101,9 +101,9 @@ def to_bpdiff(text: str) -> str:
                 out += [arg.group(2), closers[0]]
                 pending = (closers[1:], command, at) if len(closers) > 1 else None
             continue
-        m = _TOKEN.match(text, i)
-        assert m is not None  # every character starts some token
-        kind, word, end = m.lastgroup, m.group(), m.end()
+        found = _TOKEN.match(text, i)
+        assert found is not None  # every character starts some token
+        kind, word, end = found.lastgroup, found.group(), found.end()
         gap = " " if state == "decorated" else ""  # a name after x_1 is a new name
         name = word[1:]
         if kind == "cmd" and (sized := _DELIMITER.match(text, i)) is not None:

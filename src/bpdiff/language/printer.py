@@ -24,10 +24,10 @@ from string import Formatter
 from typing import NamedTuple
 
 from bpdiff.engine.graph import CONST, VAR
-from bpdiff.engine.ops import BY_NAME, PRIMITIVES, Primitive
+from bpdiff.engine.ops import ATOM, BY_NAME, PRIMITIVES
 from bpdiff.numbers import format_array_literal, format_number
 
-ATOM = Primitive._field_defaults["precedence"]  # a name, a number, a call
+
 SUM, PRODUCT = BY_NAME["add"].precedence, BY_NAME["mul"].precedence
 NEGATION = BY_NAME["neg"].precedence
 _NEG, _ID = BY_NAME["neg"], BY_NAME["id"]

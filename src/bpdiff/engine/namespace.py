@@ -1,0 +1,193 @@
+"""The math namespace interface: every member the primitive table's rules and the passes
+over the graph call as `m.<name>`, with what it means.
+
+A namespace is any object with these members (a module such as bpdiff.engine.scalar, or
+a SimpleNamespace built by a function). `MathNamespace` is what every namespace
+provides: scalar (floats), exact (fractions), dual's (dual numbers), tensor (NumPy
+arrays) and crosscheck's torch and jax ones. `ArrayNamespace` adds what the tensor-only
+operations (matmul, sum, softmax, ...) and the array passes need; only bpdiff.engine.tensor
+provides it, and its ARRAYS is True. tests/test_namespace.py checks every namespace
+against these classes. Imports only the standard library.
+"""
+
+from typing import Protocol
+
+
+class MathNamespace(Protocol):
+    """The functions a math namespace provides; each takes and returns its own kind of
+    number (a float, a Fraction, a Dual, an array, ...), nan and inf instead of errors."""
+
+    ARRAYS: bool
+    """True when values are NumPy arrays: the passes then run the tensor-only rules,
+    undo broadcasting and settle gradients as arrays (ArrayNamespace)."""
+
+    # ---- the forward rules of the operations on numbers (elementwise on arrays) ----
+    def div(self, a, b):
+        """a / b; division by zero gives ±inf or nan, as IEEE does."""
+
+    def pow(self, a, b):
+        """a ** b as C's pow(): nan outside the real domain, inf at a pole."""
+
+    def exp(self, x):
+        """e ** x, inf on overflow."""
+
+    def log(self, x):
+        """Natural logarithm: -inf at 0, nan below."""
+
+    def sqrt(self, x):
+        """Square root, nan below 0; sqrt(-0.0) is +0.0 (so sqrt'(0) = +inf)."""
+
+    def sin(self, x):
+        """Sine (radians)."""
+
+    def cos(self, x):
+        """Cosine (radians)."""
+
+    def tan(self, x):
+        """Tangent (radians)."""
+
+    def tanh(self, x):
+        """Hyperbolic tangent."""
+
+    def fabs(self, x):
+        """|x|."""
+
+    def sigmoid(self, x):
+        """1 / (1 + e^-x), stable for large |x|."""
+
+    def relu(self, x):
+        """max(x, 0), nan staying nan."""
+
+    def softplus(self, x):
+        """log(1 + e^x), stable for large |x|."""
+
+    def sign(self, x):
+        """-1, 0 or 1 (sign(0) = 0); nan staying nan."""
+
+    def step(self, x):
+        """1 where x > 0, else 0."""
+
+    def maximum(self, a, b):
+        """The larger of a and b; nan if either is nan."""
+
+    def minimum(self, a, b):
+        """The smaller of a and b; nan if either is nan."""
+
+    # ---- the local-derivative rules ----
+    def tie_share(self, a, b):
+        """How much of max(a, b)'s gradient goes to a: 1, 0, or 1/2 at a tie."""
+
+    def where(self, condition, if_true, if_false):
+        """if_true where condition holds, else if_false (numpy.where)."""
+
+    # ---- the passes over the graph ----
+    def quiet(self):
+        """A context in which nan and inf arise silently (bpdiff reports them itself)."""
+
+    def constant(self, payload):
+        """A literal's value (the graph's payload of a constant node) as a number here."""
+
+    def ones_like(self, x):
+        """The seed of the backward pass for an output of value x: 1, or ones."""
+
+    def anywhere(self, x):
+        """Whether the truth value x (a bool, or an array of them) holds anywhere."""
+
+    def all_finite(self, values):
+        """Whether every number in the list `values` is finite (a quick first look)."""
+
+    def first_nonfinite(self, x):
+        """The first nan or inf number in x, as a float; None if all are finite."""
+
+
+class ArrayNamespace(MathNamespace, Protocol):
+    """What tensor mode adds: array helpers for the tensor-only rules and the passes.
+    Helpers only move and reduce data; which combination is a derivative is stated
+    in the primitive table. Shape problems raise ValueError with a message for users."""
+
+    # ---- the passes over the graph ----
+    def asarray(self, x):
+        """A rule's result as an array (NumPy gives 0-d results as scalars)."""
+
+    def unbroadcast(self, grad, shape):
+        """grad summed over the axes broadcasting added or stretched, back to `shape`."""
+
+    def settle(self, grad):
+        """A finished gradient as a plain, writable float64 array."""
+
+    # ---- the tensor-only rules ----
+    def reshape(self, x, shape):
+        """x with the same elements in `shape`."""
+
+    def matmul(self, a, b):
+        """a @ b for vectors and matrices."""
+
+    def transpose(self, a):
+        """Matrix transpose; a vector or scalar is its own transpose."""
+
+    def as_matrix_rows(self, a):
+        """A vector as a one-row matrix, a matrix as itself (the left operand of @)."""
+
+    def as_matrix_columns(self, b):
+        """A vector as a one-column matrix, a matrix as itself (the right operand of @)."""
+
+    def total(self, a, axis=None):
+        """Sum of all elements, or along the integer-valued `axis`."""
+
+    def count(self, a, axis=None):
+        """How many elements `total` adds up per result."""
+
+    def spread(self, g, a, axis=None):
+        """A reduction's upstream gradient g copied back over a's shape."""
+
+    def same_shape(self, a, b, name):
+        """ValueError unless a and b have the same shape (`name` is the op's)."""
+
+    def last_axis_max(self, z):
+        """max over the last axis, kept as an axis of length 1 (0 where not finite)."""
+
+    def last_axis_sum(self, z):
+        """Sum over the last axis, kept as an axis of length 1."""
+
+    def keep_last(self, g):
+        """A last-axis reduction's result or gradient with that axis put back."""
+
+    def pick(self, z, k):
+        """z[k] for a vector; row i's entry k[i] for a matrix of rows."""
+
+    def one_hot(self, z, k):
+        """Zeros shaped like z with 1 where `pick` reads."""
+
+    def batch_size(self, z):
+        """Rows of a matrix of scores (1 for a vector)."""
+
+    def element(self, a, *index):
+        """a[i] or a[i, j] with integer-valued indices."""
+
+    def scatter(self, g, a, *index):
+        """Zeros shaped like a with g at a[index] (element's gradient)."""
+
+
+def missing_members(namespace, interface=MathNamespace):
+    """The members of `interface` that `namespace` lacks or provides with the wrong
+    kind (a function where a callable is due, a bool for ARRAYS), sorted."""
+    missing = []
+    for name in members(interface):
+        if not hasattr(namespace, name):
+            missing.append(name)
+        elif name == "ARRAYS":
+            if not isinstance(namespace.ARRAYS, bool):
+                missing.append(name)
+        elif not callable(getattr(namespace, name)):
+            missing.append(name)
+    return sorted(missing)
+
+
+def members(interface=MathNamespace):
+    """The names `interface` declares (ARRAYS and its functions), sorted."""
+    names = set()
+    for klass in interface.__mro__:
+        if klass in (MathNamespace, ArrayNamespace):
+            names.update(name for name in vars(klass) if not name.startswith("_"))
+            names.update(klass.__annotations__)
+    return sorted(names)
