@@ -23,6 +23,8 @@ from bpdiff.errors import BpdiffError
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = sorted((ROOT / "examples").glob("*.bp"))
+SCALAR_SEEDS = [p for p in SEEDS if not bpdiff.differentiate(p.read_text()).tensor]
+TENSOR_SEEDS = [p for p in SEEDS if p not in SCALAR_SEEDS]
 SCHEMA = json.loads((Path(bpdiff.__file__).parent / "schema" / "result.schema.json")
                     .read_text())
 KINKED = [("relu(x)", {"x": 0}), ("abs(x)", {"x": 0}), ("sqrt(x)", {"x": 0}),
@@ -106,7 +108,7 @@ def _torch():
     return pytest.importorskip("torch")
 
 
-@pytest.mark.parametrize("path", SEEDS, ids=[p.stem for p in SEEDS])
+@pytest.mark.parametrize("path", SCALAR_SEEDS, ids=[p.stem for p in SCALAR_SEEDS])
 def test_torch_agrees_on_every_seed_example(path):
     _torch()
     check = cc.crosscheck(bpdiff.differentiate(path.read_text()), backends=("torch",))
@@ -183,7 +185,7 @@ def _jax():
     return pytest.importorskip("jax")
 
 
-@pytest.mark.parametrize("path", SEEDS, ids=[p.stem for p in SEEDS])
+@pytest.mark.parametrize("path", SCALAR_SEEDS, ids=[p.stem for p in SCALAR_SEEDS])
 def test_jax_agrees_on_every_seed_example(path):
     _jax()
     check = cc.crosscheck(bpdiff.differentiate(path.read_text()), backends=("jax",))
@@ -223,3 +225,11 @@ def test_torch_rich_table_for_a_terminal():
     text = console.export_text()
     assert "│ ∂out/∂b  │    297 │   297 │          0 │ ok     │" in text
     assert "agree" in text
+
+
+@pytest.mark.parametrize("path", TENSOR_SEEDS, ids=[p.stem for p in TENSOR_SEEDS])
+def test_an_array_program_is_refused_clearly(path):
+    """With or without a framework installed: the API says what the CLI says."""
+    assert TENSOR_SEEDS
+    with pytest.raises(bpdiff.BpdiffError, match="scalar programs, not on arrays"):
+        cc.crosscheck(bpdiff.differentiate(path.read_text()))

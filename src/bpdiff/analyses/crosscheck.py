@@ -67,7 +67,11 @@ class CrossCheck(NamedTuple):
 
 def crosscheck(result, tolerance=DEFAULT_TOLERANCE, backends=BACKENDS):
     """`result` recomputed by the first of `backends` that imports, and compared.
-    Raises BpdiffError (exit 2) when none does."""
+    Raises BpdiffError (exit 2) when none does, or for an array program (as the CLI's
+    --crosscheck: the frameworks' namespaces hold the scalar rules only)."""
+    if result.tensor:
+        raise BpdiffError("--crosscheck works on scalar programs, not on arrays",
+                          hint="check array gradients with --gradcheck")
     for backend in backends:
         loaded = _load(backend)
         if loaded is not None:
