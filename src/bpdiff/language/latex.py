@@ -67,6 +67,8 @@ def looks_like_latex(text: str) -> bool:
     """True when `text` reads as LaTeX: a backslash before a letter (not before a new
     line, bpdiff's line continuation), `^{` or `_{`, or a `$...$` / `$$...$$` wrapper.
     What follows a `#` (a comment in bpdiff's programs) does not count."""
+    if "\\" not in text and "{" not in text and "$" not in text:  # the common case, fast
+        return False
     stripped = text.strip()
     wrapped = len(stripped) >= 2 and stripped[0] == stripped[-1] == "$"
     return wrapped or bool(_LATEX_MARK.search(text))

@@ -20,7 +20,6 @@ from bpdiff.errors import BpdiffError, BpdiffNameError, BpdiffSyntaxError, did_y
 from bpdiff.language import defs, lalr, scanner
 from bpdiff.language.builder import Builder, line_column
 from bpdiff.language.grammar import loaded
-from bpdiff.language.latex import looks_like_latex, to_bpdiff
 
 if TYPE_CHECKING:
     from bpdiff.engine.graph import Graph
@@ -128,10 +127,13 @@ def parse(text: str, share: bool = True, output: str | None = None,
     position of the problem (in the LaTeX's reading, for LaTeX).
     """
     notes = []
-    if latex or (latex is None and looks_like_latex(text)):
-        text = to_bpdiff(text)
-        notes.append("read as LaTeX: " + " ; ".join(line.strip() for line in
-                                                    text.splitlines() if line.strip()))
+    if latex or (latex is None and ("\\" in text or "{" in text or "$" in text)):
+        from bpdiff.language.latex import looks_like_latex, to_bpdiff  # imported only then
+
+        if latex or looks_like_latex(text):
+            text = to_bpdiff(text)
+            notes.append("read as LaTeX: " + " ; ".join(line.strip() for line in
+                                                        text.splitlines() if line.strip()))
     definitions = load_library(lib, share) if lib else {}
     given = set(given)
     constants = {name: value for name, value in CONSTANTS.items() if name not in given}
