@@ -28,8 +28,8 @@ from bpdiff.language import defs
 
 ASSIGNMENT = re.compile(r"[ \t\f\r]*=")  # after a name: it is being assigned
 _LISTED = r"[A-Za-z_α-ωΑ-Ω][A-Za-z0-9_α-ωΑ-Ω]*"
-HEAD = re.compile(rf"[ \t\f\r]*\([ \t\f\r]*{_LISTED}(?:[ \t\f\r]*,[ \t\f\r]*{_LISTED})*"
-                  r"[ \t\f\r]*\)[ \t\f\r]*=(?!=)")
+HEAD = (rf"[ \t\f\r]*\([ \t\f\r]*{_LISTED}(?:[ \t\f\r]*,[ \t\f\r]*{_LISTED})*"
+        r"[ \t\f\r]*\)[ \t\f\r]*=(?!=)")
 """After a name: `(x, y) =`, so the name heads a function-style left-hand side."""
 _NAMES = frozenset(["NAME", "_CALLED", "_ASSIGNED", "_HEAD"])
 _SLOW = frozenset(["def", "[", "\\"])  # texts that send a program to lex()
@@ -80,7 +80,7 @@ def patterns(terminals: list[tuple[str, str]], ignore: list[str]) -> dict:
     return {
         "lex": (  # a name before '=' or '(' has a group of its own
             f"(?:{blanks})*+(?:(?P<_ASSIGNED>{name})(?={ASSIGNMENT.pattern})"
-            f"|(?P<_HEAD>{name})(?={HEAD.pattern})"
+            f"|(?P<_HEAD>{name})(?={HEAD})"
             f"|(?P<_CALLED>{name})(?={defs.CALLED.pattern})|{tokens}|(?P<_BAD>[\\s\\S])|\\Z)"),
         "every_token": every_token,
         "kind_of": tokens,
@@ -245,7 +245,7 @@ def _may_have_heads(text: str) -> bool:
     tells them: rare, so a quick look for `)=` comes first)."""
     if ")=" not in text and ") =" not in text and ")\t=" not in text:
         return False
-    return re.search(f"{_LISTED}{HEAD.pattern}", text) is not None
+    return re.search(f"{_LISTED}{HEAD}", text) is not None
 
 
 def _assigned(texts: list[str]) -> list[int]:
