@@ -75,3 +75,11 @@ def test_the_expected_list_names_every_token_that_may_follow(program, must_list)
     assert expected.startswith("expected ")
     for token in must_list:
         assert token in expected, (token, expected)
+
+
+@pytest.mark.parametrize("name", ["top", "precision", "output", "seed", "json", "all"])
+def test_an_input_named_like_an_option_is_told_to_use_set(name):
+    message = refused(f"{name}*x", "--x", "2")
+    assert message.rstrip().endswith("so the value goes with --set)")
+    assert f"--set {name}=1" in message
+    assert bpdiff(f"{name}*x", "--x", "2", "--set", f"{name}=3").returncode == 0

@@ -283,7 +283,14 @@ def _missing_values(graph, missing, text):
         close = did_you_mean(name, [*FUNCTIONS, *graph.definitions])
         if close:
             hint = f"'{name}' is not a known function{close}; {hint}"
-    return BpdiffNameError(f"no value for input '{name}'{others}", text, line, column, hint)
+    from bpdiff.language.pasted import python_hint
+
+    python = None if text is None else python_hint(text, line)
+    error = BpdiffNameError(f"no value for input '{name}'{others}", text, line, column,
+                            python or hint)
+    if python is None:
+        error.missing = missing  # type: ignore[attr-defined]  # the CLI words its own hint
+    return error
 
 
 def _called(text, line, column, name):

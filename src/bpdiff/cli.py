@@ -298,9 +298,12 @@ def command(ctx, program, file, assignments, vars_file, output, as_json, precisi
 
     needs_edges = bool(explain or show_locals or as_dot or as_mermaid or render_path
                        or html_path or practice_path or expectations)  # result.edges' readers
-    result = differentiate(text, values, output=output, share=not no_share, kink=kink,
-                           lib=libs, exact=exact, edges=needs_edges,
-                           max_elements=max_elements)
+    try:
+        result = differentiate(text, values, output=output, share=not no_share, kink=kink,
+                               lib=libs, exact=exact, edges=needs_edges,
+                               max_elements=max_elements)
+    except BpdiffError as error:
+        raise _with_option_clashes(ctx, error) from None
     if result.tensor:
         _tensor_checks(result, {"--symbolic": symbolic, "--expect": expectations,
                                 "--hessian": hessian, "--hvp": hvp is not None,
@@ -457,6 +460,22 @@ def _check_modifiers(ctx, modes):
         source = ctx.get_parameter_source(option[2:].replace("-", "_"))
         if not served and source is not click.core.ParameterSource.DEFAULT:
             raise BpdiffError(f"{option} goes with {names}")
+
+
+def _with_option_clashes(ctx, error):
+    """`error` with its hint for missing values worded so that it works: an input named
+    like one of bpdiff's own options (top, precision, output, ...) is given with --set."""
+    missing = getattr(error, "missing", None)
+    if not missing:
+        return error
+    options = {name for param in ctx.command.params for name in param.opts}
+    clashing = [name for name in missing if f"--{name}" in options]
+    if not clashing:
+        return error
+    given = [f"--set {name}=1" if name in clashing else f"--{name} 1" for name in missing]
+    error.hint = (f"give one, e.g. {' '.join(given)} (--{clashing[0]} is one of bpdiff's"
+                  " own options, so the value goes with --set)")
+    return error
 
 
 def _parse_echo(text, output, share, as_json, max_rows, given):

@@ -240,6 +240,18 @@ class Builder:
     def index(self, children: list) -> int:
         return self._tensor_op("index", children)
 
+    def method(self, children: list) -> int:
+        """`x.relu()`, `(2*n).exp()`, `x.mean(axis=0)`: the function called with the
+        receiver as its first argument."""
+        receiver, token, *args = children
+        name = token.value[1:].rstrip(" \t(")
+        if FUNCTIONS.get(notation.function_named(name)) is None:
+            raise self.error(BpdiffNameError, f"'.{name}()' is not a function bpdiff knows",
+                             token, hint="write it as a call of a known function, e.g."
+                             " x.relu() or relu(x); functions: see bpdiff --help")
+        called = scanner.Token("FUNC", name, token.start_pos + 1)
+        return self.call([called, receiver, *args])
+
     def bracket_call(self, children: list) -> int:
         """`exp[-(w0 x0 + w2)]`: square brackets as the notes' grouping, a call."""
         return self.call(children)

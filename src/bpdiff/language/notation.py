@@ -11,7 +11,7 @@
 from bpdiff.engine.ops import FUNCTIONS
 
 SPELLINGS = {
-    "σ": "sigmoid", "ReLU": "relu",
+    "σ": "sigmoid", "ReLU": "relu", "maximum": "max", "minimum": "min", "power": "pow",
     **{name.capitalize(): name for name in FUNCTIONS if name.capitalize() != name},
 }
 """Another spelling of a function -> its name in the primitive table."""

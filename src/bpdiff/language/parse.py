@@ -20,6 +20,7 @@ from bpdiff.errors import BpdiffError, BpdiffNameError, BpdiffSyntaxError, did_y
 from bpdiff.language import defs, lalr, scanner
 from bpdiff.language.builder import Builder, line_column
 from bpdiff.language.grammar import loaded
+from bpdiff.language.pasted import python_hint, skip_driving_lines
 
 if TYPE_CHECKING:
     from bpdiff.engine.graph import Graph
@@ -40,6 +41,8 @@ _TERMINAL_NAMES = {
     "_POW": "'^'", "EQUAL": "'='", "COMMA": "','", "_SEP": "';' or a new line",
     "LSQB": "'['", "RSQB": "']'", "AT": "'@'", "_DOT_T": "'.T'",
     "$END": "the end of the input", "DEF": "'def'", "HEAD": "a name",
+    "METHOD": "a method call such as .relu()", "SUPERSCRIPT": "a superscript such as ²",
+    "FRACTION": "a fraction such as ½",
 }
 
 
@@ -134,6 +137,8 @@ def parse(text: str, share: bool = True, output: str | None = None,
             text = to_bpdiff(text)
             notes.append("read as LaTeX: " + " ; ".join(line.strip() for line in
                                                         text.splitlines() if line.strip()))
+    text, skipped = skip_driving_lines(text)
+    notes += skipped
     definitions = load_library(lib, share) if lib else {}
     given = set(given)
     constants = {name: value for name, value in CONSTANTS.items() if name not in given}
@@ -211,6 +216,7 @@ def _syntax_error(stuck: lalr.Stuck, text: str, offset: int,
     hint = f"expected {_join_or(expected)}" if expected else None
     if not at_end and token.type == "DEF":
         hint = "'def' starts a definition, def f(x) = ..., and is not a name"
+    hint = python_hint(text, line) or hint
     return BpdiffSyntaxError(message, text, line, column, hint=hint, where=where)
 
 
@@ -220,7 +226,9 @@ def _character_error(text: str, position: int, where: str | None = None) -> Bpdi
     message = f"unexpected character {char!r}"
     if char in _CHARACTER_HINTS:
         message += f" ({_CHARACTER_HINTS[char]})"
-    return BpdiffSyntaxError(message, text, *line_column(text, position), where=where)
+    line, column = line_column(text, position)
+    return BpdiffSyntaxError(message, text, line, column, hint=python_hint(text, line),
+                             where=where)
 
 
 def _end_position(text: str) -> tuple[int, int]:

@@ -1,0 +1,126 @@
+"""Pasted as written (issue 17): notation from notes, LaTeX, and lines from notebooks are
+read as their authors meant. Each formula: the `--parse` reading, and the value and
+every gradient against an independent Python function (central differences)."""
+
+import json
+import math
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import bpdiff
+from bpdiff.language.parse import parse
+from bpdiff.render.echo import echo_text
+
+
+def sig(t):
+    return 1 / (1 + math.exp(-t))
+
+
+# (text, values, the reading's last line, value as a function of the values)
+CASES = [
+    ("y = σ(x)", dict(x=0.3), "y = sigmoid(x)", lambda x: sig(x)),
+    ("ReLU(z) + Relu(z) + Sigmoid(z)", dict(z=0.7), "(relu(z) + relu(z)) + sigmoid(z)",
+     lambda z: 2 * z + sig(z)),
+    ("Tanh(x) * Exp(x) - Log(x)", dict(x=1.3), "(tanh(x) * exp(x)) - log(x)",
+     lambda x: math.tanh(x) * math.exp(x) - math.log(x)),
+    ("√x + √(x + 1)", dict(x=2.0), "sqrt(x) + sqrt(x + 1)",
+     lambda x: math.sqrt(x) + math.sqrt(x + 1)),
+    ("x² + x³ - x⁻¹", dict(x=1.5), "((x ^ 2) + (x ^ 3)) - (x ^ -1)",
+     lambda x: x ** 2 + x ** 3 - 1 / x),
+    ("e⁻ˣ", dict(x=0.4), "e ^ (-x)", lambda x: math.exp(-x)),
+    ("½x²", dict(x=3.0), "0.5 * (x ^ 2)", lambda x: 0.5 * x * x),
+    ("x²y", dict(x=2.0, y=3.0), "(x ^ 2) * y", lambda x, y: x * x * y),
+    ("f = 1/(1 + exp[-(w0 x0 + w2)])", dict(w0=2.0, x0=-1.0, w2=-3.0),
+     "f = 1 / (1 + exp(-((w0 * x0) + w2)))", lambda w0, x0, w2: sig(w0 * x0 + w2)),
+    ("[a + b] c", dict(a=1.0, b=2.0, c=4.0), "(a + b) * c", lambda a, b, c: (a + b) * c),
+    ("L = c(a + 2b).", dict(a=3.0, b=1.0, c=-2.0), "L = c * (a + (2 * b))",
+     lambda a, b, c: c * (a + 2 * b)),
+    ("f(x, y, z) = (x + y) z", dict(x=-2.0, y=5.0, z=-4.0), "f = (x + y) * z",
+     lambda x, y, z: (x + y) * z),
+    ("L(a, b, c) = c(a + 2b)", dict(a=3.0, b=1.0, c=-2.0), "L = c * (a + (2 * b))",
+     lambda a, b, c: c * (a + 2 * b)),
+    ("z(x) = sin(x^2)", dict(x=0.8), "z = sin(x ^ 2)", lambda x: math.sin(x * x)),
+    ("y = f(x_1, x_2) = x_1 x_2", dict(x_1=4.0, x_2=-5.0), "y = f   (output)",
+     lambda x_1, x_2: x_1 * x_2),
+    ("e^x + pi", dict(x=0.5), "e ^ x", lambda x: math.exp(x) + math.pi),
+    ("e = a + d; e^2", dict(a=1.0, d=2.0), "e ^ 2", lambda a, d: (a + d) ** 2),
+    ("z.relu() + (2*z).exp() + z.tanh().log()", dict(z=0.6),
+     "(relu(z) + exp(2 * z)) + log(tanh(z))",
+     lambda z: z + math.exp(2 * z) + math.log(math.tanh(z))),
+    ("np.exp(x) + math.tanh(x) + torch.sigmoid(x) + F.relu(x) + Math.exp(x)", dict(x=0.2),
+     "(((exp(x) + tanh(x)) + sigmoid(x)) + relu(x)) + exp(x)",
+     lambda x: 2 * math.exp(x) + math.tanh(x) + sig(x) + x),
+    ("np.maximum(x, 0) + x ** 2", dict(x=1.5), None, lambda x: x + x * x),
+    ("\\frac{1}{1 + e^{-x}}", dict(x=0.25), None, lambda x: sig(x)),
+    ("$$L = \\frac{1}{2}(y - t)^2$$.", dict(y=3.0, t=1.0), None,
+     lambda y, t: 0.5 * (y - t) ** 2),
+    ("\\sigma(w_{0} x_{0} + w_{1})", dict(w_0=0.5, x_0=2.0, w_1=-1.0), None,
+     lambda w_0, x_0, w_1: sig(w_0 * x_0 + w_1)),
+    ("\\sqrt[3]{x} \\cdot \\tanh(x)", dict(x=2.0), None,
+     lambda x: x ** (1 / 3) * math.tanh(x)),
+    ("import torch\na = Value(2.0)\nb = Value(-3.0, label='b')\nL = a*b + b\n"
+     "L.backward()\nprint(a.grad)", {}, "L = (a * b) + b", lambda: 2.0 * -3.0 - 3.0),
+    ("x = torch.tensor(0.5, requires_grad=True)\ny = x.sigmoid()", {}, "y = sigmoid(x)",
+     lambda: sig(0.5)),
+]
+
+
+def _reading(text, values):
+    graph = parse(text, prune=False, given=values)
+    return echo_text(parse(text, share=False, prune=False, given=values), graph, None)
+
+
+def _call(f, point):
+    return f(**{name: point[name] for name in f.__code__.co_varnames[:f.__code__.co_argcount]})
+
+
+def _central(f, values, name, h=1e-6):
+    up, down = dict(values), dict(values)
+    up[name] += h
+    down[name] -= h
+    return (_call(f, up) - _call(f, down)) / (2 * h)
+
+
+@pytest.mark.parametrize("text, values, reading, f", CASES, ids=[c[0][:40] for c in CASES])
+def test_pasted_formula_reads_and_computes_as_meant(text, values, reading, f):
+    if reading is not None:
+        assert reading in _reading(text, values), _reading(text, values)
+    result = bpdiff.differentiate(text, values)
+    defaults = {name: value for name, value in result.inputs.items() if name not in values}
+    point = {**values, **defaults}
+    assert math.isclose(result.value, _call(f, point), rel_tol=1e-9, abs_tol=1e-12)
+    for name in values:
+        want = _central(f, point, name)
+        assert math.isclose(result.gradient[name], want, rel_tol=1e-5, abs_tol=1e-7), name
+
+
+def test_the_readings_are_notes_in_json_warnings():
+    script = Path(sys.executable).with_name("bpdiff")
+    command = [str(script)] if script.exists() else [sys.executable, "-m", "bpdiff"]
+    done = subprocess.run([*command, "import numpy as np\ny = e^x\nprint(y)", "--x", "1",
+                           "--json"], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    warnings = json.loads(done.stdout)["warnings"]
+    assert any("read 'e' as the constant" in w for w in warnings)
+    assert any("skipped line 1" in w for w in warnings)
+    assert any("skipped line 3" in w for w in warnings)
+    for warning in warnings:  # every note printed on stderr is in the JSON too
+        assert warning in done.stderr
+
+
+@pytest.mark.parametrize("text, construct", [
+    ("f = lambda x: x**2", "'lambda' is Python"), ("for i in range(3): x = x + 1", "'for'"),
+    ("if x > 0: y = x", "'if' is Python"), ("return x*2", "drop 'return'"),
+])
+def test_python_that_cannot_be_read_is_named_with_what_to_write(text, construct):
+    with pytest.raises(bpdiff.BpdiffError) as error:
+        bpdiff.differentiate(text, x=1)
+    assert construct in str(error.value)
+
+
+def test_an_unknown_method_is_named():
+    with pytest.raises(bpdiff.BpdiffError, match=r"'\.frobnicate\(\)' is not a function"):
+        bpdiff.differentiate("x.frobnicate()", x=1)
