@@ -194,7 +194,7 @@ def test_usage_errors(extra, clash):
     assert code == 2 and out == "" and clash in err
 
 
-@pytest.mark.parametrize("program", ["x +", "", "(a", "sin()", "a = 1; a = 2"])
+@pytest.mark.parametrize("program", ["x +", "", "(a", "sin()", "b = a; a = 2"])
 def test_bad_programs_are_still_errors(program):
     code, out, err = run_main(program, "--parse")
     assert code == 2 and out == "" and "error" in err

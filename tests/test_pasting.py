@@ -124,3 +124,64 @@ def test_python_that_cannot_be_read_is_named_with_what_to_write(text, construct)
 def test_an_unknown_method_is_named():
     with pytest.raises(bpdiff.BpdiffError, match=r"'\.frobnicate\(\)' is not a function"):
         bpdiff.differentiate("x.frobnicate()", x=1)
+
+
+MICROGRAD_README = """from micrograd.engine import Value
+
+a = Value(-4.0)
+b = Value(2.0)
+c = a + b
+d = a * b + b**3
+c += c + 1
+c += 1 + c + (-a)
+d += d * 2 + (b + a).relu()
+d += 3 * d + (b - a).relu()
+e = c - d
+f = e**2
+g = f / 2.0
+g += 10.0 / f
+print(f'{g.data:.4f}') # prints 24.7041, the outcome of this forward pass
+g.backward()
+print(f'{a.grad:.4f}') # prints 138.8338, i.e. the numerical value of dg/da
+print(f'{b.grad:.4f}') # prints 645.5773, i.e. the numerical value of dg/db
+"""
+
+
+def test_the_micrograd_readme_runs_as_pasted():
+    result = bpdiff.differentiate(MICROGRAD_README)
+    assert f"{result.value:.4f}" == "24.7041"
+    assert f"{result.gradient['a']:.4f}" == "138.8338"
+    assert f"{result.gradient['b']:.4f}" == "645.5773"
+
+
+@pytest.mark.parametrize("text, values, value, gradient", [
+    ("c = a + b; c += c + 1; c", dict(a=1.0, b=2.0), 7.0, {"a": 2.0, "b": 2.0}),
+    ("d = 2a; d *= 3; d -= a; d /= 5", dict(a=1.0), 1.0, {"a": 1.0}),
+    ("x = x + 1; x*x", dict(x=3.0), 16.0, {"x": 8.0}),
+    ("y = a; y = y^2; y **= 2", dict(a=2.0), 16.0, {"a": 32.0}),
+])
+def test_reassignment_makes_versions(text, values, value, gradient):
+    result = bpdiff.differentiate(text, values)
+    assert math.isclose(result.value, value)
+    assert set(result.gradient) == set(gradient)
+    for name, want in gradient.items():
+        assert math.isclose(result.gradient[name], want), name
+
+
+def test_versions_are_shown_and_named_in_json():
+    script = Path(sys.executable).with_name("bpdiff")
+    command = [str(script)] if script.exists() else [sys.executable, "-m", "bpdiff"]
+    program = "c = a + b\nc += c + 1\nd = c*2\nd *= 3"
+    table = subprocess.run([*command, program, "--a", "1", "--b", "2"], capture_output=True,
+                           text=True, timeout=60).stdout
+    assert [line.split()[1] for line in table.splitlines()[2:] if line.strip()][:1] == ["d'"]
+    assert " c' " in table
+    done = subprocess.run([*command, program, "--a", "1", "--b", "2", "--json"],
+                          capture_output=True, text=True, timeout=60)
+    named = [(n["name"], n.get("version")) for n in json.loads(done.stdout)["nodes"]
+             if n["name"]]
+    assert named == [("d", 1), ("d", 0), ("c", 1), ("c", 0), ("b", None), ("a", None)]
+    check = subprocess.run([*command, program, "--a", "1", "--b", "2", "--expect",
+                            "c'.value=7", "--expect", "c.value=7", "--expect", "d.value=42"],
+                           capture_output=True, text=True, timeout=60)
+    assert check.returncode == 0, check.stdout + check.stderr

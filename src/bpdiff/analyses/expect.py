@@ -37,7 +37,7 @@ MAX_KINKS = 50  # kinks tried one at a time when there are too many to combine
 MAX_SUBSET_PATHS = 10  # up to this many paths into a node, every subset is tried
 FLOAT_NOISE = 1e-12  # relative error a float result may carry, whatever digits are written
 
-_KEY = re.compile(r"(#\d+|[A-Za-z_][A-Za-z0-9_]*)(?:\.(value|grad))?\Z")
+_KEY = re.compile(r"(#\d+|[A-Za-z_α-ωΑ-Ω][A-Za-z0-9_α-ωΑ-Ω]*'*)(?:\.(value|grad))?\Z")
 
 
 class Expectation(NamedTuple):

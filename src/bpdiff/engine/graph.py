@@ -20,7 +20,7 @@ class Graph:
 
     __slots__ = ("ops", "inputs", "payload", "share", "_memo", "variables", "names",
                  "name_of", "defaults", "output", "declared", "positions", "tensor", "implicit",
-                 "calls", "call_of", "definitions", "notes")
+                 "calls", "call_of", "definitions", "notes", "versions")
 
     def __init__(self, share=True):
         self.ops = []
@@ -41,6 +41,7 @@ class Graph:
         self.call_of = {}  # node id -> index in `calls` of the expansion that created it
         self.definitions = {}  # user function name -> defs.Definition
         self.notes = []  # how the text was read where it could be read two ways
+        self.versions = {}  # node id -> (name, version) of a name assigned more than once
 
     def __len__(self):
         return len(self.ops)
@@ -138,4 +139,5 @@ class Graph:
         kept.calls, kept.definitions, kept.notes = self.calls, self.definitions, self.notes
         kept.call_of = {new_id[i]: c for i, c in self.call_of.items() if i in new_id}
         kept.implicit = {new_id[i] for i in self.implicit if i in new_id}
+        kept.versions = {new_id[i]: v for i, v in self.versions.items() if i in new_id}
         return kept

@@ -30,6 +30,7 @@ def line_column(text: str, position: int) -> tuple[int, int]:
 
 
 _MUL = BY_NAME["mul"]
+_AUGMENTED = {"+=": "add", "-=": "sub", "*=": "mul", "/=": "div", "**=": "pow", "^=": "pow"}
 _POW = BY_NAME["pow"]
 
 
@@ -83,6 +84,7 @@ class Builder:
         self.where = where
         self.constants = constants or {}  # names read as constants, e and pi, when used
         self.after = 0  # where the statement after the last definition may start
+        self.versions: dict[str, int] = {}  # name -> its latest version (c += 1: c')
 
     def __default__(self, data: str, children: list, meta: object) -> object:
         if data[0] == "_":  # Lark's helper rules for repetition: expanded by their parent
@@ -291,15 +293,16 @@ class Builder:
             self._only_definitions(token.start_pos)
         if name in self.definitions:
             raise defs.misused_name(self, token, assigned=True)
-        if name in graph.names:
-            if graph.ops[graph.names[name]] is VAR and name not in graph.defaults:
+        if name in graph.names:  # assigned again, as in Python: a new version of it
+            current = graph.names[name]
+            if graph.ops[current] is VAR and name not in graph.defaults \
+                    and not graph.depends_on(node)[current]:  # x = x + 1 is a new x
                 line, column = line_column(self.source, self.used_at[name])
                 raise self.error(
                     BpdiffNameError,
                     f"'{name}' is assigned here but used before, at line {line}, column {column}",
                     token, hint="define a name before the statements that use it")
-            raise self.error(BpdiffNameError,
-                             f"'{name}' is already defined; each name is assigned once", token)
+            return self._new_version(token, node)
         literal = None if node in graph.call_of else graph.is_constant_literal(node)
         if literal is not None:  # `a = 7` declares an input with a default value
             node = graph.variable(name)
@@ -307,6 +310,35 @@ class Builder:
             self.used_at[name] = token.start_pos
         else:
             node = graph.name_node(name, node)
+        self.last = node
+        return node
+
+    def augassign(self, children: list) -> int:
+        """`c += c + 1`, `d *= 2`: a new version of the name, as in Python."""
+        token, operator, node = children
+        current = self.graph.names.get(token.value)
+        if current is None:
+            raise self.error(BpdiffNameError, f"'{token.value}' has no value yet for"
+                             f" {operator.value}", token,
+                             hint=f"assign it first: {token.value} = ...")
+        op = BY_NAME[_AUGMENTED[operator.value]]
+        return self._new_version(token, self.graph.apply(op, (current, node)))
+
+    def _new_version(self, token: Token, node: int) -> int:
+        """Node `node` as the next version of the name `token` assigns: shown as c', c''
+        (the first is c), while the name alone means the latest version."""
+        graph, base = self.graph, token.value
+        if self.where is not None:
+            self._only_definitions(token.start_pos)
+        if base in self.definitions:
+            raise defs.misused_name(self, token, assigned=True)
+        first = graph.names[base]
+        if first not in graph.versions and graph.name_of.get(first) == base:
+            graph.versions[first] = (base, 0)
+        version = self.versions[base] = self.versions.get(base, 0) + 1
+        node = graph.name_node(base + "'" * version, node)
+        graph.names[base] = node
+        graph.versions[node] = (base, version)
         self.last = node
         return node
 

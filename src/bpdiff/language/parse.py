@@ -42,7 +42,7 @@ _TERMINAL_NAMES = {
     "LSQB": "'['", "RSQB": "']'", "AT": "'@'", "_DOT_T": "'.T'",
     "$END": "the end of the input", "DEF": "'def'", "HEAD": "a name",
     "METHOD": "a method call such as .relu()", "SUPERSCRIPT": "a superscript such as ²",
-    "FRACTION": "a fraction such as ½",
+    "FRACTION": "a fraction such as ½", "AUGOP": "'+=' or another assignment",
 }
 
 

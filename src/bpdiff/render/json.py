@@ -135,6 +135,9 @@ def _node_dicts(result):
     if result.tensor:
         for node in nodes:
             node["shape"] = _shape(values[node["id"]])
+    for node in nodes if graph.versions else ():
+        if node["id"] in graph.versions:
+            node["name"], node["version"] = graph.versions[node["id"]]
     for node in nodes if graph.call_of else ():
         if node["id"] in graph.call_of:
             node["call"] = call_label(graph, node["id"])
@@ -156,6 +159,8 @@ def _node_pieces(result, chunk=20_000):
     names = ["null"] * len(ops)
     for node, name in graph.name_of.items():
         names[node] = f'"{name}"'
+    for node, (name, version) in graph.versions.items():
+        names[node] = f'"{name}", "version": {version}'
     calls = [""] * len(ops)  # the user-function call that made a node, if any
     for node in graph.call_of:
         calls[node] = f', "call": "{call_label(graph, node)}"'
