@@ -534,3 +534,14 @@ def test_bad_keyword_arguments_to_a_def_get_a_caret(program, message, column):
     assert code == 2 and out == ""
     assert f"line 1, column {column}: {message}" in err
     assert "Traceback" not in err
+
+
+@pytest.mark.parametrize("encoding", ["ascii", "latin-1", "cp1252"])
+def test_help_in_a_narrow_encoding(encoding):
+    """Found by the 20,000-input fuzz run: click's own echo turned an ASCII stdout into
+    UTF-8 for --help."""
+    done = subprocess.run([*_bpdiff(), "--help"], capture_output=True, timeout=60,
+                          env={**os.environ, "PYTHONIOENCODING": encoding})
+    assert done.returncode == 0
+    done.stdout.decode(encoding)  # strict: every byte in the stream's encoding
+    assert b"Usage:" in done.stdout

@@ -111,7 +111,15 @@ Functions: {functions}.
 """
 
 
-@click.command(context_settings={"help_option_names": ["-h", "--help"]},
+def _print_help(ctx, param, value):
+    """--help, written through sys.stdout (click's own echo turns an ASCII stdout into
+    UTF-8; bpdiff's spells ∂, → and — in ASCII there)."""
+    if value and not ctx.resilient_parsing:
+        sys.stdout.write(ctx.get_help() + "\n")
+        ctx.exit()
+
+
+@click.command(context_settings={"help_option_names": []},
                epilog=EXAMPLES.format(functions=function_list()))
 @click.argument("program", required=False)
 @click.option("-f", "--file", "file", type=str, metavar="FILE",
@@ -215,6 +223,8 @@ Functions: {functions}.
               "report as an exercise: gradients hidden, the page checks each typed answer.")
 @click.option("--lib", "libs", multiple=True, metavar="FILE", help="Load function "
               "definitions (def f(x) = ...) from FILE (repeatable).")
+@click.option("-h", "--help", is_flag=True, expose_value=False, is_eager=True,
+              callback=_print_help, help="Show this message and exit.")
 @click.version_option(__version__, "-V", "--version", prog_name="bpdiff")
 @click.pass_context
 def command(ctx, program, file, assignments, vars_file, output, as_json, precision,
