@@ -185,3 +185,22 @@ def test_versions_are_shown_and_named_in_json():
                             "c'.value=7", "--expect", "c.value=7", "--expect", "d.value=42"],
                            capture_output=True, text=True, timeout=60)
     assert check.returncode == 0, check.stdout + check.stderr
+
+
+@pytest.mark.parametrize("text, values, value, gradient", [
+    ("3(a + bc)", dict(a=1.0, b=2.0, c=3.0), 21.0, {"a": 3.0, "b": 9.0, "c": 6.0}),
+    ("2xy", dict(x=2.0, y=5.0), 20.0, {"x": 10.0, "y": 4.0}),
+    ("x²y + xy", dict(x=2.0, y=5.0), 30.0, {"x": 25.0, "y": 6.0}),
+    ("x1y2", dict(x1=2.0, y2=5.0), 10.0, {"x1": 5.0, "y2": 2.0}),
+])
+def test_juxtaposed_letters_with_values_are_a_product(text, values, value, gradient):
+    result = bpdiff.differentiate(text, values)
+    assert result.value == value and result.gradient == gradient
+    assert any("·" in note for note in result.graph.notes)
+
+
+def test_a_name_with_a_value_or_a_default_is_never_split():
+    assert bpdiff.differentiate("bc + b + c", b=2, c=3, bc=7).value == 12
+    assert bpdiff.differentiate("bc = 4; bc*b + c", b=2, c=3).value == 11
+    with pytest.raises(bpdiff.BpdiffError, match="no value for input 'bc'"):
+        bpdiff.differentiate("3(a + bc)", dict(a=1, b=2, c=3), split=False)

@@ -8,6 +8,7 @@ with `exact=True` they run in rational arithmetic (bpdiff.engine.exact).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from types import ModuleType
 from typing import TYPE_CHECKING, NamedTuple
@@ -120,7 +121,7 @@ class Result:
 
 
 def differentiate(text, /, values=None, *, output=None, share=True, kink=None, lib=(),
-                  exact=False, edges=False, max_elements=DEFAULT_MAX_ELEMENTS,
+                  exact=False, edges=False, max_elements=DEFAULT_MAX_ELEMENTS, split=True,
                   **named_values):
     """Parse `text`, evaluate it at the given input values and backpropagate.
 
@@ -135,11 +136,16 @@ def differentiate(text, /, values=None, *, output=None, share=True, kink=None, l
     records every edge it visits (`result.edges`: what --explain, --locals, pictures,
     the HTML report and --expect's diagnosis read). An array operation whose result
     would hold more than `max_elements` numbers (None: no limit) is refused before it
-    runs. Raises BpdiffError subclasses on bad input.
+    runs. With `split` (the default), an input with no value whose letters are all
+    inputs or given values is read as their product (`bc` as b·c, with a note). Raises
+    BpdiffError subclasses on bad input.
     """
     policy = kink if isinstance(kink, KinkPolicy) else parse_policy(kink)
     given = {**(values or {}), **named_values}
     graph = parse(text, share=share, output=output, lib=lib, given=given)
+    splits = split_names(graph, given) if split else None
+    if splits:  # `3(a + bc)`: bc is b·c, read again so
+        graph = parse(text, share=share, output=output, lib=lib, given=given, splits=splits)
     inputs = resolve_inputs(graph, given, text)
     record = [] if edges else None
     if exact:
@@ -196,6 +202,24 @@ def _shape_error(graph, error):
 
 def _matmul_fits(a, b):
     return 1 <= len(a) <= 2 and 1 <= len(b) <= 2 and a[-1] == b[0]
+
+
+_PIECES = re.compile(r"[A-Za-zα-ωΑ-Ω][0-9]*")
+
+
+def split_names(graph, given):
+    """{name: its pieces} for each input with no value whose single letters (or
+    letter+digit pieces, x1y2) are all inputs or given values: `bc` read as b·c. A name
+    with a value or a default, or of one piece, is never split."""
+    known = set(graph.variables) | set(given)
+    splits = {}
+    for name in graph.variables:
+        if name in given or name in graph.defaults:
+            continue
+        pieces = _PIECES.findall(name)
+        if len(pieces) > 1 and "".join(pieces) == name and all(p in known for p in pieces):
+            splits[name] = pieces
+    return splits
 
 
 def resolve_inputs(graph, given, text=None):

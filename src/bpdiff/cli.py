@@ -134,6 +134,8 @@ def _print_help(ctx, param, value):
 @click.option("--precision", type=click.IntRange(1, MAX_PRECISION), default=DEFAULT_PRECISION,
               show_default=True, help="Significant digits in the table.")
 @click.option("--no-share", is_flag=True, help="Keep repeated subexpressions as separate nodes.")
+@click.option("--no-split", is_flag=True, help="Never read a name with no value as the "
+              "product of its letters (bc as b*c).")
 @click.option("--explain", is_flag=True,
               help="Narrate the forward and backward pass, edge by edge.")
 @click.option("--locals", "show_locals", is_flag=True,
@@ -228,7 +230,7 @@ def _print_help(ctx, param, value):
 @click.version_option(__version__, "-V", "--version", prog_name="bpdiff")
 @click.pass_context
 def command(ctx, program, file, assignments, vars_file, output, as_json, precision,
-            no_share, explain, show_locals, symbolic, wrt, symbolic_max, as_dot, as_mermaid,
+            no_share, no_split, explain, show_locals, symbolic, wrt, symbolic_max, as_dot, as_mermaid,
             as_tree, render_path, max_nodes, show_all, full, max_size, max_elements,
             expectations, rtol, atol,
             run_gradcheck, gradcheck_tol, problems_path, quiz, level, seed, answers_path,
@@ -298,7 +300,7 @@ def command(ctx, program, file, assignments, vars_file, output, as_json, precisi
     if parse_echo:  # values are not read: their names only decide whether e is an input
         given = collect_values(ctx.obj["pairs"], assignments, None)
         return _parse_echo(text, output, not no_share, as_json, None if show_all else max_nodes,
-                           given)
+                           given, not no_split)
     values = collect_values(ctx.obj["pairs"], assignments, vars_file)
     checks = None
     if expectations:
@@ -311,7 +313,7 @@ def command(ctx, program, file, assignments, vars_file, output, as_json, precisi
     try:
         result = differentiate(text, values, output=output, share=not no_share, kink=kink,
                                lib=libs, exact=exact, edges=needs_edges,
-                               max_elements=max_elements)
+                               max_elements=max_elements, split=not no_split)
     except BpdiffError as error:
         raise _with_option_clashes(ctx, error) from None
     if result.tensor:
@@ -488,12 +490,17 @@ def _with_option_clashes(ctx, error):
     return error
 
 
-def _parse_echo(text, output, share, as_json, max_rows, given):
+def _parse_echo(text, output, share, as_json, max_rows, given, split):
+    from bpdiff.api import split_names
     from bpdiff.language.parse import parse
     from bpdiff.render import echo
 
     reading = parse(text, share=False, output=output, prune=False, given=given)
-    graph = parse(text, share=share, output=output, given=given)
+    splits = split_names(reading, given) if split else None
+    if splits:
+        reading = parse(text, share=False, output=output, prune=False, given=given,
+                        splits=splits)
+    graph = parse(text, share=share, output=output, given=given, splits=splits)
     for note in graph.notes:
         _warn(note)
     if as_json:

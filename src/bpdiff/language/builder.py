@@ -67,7 +67,8 @@ class Builder:
 
     def __init__(self, text: str, patterns: dict, share: bool = True,
                  definitions: dict[str, defs.Definition] | None = None,
-                 where: str | None = None, constants: dict[str, float] | None = None) -> None:
+                 where: str | None = None, constants: dict[str, float] | None = None,
+                 splits: dict[str, list[str]] | None = None) -> None:
         self.graph = Graph(share)
         self.source = text
         self.last: int | None = None  # node id of the last statement
@@ -83,6 +84,7 @@ class Builder:
         self.expanded = 0  # nodes expanded by calls of user functions
         self.where = where
         self.constants = constants or {}  # names read as constants, e and pi, when used
+        self.splits = splits or {}  # names read as products of their letters, bc as b·c
         self.after = 0  # where the statement after the last definition may start
         self.versions: dict[str, int] = {}  # name -> its latest version (c += 1: c')
 
@@ -123,6 +125,16 @@ class Builder:
         if node is None:
             if self.defining is not None or name in self.definitions:
                 raise defs.misused_name(self, token)  # not a parameter, or f without (...)
+            if name in self.splits:
+                pieces = self.splits[name]
+                graph.notes.append(f"read '{name}' as {'·'.join(pieces)}: it has no value and"
+                                   " its letters do (give --" f"{name} to keep it a name)")
+                factors = [self.var([scanner.Token("NAME", piece, token.start_pos)])
+                           for piece in pieces]
+                node = factors[0]
+                for factor in factors[1:]:
+                    node = graph.apply(_MUL, (node, factor))
+                return node
             if name in self.constants:
                 value = self.constants[name]
                 graph.notes.append(f"read '{name}' as the constant {value:.6g}; give --{name}"

@@ -51,7 +51,8 @@ CONSTANTS = {"e": math.e, "pi": math.pi, "π": math.pi}
 
 
 def _run(text: str, share: bool, definitions: dict[str, Definition],
-         where: str | None = None, constants: dict[str, float] | None = None) -> Builder:
+         where: str | None = None, constants: dict[str, float] | None = None,
+         splits: dict[str, list[str]] | None = None) -> Builder:
     """Parse `text`, the user functions `definitions` known: the Builder that did it,
     whose graph holds every definition, old and new, in graph.definitions. `where`
     names a --lib file: then only definitions are allowed.
@@ -62,7 +63,7 @@ def _run(text: str, share: bool, definitions: dict[str, Definition],
     again for the error's position; a syntax error, the commonest, is found by
     counting tokens instead."""
     tables, patterns = loaded()
-    builder = Builder(text, patterns, share, definitions, where, constants)
+    builder = Builder(text, patterns, share, definitions, where, constants, splits)
     try:
         tokens = builder.lexer.tokens(text)
         try:
@@ -74,7 +75,8 @@ def _run(text: str, share: bool, definitions: dict[str, Definition],
                     before = [token.type for token in list(tokens)[:stuck.index]]
                     stuck.expected = lalr.expected_after(tables, before)
                     raise _syntax_error(stuck, text, offset, where) from None
-                builder = Builder(text, patterns, share, definitions, where, constants)
+                builder = Builder(text, patterns, share, definitions, where, constants,
+                                  splits)
                 try:  # the function's token needs its own position: lex() has it
                     lalr.drive(tables, builder.lexer.lex(text), builder)
                 except lalr.Stuck as again:
@@ -84,7 +86,7 @@ def _run(text: str, share: bool, definitions: dict[str, Definition],
             if not isinstance(tokens, list):
                 raise
             builder = Builder(text, patterns, share, definitions, where,  # for the error's
-                              constants)
+                              constants, splits)
             lalr.drive(tables, builder.lexer.lex(text), builder)  # position: see above
             raise
     except scanner.UnexpectedCharacter as error:
@@ -118,7 +120,8 @@ def load_library(paths: str | os.PathLike | Iterable[str | os.PathLike],
 
 def parse(text: str, share: bool = True, output: str | None = None,
           lib: str | os.PathLike | Iterable[str | os.PathLike] = (),
-          prune: bool = True, given: Iterable[str] = (), latex: bool | None = None) -> Graph:
+          prune: bool = True, given: Iterable[str] = (), latex: bool | None = None,
+          splits: dict[str, list[str]] | None = None) -> Graph:
     """Parse program `text` into a Graph holding only what the output depends on
     (every statement with `prune=False`, as --parse shows them).
 
@@ -142,7 +145,7 @@ def parse(text: str, share: bool = True, output: str | None = None,
     definitions = load_library(lib, share) if lib else {}
     given = set(given)
     constants = {name: value for name, value in CONSTANTS.items() if name not in given}
-    builder = _run(text, share, definitions, constants=constants)
+    builder = _run(text, share, definitions, constants=constants, splits=splits)
     builder.graph.notes[:0] = notes
     graph = builder.graph
     if output is not None:
