@@ -204,3 +204,20 @@ def test_a_name_with_a_value_or_a_default_is_never_split():
     assert bpdiff.differentiate("bc = 4; bc*b + c", b=2, c=3).value == 11
     with pytest.raises(bpdiff.BpdiffError, match="'b', which is not an input"):
         bpdiff.differentiate("3(a + bc)", dict(a=1, b=2, c=3), split=False)
+
+
+@pytest.mark.parametrize("program, args, needle", [
+    ("W x", ["--W", "[[1,2],[3,4]]", "--x", "[1,1]"], "elementwise product"),
+    ("x * 2", ["--x", "[1,2]"], "usual seed of ones"),
+    ("9^9^9^9 * x", ["--x", "1", "--exact"], "exact arithmetic gave up"),
+])
+def test_every_warning_on_stderr_is_in_json(program, args, needle):
+    script = Path(sys.executable).with_name("bpdiff")
+    command = [str(script)] if script.exists() else [sys.executable, "-m", "bpdiff"]
+    done = subprocess.run([*command, program, *args, "--json"], capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    warnings = json.loads(done.stdout)["warnings"]
+    assert any(needle in w for w in warnings)
+    printed = [line for line in done.stderr.splitlines() if line.startswith("bpdiff: warn")]
+    assert printed and len(printed) == len(warnings)

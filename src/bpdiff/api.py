@@ -159,7 +159,26 @@ def differentiate(text, /, values=None, *, output=None, share=True, kink=None, l
     except TensorError as error:
         raise _shape_error(graph, error) from None
     grads = backward(graph, node_values, math, record=record, kink=policy.overrides())
+    if math.ARRAYS:
+        graph.notes.extend(_array_notes(graph, node_values))
     return Result.from_passes(text, graph, inputs, node_values, grads, math, policy, record)
+
+
+def _array_notes(graph, values):
+    """What a reader of an array program should know: a seed-style `W x` that is an
+    elementwise product, and an array output (its gradients are those of its sum)."""
+    notes = []
+    for node in sorted(graph.implicit):
+        a, b = (values[i] for i in graph.inputs[node])
+        if a.ndim == 2 and 1 <= b.ndim <= 2 and a.shape[1] == b.shape[0]:
+            notes.append(f"{expression(graph, node)} is an elementwise product (as * in"
+                         f" NumPy) of shapes {a.shape} and {b.shape}; for the matrix product"
+                         " write @")
+    if values[graph.output].ndim:
+        notes.append(f"the output is an array of shape {values[graph.output].shape}, not a"
+                     " number: the gradients are those of sum(output), the usual seed of"
+                     " ones")
+    return notes
 
 
 def _differentiate_exact(text, graph, given, float_inputs, policy, record):
@@ -178,6 +197,10 @@ def _differentiate_exact(text, graph, given, float_inputs, policy, record):
     fractions = exact.Exact([exact.fraction(v) for v in node_values],
                             [None if g is None else exact.fraction(g) for g in node_grads],
                             {k: exact.fraction(v) for k, v in inputs.items()}, len(oversized))
+    if oversized:
+        graph.notes.append(f"exact arithmetic gave up on {len(oversized):,} operation(s) whose"
+                           f" result would exceed {exact.LIMIT_BITS:,} bits; those numbers, and"
+                           " what is computed from them, are floats (marked ≈)")
     values = [exact.to_float(v) for v in node_values]
     grads = [None if g is None else exact.to_float(g) for g in node_grads]
     edges = None if record is None else [

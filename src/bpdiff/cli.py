@@ -330,10 +330,6 @@ def command(ctx, program, file, assignments, vars_file, output, as_json, precisi
         grad_rows = gradcheck(result, gradcheck_tol, force=show_all)
     for note in result.graph.notes:
         _warn(note)
-    if exact and result.exact.oversized:
-        _warn(f"exact arithmetic gave up on {result.exact.oversized:,} operation(s) whose"
-              f" result would exceed {result.exact.limit:,} bits; those numbers, and what is"
-              " computed from them, are floats (marked ≈)")
     if result.nonfinite or result.kinks:
         from bpdiff.render.nonfinite import describe_kink, describe_nonfinite
         for finding in result.nonfinite:
@@ -426,23 +422,11 @@ def command(ctx, program, file, assignments, vars_file, output, as_json, precisi
 
 
 def _tensor_checks(result, options):
-    """Refuse what tensor programs do not support yet; warn about an array output."""
+    """Refuse what tensor programs do not support yet."""
     refused = [option for option, given in options.items() if given]
     if refused:
         verb = "works" if len(refused) == 1 else "work"
         raise BpdiffError(f"{', '.join(refused)} {verb} on scalar programs, not on arrays")
-    graph = result.graph
-    for node in sorted(graph.implicit):
-        a, b = (result.values[i] for i in graph.inputs[node])
-        if a.ndim == 2 and 1 <= b.ndim <= 2 and a.shape[1] == b.shape[0]:
-            from bpdiff.language.labels import expression
-
-            _warn(f"{expression(graph, node)} is an elementwise product (as * in NumPy) of"
-                  f" shapes {a.shape} and {b.shape}; for the matrix product write @")
-    if not result.output_is_scalar:
-        shape = result.values[result.graph.output].shape
-        _warn(f"the output is an array of shape {shape}, not a number: the gradients are"
-              " those of sum(output), the usual seed of ones")
 
 
 def _check_extras(parse_echo, sheet_format, summary, given):
