@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from types import ModuleType
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from bpdiff.engine import scalar
 from bpdiff.engine.autodiff import Edge, TensorError, backward, find_kinks, find_nonfinite, forward
@@ -25,6 +25,11 @@ from bpdiff.language.labels import call_label, expression, label, op_name
 from bpdiff.numbers import to_number
 
 if TYPE_CHECKING:
+    import os
+    from collections.abc import Iterable, Mapping
+
+    import numpy  # not `np`: a module-level `np` would change how _to_array's `np.` compiles
+
     from bpdiff.engine.exact import Exact
 
 MAX_DIMENSIONS = 64  # NumPy's limit
@@ -66,8 +71,9 @@ class Result:
     recorded_edges: list[Edge] | None = None  # see `edges`; None when not recorded
 
     @classmethod
-    def from_passes(cls, text, graph, inputs, values, grads, math=scalar, kink_policy=PYTORCH,
-                    edges=None):
+    def from_passes(cls, text: str, graph: Graph, inputs: dict[str, Any], values: list[Any],
+                    grads: list[Any], math: ModuleType = scalar,
+                    kink_policy: KinkPolicy = PYTORCH, edges: list[Edge] | None = None) -> Result:
         """The Result of forward and backward passes already run (`edges`: the Edges
         backward recorded, or None): finds the non-finite numbers and the kinks."""
         return cls(text, graph, inputs, values, grads, math, kink_policy,
@@ -75,7 +81,7 @@ class Result:
                    recorded_edges=edges)
 
     @property
-    def edges(self):
+    def edges(self) -> list[Edge]:
         """Every edge of the backward pass (autodiff.Edge), in the order visited: recorded
         during that pass only when asked for, with differentiate(..., edges=True); raises
         EdgesNotRecorded otherwise rather than running backward again."""
@@ -85,26 +91,26 @@ class Result:
         return self.recorded_edges
 
     @property
-    def tensor(self):
+    def tensor(self) -> bool:
         """Whether the passes ran on NumPy arrays (tensor mode)."""
         return self.math.ARRAYS
 
     @property
-    def output_is_scalar(self):
+    def output_is_scalar(self) -> bool:
         """False for an array-valued output (its gradients are those of sum(output))."""
         return not self.tensor or self.values[self.graph.output].ndim == 0
 
     @property
-    def value(self):
+    def value(self) -> Any:
         """The output's value."""
         return self.values[self.graph.output]
 
     @property
-    def gradient(self):
+    def gradient(self) -> dict[str, Any]:
         """∂output/∂input for each input, in order of first appearance."""
         return {name: self.grads[node] for name, node in self.graph.variables.items()}
 
-    def node(self, node):
+    def node(self, node: int) -> Node:
         """The Node record for node id `node`."""
         graph = self.graph
         return Node(node, op_name(graph, node), label(graph, node), graph.inputs[node],
@@ -112,17 +118,21 @@ class Result:
                     call_label(graph, node))
 
     @property
-    def nodes(self):
+    def nodes(self) -> list[Node]:
         """Every node, output first, in reverse topological order."""
         return [self.node(i) for i in range(self.graph.output, -1, -1)]
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"Result(value={self.value!r}, gradient={self.gradient!r})"
 
 
-def differentiate(text, /, values=None, *, output=None, share=True, kink=None, lib=(),
-                  exact=False, edges=False, max_elements=DEFAULT_MAX_ELEMENTS, split=True,
-                  **named_values):
+def differentiate(text: str, /, values: Mapping[str, object] | None = None, *,
+                  output: str | None = None, share: bool = True,
+                  kink: str | KinkPolicy | None = None,
+                  lib: str | os.PathLike | Iterable[str | os.PathLike] = (),
+                  exact: bool = False, edges: bool = False,
+                  max_elements: int | None = DEFAULT_MAX_ELEMENTS, split: bool = True,
+                  **named_values: object) -> Result:
     """Parse `text`, evaluate it at the given input values and backpropagate.
 
     Values come as keyword arguments (`differentiate("x*y", x=2, y=3)`) or as a dict
@@ -147,24 +157,24 @@ def differentiate(text, /, values=None, *, output=None, share=True, kink=None, l
     if splits:  # `3(a + bc)`: bc is b·c, read again so
         graph = parse(text, share=share, output=output, lib=lib, given=given, splits=splits)
     inputs = resolve_inputs(graph, given, text)
-    record = [] if edges else None
+    record: list[Edge] | None = [] if edges else None
     if exact:
         return _differentiate_exact(text, graph, given, inputs, policy, record)
-    math = scalar
+    namespace: ModuleType = scalar
     if graph.tensor or any(type(v) is not float for v in inputs.values()):
-        from bpdiff.engine import tensor as math
-        inputs = {name: math.constant(value) for name, value in inputs.items()}
+        from bpdiff.engine import tensor as namespace
+        inputs = {name: namespace.constant(value) for name, value in inputs.items()}
     try:
-        node_values = forward(graph, inputs, math, max_elements)
+        node_values = forward(graph, inputs, namespace, max_elements)
     except TensorError as error:
         raise _shape_error(graph, error) from None
-    grads = backward(graph, node_values, math, record=record, kink=policy.overrides())
-    if math.ARRAYS:
+    grads = backward(graph, node_values, namespace, record=record, kink=policy.overrides())
+    if namespace.ARRAYS:
         graph.notes.extend(_array_notes(graph, node_values))
-    return Result.from_passes(text, graph, inputs, node_values, grads, math, policy, record)
+    return Result.from_passes(text, graph, inputs, node_values, grads, namespace, policy, record)
 
 
-def _array_notes(graph, values):
+def _array_notes(graph: Graph, values: list) -> list[str]:
     """What a reader of an array program should know: a seed-style `W x` that is an
     elementwise product, and an array output (its gradients are those of its sum)."""
     notes = []
@@ -181,7 +191,9 @@ def _array_notes(graph, values):
     return notes
 
 
-def _differentiate_exact(text, graph, given, float_inputs, policy, record):
+def _differentiate_exact(text: str, graph: Graph, given: Mapping[str, object],
+                         float_inputs: dict[str, Any], policy: KinkPolicy,
+                         record: list[Edge] | None) -> Result:
     """The passes in rational arithmetic (bpdiff.engine.exact), on scalar programs; the
     Result holds their numbers rounded to floats, edges included, and the fractions."""
     from bpdiff.engine import exact
@@ -210,7 +222,7 @@ def _differentiate_exact(text, graph, given, float_inputs, policy, record):
                   find_kinks(graph, node_values, exact.NAMESPACE), fractions, edges)
 
 
-def _shape_error(graph, error):
+def _shape_error(graph: Graph, error: TensorError) -> BpdiffValueError:
     from bpdiff.engine.tensor import shape_text
 
     message = error.message
@@ -223,14 +235,14 @@ def _shape_error(graph, error):
     return BpdiffValueError(f"{expression(graph, error.node)}: {message}", hint=hint)
 
 
-def _matmul_fits(a, b):
+def _matmul_fits(a: tuple[int, ...], b: tuple[int, ...]) -> bool:
     return 1 <= len(a) <= 2 and 1 <= len(b) <= 2 and a[-1] == b[0]
 
 
 _PIECES = re.compile(r"[A-Za-zα-ωΑ-Ω][0-9]*")
 
 
-def split_names(graph, given):
+def split_names(graph: Graph, given: Mapping[str, object]) -> dict[str, list[str]]:
     """{name: its pieces} for each input with no value whose single letters (or
     letter+digit pieces, x1y2) are all inputs or given values: `bc` read as b·c. A name
     with a value or a default, or of one piece, is never split."""
@@ -245,7 +257,8 @@ def split_names(graph, given):
     return splits
 
 
-def resolve_inputs(graph, given, text=None):
+def resolve_inputs(graph: Graph, given: Mapping[str, object],
+                   text: str | None = None) -> dict[str, Any]:
     """Each input's value: given, else the program's default. Raises on names that are
     not inputs, inputs with no value and values that are not finite numbers' text."""
     for name in given:
@@ -268,7 +281,7 @@ def resolve_inputs(graph, given, text=None):
     return inputs
 
 
-def to_value(name, value):
+def to_value(name: str, value: Any) -> Any:
     """A number (see to_number) or an array: a list, tuple, NumPy array or the text of a
     JSON array such as '[[1, 2], [3, 4]]' (rectangular, numbers only), as float64."""
     if isinstance(value, str) and value.lstrip().startswith("["):
@@ -286,7 +299,7 @@ def to_value(name, value):
     return to_number(name, value)
 
 
-def _to_array(name, value):
+def _to_array(name: str, value: object) -> numpy.ndarray:
     import numpy as np
 
     pending = [(value, 1)]
@@ -313,13 +326,13 @@ def _to_array(name, value):
     return array
 
 
-def _too_deep(name):
+def _too_deep(name: str) -> BpdiffValueError:
     return BpdiffValueError(f"the value for '{name}' has more than {MAX_DIMENSIONS}"
                             " dimensions (lists nested deeper than that), the most an array"
                             " can have")
 
 
-def _missing_values(graph, missing, text):
+def _missing_values(graph: Graph, missing: list[str], text: str | None) -> BpdiffNameError:
     """The error for inputs with no value; a close function name is suggested only for
     a name written as if called, `sinn(x)`."""
     name = missing[0]
@@ -340,9 +353,10 @@ def _missing_values(graph, missing, text):
     return error
 
 
-def _called(text, line, column, name):
+def _called(text: str | None, line: int | None, column: int | None, name: str) -> bool:
     """Whether `name`, first used at (line, column) of `text`, is followed by '('."""
     if text is None or line is None:
         return False
+    assert column is not None  # positions hold (line, column) pairs
     rest = text.split("\n")[line - 1][column - 1 + len(name):]
     return rest.lstrip(" \t").startswith("(")

@@ -19,11 +19,20 @@ is 0 even when the upstream gradient is inf or nan, as PyTorch's masked backward
 it; any other 0 × inf stays nan.
 """
 
-from typing import NamedTuple
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from bpdiff.engine import scalar, sizes
 from bpdiff.engine.graph import CONST, VAR
 from bpdiff.engine.kinks import local_derivative
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from bpdiff.engine.graph import Graph
+    from bpdiff.engine.namespace import MathNamespace
+    from bpdiff.engine.ops import Primitive
 
 
 class NonFinite(NamedTuple):
@@ -37,21 +46,22 @@ class NonFinite(NamedTuple):
 class TensorError(Exception):
     """An operation that cannot run on its operands' shapes or indices, at `node`."""
 
-    def __init__(self, node, message, dims):
+    def __init__(self, node: int, message: str, dims: list[tuple[int, ...]]) -> None:
         super().__init__(message)
         self.node = node
         self.message = message
         self.dims = dims  # the operands' shapes
 
 
-def forward(graph, inputs, m=scalar, max_elements=None):
+def forward(graph: Graph, inputs: Mapping[str, Any], m: MathNamespace = scalar,
+            max_elements: int | None = None) -> list[Any]:
     """Every node's value, given `inputs` (variable name -> value), in namespace `m`.
     In tensor mode a shape error raises TensorError naming the node, and so does an
     operation whose result would hold more than `max_elements` numbers, before it runs
     (engine/sizes.py)."""
     ops, sources, payload = graph.ops, graph.inputs, graph.payload
     arrays = m.ARRAYS
-    values = [None] * len(ops)
+    values: list[Any] = [None] * len(ops)
     node = 0
     with m.quiet():
         try:
@@ -63,13 +73,15 @@ def forward(graph, inputs, m=scalar, max_elements=None):
                     values[node] = inputs[payload[node]]
                 else:
                     args = [values[i] for i in sources[node]]
-                    if limited:
+                    if limited:  # then max_elements is an int, which mypy cannot tell
                         shapes = [a.shape for a in args]
-                        too_big = sizes.oversized(op.name, shapes, max_elements)
+                        too_big = sizes.oversized(op.name, shapes,
+                                                  max_elements)  # type: ignore[arg-type]
                         if too_big:
                             raise TensorError(node, too_big, shapes)
                     value = op.forward(m, *args)
-                    values[node] = m.asarray(value) if arrays else value
+                    values[node] = (m.asarray(value)  # type: ignore[attr-defined]
+                                    if arrays else value)  # arrays: an ArrayNamespace
         except ValueError as error:
             if not arrays:
                 raise
@@ -78,7 +90,7 @@ def forward(graph, inputs, m=scalar, max_elements=None):
     return values
 
 
-def depends_on_inputs(graph):
+def depends_on_inputs(graph: Graph) -> bytearray:
     """For each node, whether its value depends on some variable (a bytearray)."""
     ops, sources = graph.ops, graph.inputs
     depends = bytearray(len(ops))
@@ -104,7 +116,9 @@ class Edge(NamedTuple):
     contribution: float  # upstream × local: this edge's share of ∂output/∂source
 
 
-def backward(graph, values, m=scalar, record=None, kink=None):
+def backward(graph: Graph, values: list[Any], m: MathNamespace = scalar,
+             record: list[Edge] | None = None,
+             kink: dict[str, tuple[float, ...]] | None = None) -> list[Any]:
     """∂output/∂node for every node, in namespace `m`; None for nodes that depend on no
     input. A non-scalar output is seeded with ones: the gradients are those of sum(output).
 
@@ -137,12 +151,14 @@ def backward(graph, values, m=scalar, record=None, kink=None):
                 grads[source] += contribution
                 if record is not None:
                     record.append(Edge(node, position, source, local, upstream, contribution))
-    if arrays:
-        return [m.settle(g) if d else None for g, d in zip(grads, depends)]
+    if arrays:  # m is an ArrayNamespace
+        return [m.settle(g) if d else None  # type: ignore[attr-defined]
+                for g, d in zip(grads, depends)]
     return [g if d else None for g, d in zip(grads, depends)]
 
 
-def _edge(m, op, position, upstream, args, out, kink):
+def _edge(m: MathNamespace, op: Primitive, position: int, upstream: Any, args: list[Any],
+          out: Any, kink: dict[str, tuple[float, ...]] | None) -> tuple[Any, Any]:
     """The local derivative (None for a tensor-only op's Jacobian, which its rule
     applies) and the contribution along one edge, in full: the op's VJP, the --kink
     convention, a switched-off branch, and broadcasting undone."""
@@ -150,7 +166,8 @@ def _edge(m, op, position, upstream, args, out, kink):
         local, contribution = None, op.vjps[position](m, upstream, *args, out)
     else:
         kink_locals = kink.get(op.name) if kink else None
-        at_kink = None if kink_locals is None else op.at_kink(*args)
+        # (an op given kink locals has an at_kink rule, which mypy cannot see)
+        at_kink = None if kink_locals is None else op.at_kink(*args)  # type: ignore[misc]
         local = local_derivative(m, op, position, args, out, at_kink, kink_locals)
         contribution = upstream * local
         if (op.switched_off is not None or at_kink is not None) \
@@ -160,14 +177,15 @@ def _edge(m, op, position, upstream, args, out, kink):
             if rule is not None:
                 off = rule(m, *args, out)
             if at_kink is not None:  # a convention's 0 at a kink switches the branch off
-                off = m.where(at_kink, kink_locals[position] == 0, off)
+                off = m.where(at_kink, kink_locals[position] == 0, off)  # type: ignore[index]
             contribution = m.where(off & (contribution != contribution), 0.0, contribution)
-    if m.ARRAYS:
-        contribution = m.unbroadcast(contribution, args[position].shape)
+    if m.ARRAYS:  # an ArrayNamespace
+        contribution = m.unbroadcast(  # type: ignore[attr-defined]
+            contribution, args[position].shape)
     return local, contribution
 
 
-def find_kinks(graph, values, m=scalar):
+def find_kinks(graph: Graph, values: list[Any], m: MathNamespace = scalar) -> list[int]:
     """Nodes evaluated exactly where their derivative does not exist (relu(0), a max
     tie, ...; in tensor mode at some element), where a kink convention was used."""
     kinks = []
@@ -178,7 +196,8 @@ def find_kinks(graph, values, m=scalar):
     return kinks
 
 
-def find_nonfinite(graph, values, grads, m=scalar):
+def find_nonfinite(graph: Graph, values: list[Any], grads: list[Any],
+                   m: MathNamespace = scalar) -> list[NonFinite]:
     """The first node whose value, and the first whose gradient, became nan or inf
     while everything it was computed from was finite (NonFinite records, in that order)."""
     found = []

@@ -14,11 +14,23 @@ Inputs off the direction stay plain floats, and so does everything computed only
 from them: no 0 * inf from tangents that are known to be zero.
 """
 
+from __future__ import annotations
+
 from types import SimpleNamespace
+from typing import TYPE_CHECKING, Any
 
 from bpdiff.engine import scalar
 from bpdiff.engine.kinks import local_derivative
 from bpdiff.engine.ops import BY_NAME
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import TypeVar
+
+    from bpdiff.engine.namespace import MathNamespace
+    from bpdiff.engine.ops import Primitive
+
+    _T = TypeVar("_T")
 
 
 class Dual:
@@ -26,26 +38,26 @@ class Dual:
 
     __slots__ = ("value", "tangent")
 
-    def __init__(self, value, tangent):
+    def __init__(self, value: float, tangent: float) -> None:
         self.value = value
         self.tangent = tangent
 
-    def __add__(self, other):
+    def __add__(self, other: Dual | float) -> Dual:
         if isinstance(other, Dual):
             return Dual(self.value + other.value, self.tangent + other.tangent)
         return Dual(self.value + other, self.tangent)
 
     __radd__ = __add__
 
-    def __sub__(self, other):
+    def __sub__(self, other: Dual | float) -> Dual:
         if isinstance(other, Dual):
             return Dual(self.value - other.value, self.tangent - other.tangent)
         return Dual(self.value - other, self.tangent)
 
-    def __rsub__(self, other):
+    def __rsub__(self, other: float) -> Dual:
         return Dual(other - self.value, -self.tangent)
 
-    def __mul__(self, other):
+    def __mul__(self, other: Dual | float) -> Dual:
         if isinstance(other, Dual):
             return Dual(self.value * other.value,
                         self.value * other.tangent + self.tangent * other.value)
@@ -53,42 +65,42 @@ class Dual:
 
     __rmul__ = __mul__
 
-    def __neg__(self):
+    def __neg__(self) -> Dual:
         return Dual(-self.value, -self.tangent)
 
-    def __pos__(self):
+    def __pos__(self) -> Dual:
         return self
 
-    def __eq__(self, other):
+    def __eq__(self, other: object) -> bool:
         return self.value == value(other)
 
-    def __ne__(self, other):
+    def __ne__(self, other: object) -> bool:
         return self.value != value(other)
 
-    def __lt__(self, other):
+    def __lt__(self, other: Dual | float) -> bool:
         return self.value < value(other)
 
-    def __le__(self, other):
+    def __le__(self, other: Dual | float) -> bool:
         return self.value <= value(other)
 
-    def __gt__(self, other):
+    def __gt__(self, other: Dual | float) -> bool:
         return self.value > value(other)
 
-    def __ge__(self, other):
+    def __ge__(self, other: Dual | float) -> bool:
         return self.value >= value(other)
 
-    __hash__ = None
+    __hash__ = None  # type: ignore[assignment]  # unhashable, as == compares values
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"Dual({self.value!r}, {self.tangent!r})"
 
 
-def value(x):
+def value(x: Dual | _T) -> float | _T:
     """The value of a Dual, or `x` itself."""
     return x.value if isinstance(x, Dual) else x
 
 
-def tangent(x):
+def tangent(x: Dual | float) -> float:
     """The tangent of a Dual; 0 for a plain number (constant along the direction)."""
     return x.tangent if isinstance(x, Dual) else 0.0
 
@@ -110,7 +122,7 @@ PASSES = ("quiet", "constant", "ones_like", "anywhere")
 """bpdiff.engine.scalar members the passes use, as they are (they never do arithmetic)."""
 
 
-def namespace(kink=None):
+def namespace(kink: dict[str, tuple[float, ...]] | None = None) -> MathNamespace:
     """A math namespace (bpdiff.engine.namespace.MathNamespace) over Duals and plain
     floats; `kink` (op name -> local derivatives, as for autodiff.backward) sets the
     convention at kinks."""
@@ -121,23 +133,24 @@ def namespace(kink=None):
     return SimpleNamespace(ARRAYS=False, all_finite=_all_finite, **functions)
 
 
-def _all_finite(values):
+def _all_finite(values: list[Dual | float]) -> bool:
     return scalar.all_finite([value(x) for x in values])
 
 
-def _plain(fn):
+def _plain(fn: Callable[..., Any]) -> Callable[..., Any]:
     return lambda *args: fn(*[value(a) for a in args])
 
 
-def _lift(op, at_kink_locals):
+def _lift(op: Primitive, at_kink_locals: tuple[float, ...] | None) -> Callable[..., Any]:
     forward = op.forward
 
-    def apply(*args):
+    def apply(*args: Any) -> Any:
         if not any(isinstance(a, Dual) for a in args):
             return forward(scalar, *args)
         values = [value(a) for a in args]
         out = forward(scalar, *values)
-        kinked = None if at_kink_locals is None else op.at_kink(*values)
+        # (an op given kink locals has an at_kink rule, which mypy cannot see)
+        kinked = None if at_kink_locals is None else op.at_kink(*values)  # type: ignore[misc]
         locals_ = [local_derivative(scalar, op, position, values, out, kinked, at_kink_locals)
                    for position in range(op.arity)]
         total = 0.0

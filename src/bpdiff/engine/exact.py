@@ -13,19 +13,28 @@ nothing can hang or exhaust memory. bpdiff.api.differentiate(..., exact=True) ru
 pipeline with this namespace (NAMESPACE) and keeps the fractions in an Exact.
 """
 
+from __future__ import annotations
+
 import contextlib
 import contextvars
 import math
 import re
 import sys
 from fractions import Fraction
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from bpdiff.engine import scalar
 from bpdiff.numbers import to_number
 
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
+    from typing import TypeVar
+
+    _Number = TypeVar("_Number", float, Fraction)  # fabs: |x| of the kind x is
+
 LIMIT_BITS = 10_000
-_oversized = contextvars.ContextVar("bpdiff_exact_oversized", default=None)
+_oversized: contextvars.ContextVar[list[int] | None] = contextvars.ContextVar(
+    "bpdiff_exact_oversized", default=None)
 
 
 class Approx(float):
@@ -33,37 +42,37 @@ class Approx(float):
 
     __slots__ = ()
 
-    def __add__(self, other):
+    def __add__(self, other: float | Fraction) -> Approx:
         return Approx(float(self) + to_float(other))
 
-    def __radd__(self, other):
+    def __radd__(self, other: float | Fraction) -> Approx:
         return Approx(to_float(other) + float(self))
 
-    def __sub__(self, other):
+    def __sub__(self, other: float | Fraction) -> Approx:
         return Approx(float(self) - to_float(other))
 
-    def __rsub__(self, other):
+    def __rsub__(self, other: float | Fraction) -> Approx:
         return Approx(to_float(other) - float(self))
 
-    def __mul__(self, other):
+    def __mul__(self, other: float | Fraction) -> Approx:
         return Approx(float(self) * to_float(other))
 
-    def __rmul__(self, other):
+    def __rmul__(self, other: float | Fraction) -> Approx:
         return Approx(to_float(other) * float(self))
 
-    def __truediv__(self, other):
+    def __truediv__(self, other: float | Fraction) -> Approx:
         return Approx(scalar.div(float(self), to_float(other)))
 
-    def __rtruediv__(self, other):
+    def __rtruediv__(self, other: float | Fraction) -> Approx:
         return Approx(scalar.div(to_float(other), float(self)))
 
-    def __neg__(self):
+    def __neg__(self) -> Approx:
         return Approx(-float(self))
 
-    def __pos__(self):
+    def __pos__(self) -> Approx:
         return self
 
-    def __abs__(self):
+    def __abs__(self) -> Approx:
         return Approx(abs(float(self)))
 
 
@@ -73,7 +82,7 @@ class Oversized(Approx):
     __slots__ = ()
 
 
-def to_float(x):
+def to_float(x: float | Fraction) -> float:
     """`x` as a plain float; a fraction beyond float range becomes ±inf, not an error."""
     try:
         return float(x)
@@ -81,7 +90,7 @@ def to_float(x):
         return math.inf if x > 0 else -math.inf
 
 
-def fraction(x):
+def fraction(x: object) -> Fraction | None:
     """`x` as a Fraction, or None when it is an approximation (or nan/inf)."""
     if isinstance(x, Approx):
         return None
@@ -94,32 +103,35 @@ def fraction(x):
     return None
 
 
-def _too_big(numerator, denominator):
+def _too_big(numerator: int, denominator: int) -> bool:
     return max(abs(numerator).bit_length(), denominator.bit_length()) > LIMIT_BITS
 
 
-def _give_up(value):
+def _give_up(value: float) -> Oversized:
     hits = _oversized.get()
     if hits is not None:
         hits.append(1)
     return Oversized(value)
 
 
-def _q(fraction):
+def _q(fraction: Fraction) -> Q | Oversized:
     """A Fraction as a Q, or an Oversized float when it is over the size limit."""
     if _too_big(fraction.numerator, fraction.denominator):
         return _give_up(to_float(fraction))
     return Fraction.__new__(Q, fraction)
 
 
-def _binary(exact_op, float_op):
-    def forward(self, other):
+def _binary(exact_op: Callable[[Fraction, Fraction], Fraction],
+            float_op: Callable[[float, float], float],
+            ) -> tuple[Callable[[Q, float | Fraction], Q | Approx],
+                       Callable[[Q, float | Fraction], Q | Approx]]:
+    def forward(self: Q, other: float | Fraction) -> Q | Approx:
         b = fraction(other)
         if b is None:
             return Approx(float_op(to_float(self), to_float(other)))
         return _q(exact_op(self, b))
 
-    def reverse(self, other):
+    def reverse(self: Q, other: float | Fraction) -> Q | Approx:
         b = fraction(other)
         if b is None:
             return Approx(float_op(to_float(other), to_float(self)))
@@ -133,30 +145,31 @@ class Q(Fraction):
     __slots__ = ()
 
     # Fraction's own methods, called directly: no dispatch back to Q, no recursion.
-    __add__, __radd__ = _binary(Fraction.__add__, float.__add__)
-    __sub__, __rsub__ = _binary(Fraction.__sub__, float.__sub__)
-    __mul__, __rmul__ = _binary(Fraction.__mul__, float.__mul__)
+    # They may give an Approx where Fraction's give a Fraction: hence the type ignores.
+    __add__, __radd__ = _binary(Fraction.__add__, float.__add__)  # type: ignore[assignment]
+    __sub__, __rsub__ = _binary(Fraction.__sub__, float.__sub__)  # type: ignore[assignment]
+    __mul__, __rmul__ = _binary(Fraction.__mul__, float.__mul__)  # type: ignore[assignment]
 
-    def __truediv__(self, other):
+    def __truediv__(self, other: float | Fraction) -> Q | Approx:  # type: ignore[override]
         return div(self, other)
 
-    def __rtruediv__(self, other):
+    def __rtruediv__(self, other: float | Fraction) -> Q | Approx:  # type: ignore[override]
         return div(other, self)
 
-    def __neg__(self):
+    def __neg__(self) -> Q:
         return Fraction.__new__(Q, Fraction.__neg__(self))
 
-    def __pos__(self):
+    def __pos__(self) -> Q:
         return self
 
-    def __abs__(self):
+    def __abs__(self) -> Q:
         return Fraction.__new__(Q, Fraction.__abs__(self))
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"Q({self})"
 
 
-def exact(value):
+def exact(value: float | Fraction) -> Q | Approx:
     """`value` as a Q when it is exact, else as Approx."""
     e = fraction(value)
     return Approx(to_float(value)) if e is None else _q(e)
@@ -170,7 +183,7 @@ ones_like = scalar.ones_like
 anywhere = scalar.anywhere
 
 
-def div(a, b):
+def div(a: float | Fraction, b: float | Fraction) -> Q | Approx:
     """a / b, exact for exact operands; division by zero as in bpdiff.engine.scalar."""
     ea, eb = fraction(a), fraction(b)
     if ea is None or eb is None or eb == 0:
@@ -178,7 +191,7 @@ def div(a, b):
     return _q(Fraction.__truediv__(ea, eb))
 
 
-def pow(a, b):
+def pow(a: float | Fraction, b: float | Fraction) -> Q | Approx:
     """a ** b, exact for an exact base and an integer exponent (a square root too,
     for an exponent n/2 of a perfect square); else as bpdiff.engine.scalar.pow."""
     ea, eb = fraction(a), fraction(b)
@@ -197,7 +210,7 @@ def pow(a, b):
     return Approx(scalar.pow(to_float(a), to_float(b)))
 
 
-def _exact_sqrt(x):
+def _exact_sqrt(x: Fraction) -> Fraction | None:
     """The square root of a Fraction when it is rational, else None."""
     if x < 0:
         return None
@@ -207,16 +220,18 @@ def _exact_sqrt(x):
     return None
 
 
-def sqrt(x):
+def sqrt(x: float | Fraction) -> Q | Approx:
     """Square root: exact for a perfect square, else as bpdiff.engine.scalar.sqrt."""
     e = fraction(x)
     root = None if e is None else _exact_sqrt(e)
     return Approx(scalar.sqrt(to_float(x))) if root is None else _q(root)
 
 
-def _transcendental(fn, exact_points):
+def _transcendental(fn: Callable[[float], float],
+                    exact_points: dict[float | Fraction, int | Fraction],
+                    ) -> Callable[[float | Fraction], Q | Approx]:
     """A float function of bpdiff.engine.scalar, exact at the points listed (e.g. exp(0) = 1)."""
-    def apply(x):
+    def apply(x: float | Fraction) -> Q | Approx:
         e = fraction(x)
         if e is not None and e in exact_points:
             return _q(Fraction(exact_points[e]))
@@ -236,7 +251,7 @@ sigmoid = _transcendental(scalar.sigmoid, {0: Fraction(1, 2)})
 softplus = _transcendental(scalar.softplus, {})
 
 
-def fabs(x):
+def fabs(x: _Number) -> _Number:
     """|x|, exact for exact x."""
     return abs(x)
 
@@ -251,12 +266,12 @@ relu = scalar.relu
 where = scalar.where
 
 
-def first_nonfinite(x):
+def first_nonfinite(x: float | Fraction) -> float | None:
     """x as a float if it is nan or ±inf (a Q never is), else None."""
     return None if fraction(x) is not None else scalar.first_nonfinite(float(x))
 
 
-def all_finite(values):
+def all_finite(values: list[float | Fraction]) -> bool:
     """Whether every number in `values` is finite."""
     return all(first_nonfinite(x) is None for x in values)
 
@@ -266,7 +281,7 @@ def all_finite(values):
 _DECIMAL = re.compile(r"\s*[+-]?(\d*)\.?(\d*)(?:[eE]([+-]?\d+))?\s*\Z")
 
 
-def parse_number(text):
+def parse_number(text: object) -> Fraction | None:
     """A number's text (decimal, `1e-3` or a fraction `-1/4`) as an exact Fraction;
     None when it is no number, or too large to hold exactly (over LIMIT_BITS)."""
     text = str(text).strip()
@@ -278,7 +293,7 @@ def parse_number(text):
     return _decimal(text)
 
 
-def _decimal(text):
+def _decimal(text: str) -> Fraction | None:
     match = _DECIMAL.match(text)
     if match is None or not (match.group(1) or match.group(2)):
         return None
@@ -289,7 +304,7 @@ def _decimal(text):
     return Fraction(text.strip())
 
 
-def constant(value):
+def constant(value: float) -> Q | Approx:
     """A float the parser read from a program as the number written there: its
     shortest decimal (0.1 -> 1/10), as a Q; nan and inf stay floats (Approx)."""
     if isinstance(value, float) and math.isfinite(value):
@@ -297,7 +312,7 @@ def constant(value):
     return exact(value)
 
 
-def input_value(name, given):
+def input_value(name: str, given: object) -> Q | Approx:
     """An input's value as given (number or text) as a Q, else Approx."""
     if isinstance(given, bool):
         return Approx(math.nan)
@@ -319,18 +334,18 @@ class Exact(NamedTuple):
     kept exact is None there (its float is in the Result); `oversized` counts the
     operations that fell back to floats for size."""
 
-    values: list
-    grads: list
-    inputs: dict  # name -> Fraction or None
+    values: list[Fraction | None]
+    grads: list[Fraction | None]
+    inputs: dict[str, Fraction | None]  # name -> Fraction or None
     oversized: int
     limit: int = LIMIT_BITS
 
 
 @contextlib.contextmanager
-def counting_oversized():
+def counting_oversized() -> Iterator[list[int]]:
     """A list that collects, while the block runs, each operation that fell back to
     floats for size (each run counts its own: the list lives in a context variable)."""
-    hits = []
+    hits: list[int] = []
     token = _oversized.set(hits)
     try:
         yield hits

@@ -7,7 +7,15 @@ a dict keyed on (op, input ids) at creation time (hash-consing); variables are a
 shared. Nodes live in parallel lists indexed by node id.
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
 from bpdiff.engine.ops import BY_NAME
+
+if TYPE_CHECKING:
+    from bpdiff.engine.ops import Primitive
+    from bpdiff.language.defs import Definition
 
 VAR = "var"
 CONST = "const"
@@ -22,37 +30,39 @@ class Graph:
                  "name_of", "defaults", "output", "declared", "positions", "tensor", "implicit",
                  "calls", "call_of", "definitions", "notes", "versions")
 
-    def __init__(self, share=True):
-        self.ops = []
-        self.inputs = []
-        self.payload = []
+    def __init__(self, share: bool = True) -> None:
+        self.ops: list[Any] = []  # a Primitive, VAR or CONST (Any: mypy cannot narrow by `is`)
+        self.inputs: list[tuple[int, ...]] = []
+        self.payload: list[Any] = []  # a name, a float, an array literal's tuples, or None
         self.share = share
-        self._memo = {}
-        self.variables = {}  # name -> node id, in order of first appearance
-        self.names = {}  # every name a program defined or used -> node id
-        self.name_of = {}  # node id -> the name shown for it
-        self.defaults = {}  # variable name -> default value declared by `a = 7`
-        self.output = None
-        self.declared = {}  # every input the program names, used by the output or not
-        self.positions = {}  # input name -> (line, column) of its first use
+        self._memo: dict[tuple[Any, ...], int] = {}
+        self.variables: dict[str, int] = {}  # name -> node id, in order of first appearance
+        self.names: dict[str, int] = {}  # every name a program defined or used -> node id
+        self.name_of: dict[int, str] = {}  # node id -> the name shown for it
+        self.defaults: dict[str, Any] = {}  # variable name -> default value declared by `a = 7`
+        self.output: int = None  # type: ignore[assignment]  # parse sets it before any use
+        self.declared: dict[str, None] = {}  # every input the program names, used or not
+        self.positions: dict[str, tuple[int, int]] = {}  # input name -> (line, column) of first use
         self.tensor = False  # whether the program has array literals or tensor-only ops
-        self.implicit = set()  # nodes written as implicit products (2b, W x)
-        self.calls = []  # each expansion of a user function: (name, parent, label); see defs.py
-        self.call_of = {}  # node id -> index in `calls` of the expansion that created it
-        self.definitions = {}  # user function name -> defs.Definition
-        self.notes = []  # how the text was read where it could be read two ways
-        self.versions = {}  # node id -> (name, version) of a name assigned more than once
+        self.implicit: set[int] = set()  # nodes written as implicit products (2b, W x)
+        self.calls: list[tuple[str, int, str]] = []  # each expansion of a user function:
+        # (name, parent, label); see defs.py
+        self.call_of: dict[int, int] = {}  # node id -> index in `calls` of the expansion making it
+        self.definitions: dict[str, Definition] = {}  # user function name -> defs.Definition
+        self.notes: list[str] = []  # how the text was read where it could be read two ways
+        self.versions: dict[int, tuple[str, int]] = {}  # node id -> (name, version) of a
+        # name assigned more than once
 
-    def __len__(self):
+    def __len__(self) -> int:
         return len(self.ops)
 
-    def _append(self, op, inputs, payload):
+    def _append(self, op: Any, inputs: tuple[int, ...], payload: Any) -> int:
         self.ops.append(op)
         self.inputs.append(inputs)
         self.payload.append(payload)
         return len(self.ops) - 1
 
-    def constant(self, value):
+    def constant(self, value: float | tuple[Any, ...]) -> int:
         """The node for a numeric literal (shared by value unless sharing is off)."""
         if not self.share:
             return self._append(CONST, (), value)
@@ -62,7 +72,7 @@ class Graph:
             node = self._memo[key] = self._append(CONST, (), value)
         return node
 
-    def variable(self, name):
+    def variable(self, name: str) -> int:
         """The node for input `name`, created on first use."""
         node = self.variables.get(name)
         if node is None:
@@ -70,7 +80,7 @@ class Graph:
             self.name_of[node] = name
         return node
 
-    def apply(self, op, inputs):
+    def apply(self, op: Primitive, inputs: tuple[int, ...]) -> int:
         """The node for `op` applied to the node ids `inputs` (shared if seen before)."""
         if not self.share:
             return self._append(op, inputs, None)
@@ -80,7 +90,7 @@ class Graph:
             node = self._memo[key] = self._append(op, inputs, None)
         return node
 
-    def name_node(self, name, node):
+    def name_node(self, name: str, node: int) -> int:
         """Give `node` the name `name`; a node that already shows a name (a variable,
         an earlier intermediate) or a constant gets a named copy instead."""
         if node in self.name_of or self.ops[node] is CONST:
@@ -89,7 +99,7 @@ class Graph:
         self.name_of[node] = name
         return node
 
-    def is_constant_literal(self, node):
+    def is_constant_literal(self, node: int) -> float | tuple[Any, ...] | None:
         """The value if `node` is a number or a negated number, else None."""
         op = self.ops[node]
         if op is CONST:
@@ -99,7 +109,7 @@ class Graph:
             return -value if type(value) is float else None
         return None
 
-    def depends_on(self, output):
+    def depends_on(self, output: int) -> bytearray:
         """A bytearray, 1 at `output` and at every node it depends on."""
         needed = bytearray(len(self.ops))
         needed[output] = 1
@@ -110,7 +120,7 @@ class Graph:
                     needed[source] = 1
         return needed
 
-    def pruned(self, output):
+    def pruned(self, output: int) -> Graph:
         """A Graph holding only the nodes `output` depends on, renumbered in the same
         (topological) order, with `output` as its output (this graph if all are needed)."""
         needed = self.depends_on(output)
@@ -119,7 +129,7 @@ class Graph:
             self.output = output
             self.declared = dict.fromkeys(self.variables)
             return self
-        new_id = {}
+        new_id: dict[int, int] = {}
         kept = Graph(self.share)
         for node in range(output + 1):
             if needed[node]:

@@ -9,10 +9,18 @@ a kink, `local_derivative()` applies them, `text()` words the convention for war
 narration and checks.
 """
 
-from typing import NamedTuple
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from bpdiff.errors import BpdiffValueError, did_you_mean
 from bpdiff.engine.ops import KINK_POLICIES, PRIMITIVES
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from bpdiff.engine.namespace import MathNamespace
+    from bpdiff.engine.ops import Primitive
 
 KINKED = {p.name: p for p in PRIMITIVES if p.kink_rules is not None}
 """The ops a policy applies to, by name."""
@@ -24,21 +32,23 @@ class KinkPolicy(NamedTuple):
     """A convention for every kinked op: `default`, except where `ops` says otherwise."""
 
     default: str = DEFAULT
-    ops: tuple = ()  # ((op name, policy), ...) set one by one
+    ops: tuple[tuple[str, str], ...] = ()  # ((op name, policy), ...) set one by one
 
-    def of(self, name):
+    def of(self, name: str) -> str:
         """The policy used for op `name`."""
         return dict(self.ops).get(name, self.default)
 
-    def overrides(self):
+    def overrides(self) -> dict[str, tuple[float, ...]] | None:
         """op name -> its local derivatives at a kink, for every op whose convention is
         not the primitive table's own rule (PyTorch's); None when there is none."""
-        chosen = {name: op.kink_rules[self.of(name)] for name, op in KINKED.items()}
+        # (every op in KINKED has kink_rules, which mypy cannot see: hence the ignores)
+        chosen = {name: op.kink_rules[self.of(name)]  # type: ignore[index]
+                  for name, op in KINKED.items()}
         changed = {name: locals_ for name, locals_ in chosen.items()
-                   if locals_ != KINKED[name].kink_rules[DEFAULT]}
+                   if locals_ != KINKED[name].kink_rules[DEFAULT]}  # type: ignore[index]
         return changed or None
 
-    def text(self, op):
+    def text(self, op: Primitive) -> str:
         """The convention `op` follows at its kink, in words: "relu'(0) = 1" (an op
         no policy applies to, such as the tensor op norm, keeps its own)."""
         if op.kink_rules is None:
@@ -46,11 +56,11 @@ class KinkPolicy(NamedTuple):
         return convention_text(op, op.kink_rules[self.of(op.name)])
 
     @property
-    def name(self):
+    def name(self) -> str:
         """The policy as `--kink` text: 'pytorch', 'jax,relu=one'."""
         return ",".join([self.default, *(f"{op}={policy}" for op, policy in self.ops)])
 
-    def as_dict(self):
+    def as_dict(self) -> dict[str, Any]:
         """{"default": policy, "ops": {op name: policy}} for every kinked op (JSON)."""
         return {"default": self.default, "ops": {name: self.of(name) for name in KINKED}}
 
@@ -58,17 +68,19 @@ class KinkPolicy(NamedTuple):
 PYTORCH = KinkPolicy()
 
 
-def local_derivative(m, op, position, args, out, at_kink=None, kink_locals=None):
+def local_derivative(m: MathNamespace, op: Primitive, position: int, args: Sequence[Any],
+                     out: Any, at_kink: Any = None,
+                     kink_locals: tuple[float, ...] | None = None) -> Any:
     """∂op/∂input `position` at `args` (result `out`) in namespace `m`: the table's rule,
     or the policy's constant kink_locals[position] where `at_kink` holds (a bool, or
     an array of them; None: nowhere)."""
     local = op.local_grads[position](m, *args, out)
     if at_kink is None:
         return local
-    return m.where(at_kink, kink_locals[position], local)
+    return m.where(at_kink, kink_locals[position], local)  # type: ignore[index]  # set with at_kink
 
 
-def convention_text(op, locals_):
+def convention_text(op: Primitive, locals_: tuple[float, ...]) -> str:
     """Words for the local derivatives `locals_` at `op`'s kink."""
     if op.arity == 1:
         return f"{op.name}'(0) = {_number(locals_[0])}"
@@ -83,11 +95,11 @@ def convention_text(op, locals_):
            f"{_number(second)} to the second"
 
 
-def _number(x):
+def _number(x: float) -> str:
     return {0.5: "1/2", float("inf"): "inf"}.get(x, f"{x:g}")
 
 
-def parse_policy(text):
+def parse_policy(text: str | None) -> KinkPolicy:
     """A KinkPolicy from `--kink` text; raises BpdiffValueError (exit 2) on a bad one."""
     if text is None:
         return PYTORCH
@@ -113,7 +125,7 @@ def parse_policy(text):
     return KinkPolicy(default or DEFAULT, tuple(ops.items()))
 
 
-def _check_policy(text, policy):
+def _check_policy(text: str, policy: str) -> str:
     if policy not in KINK_POLICIES:
         raise BpdiffValueError(f"--kink {text}: unknown policy '{policy}'"
                                f"{did_you_mean(policy, KINK_POLICIES)}",

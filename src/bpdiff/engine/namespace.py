@@ -10,7 +10,12 @@ provides it, and its ARRAYS is True. tests/test_namespace.py checks every namesp
 against these classes. Imports only the standard library.
 """
 
-from typing import Protocol
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from contextlib import AbstractContextManager
 
 
 class MathNamespace(Protocol):
@@ -22,81 +27,81 @@ class MathNamespace(Protocol):
     undo broadcasting and settle gradients as arrays (ArrayNamespace)."""
 
     # ---- the forward rules of the operations on numbers (elementwise on arrays) ----
-    def div(self, a, b):
+    def div(self, a: Any, b: Any) -> Any:
         """a / b; division by zero gives ±inf or nan, as IEEE does."""
 
-    def pow(self, a, b):
+    def pow(self, a: Any, b: Any) -> Any:
         """a ** b as C's pow(): nan outside the real domain, inf at a pole."""
 
-    def exp(self, x):
+    def exp(self, x: Any) -> Any:
         """e ** x, inf on overflow."""
 
-    def log(self, x):
+    def log(self, x: Any) -> Any:
         """Natural logarithm: -inf at 0, nan below."""
 
-    def sqrt(self, x):
+    def sqrt(self, x: Any) -> Any:
         """Square root, nan below 0; sqrt(-0.0) is +0.0 (so sqrt'(0) = +inf)."""
 
-    def sin(self, x):
+    def sin(self, x: Any) -> Any:
         """Sine (radians)."""
 
-    def cos(self, x):
+    def cos(self, x: Any) -> Any:
         """Cosine (radians)."""
 
-    def tan(self, x):
+    def tan(self, x: Any) -> Any:
         """Tangent (radians)."""
 
-    def tanh(self, x):
+    def tanh(self, x: Any) -> Any:
         """Hyperbolic tangent."""
 
-    def fabs(self, x):
+    def fabs(self, x: Any) -> Any:
         """|x|."""
 
-    def sigmoid(self, x):
+    def sigmoid(self, x: Any) -> Any:
         """1 / (1 + e^-x), stable for large |x|."""
 
-    def relu(self, x):
+    def relu(self, x: Any) -> Any:
         """max(x, 0), nan staying nan."""
 
-    def softplus(self, x):
+    def softplus(self, x: Any) -> Any:
         """log(1 + e^x), stable for large |x|."""
 
-    def sign(self, x):
+    def sign(self, x: Any) -> Any:
         """-1, 0 or 1 (sign(0) = 0); nan staying nan."""
 
-    def step(self, x):
+    def step(self, x: Any) -> Any:
         """1 where x > 0, else 0."""
 
-    def maximum(self, a, b):
+    def maximum(self, a: Any, b: Any) -> Any:
         """The larger of a and b; nan if either is nan."""
 
-    def minimum(self, a, b):
+    def minimum(self, a: Any, b: Any) -> Any:
         """The smaller of a and b; nan if either is nan."""
 
     # ---- the local-derivative rules ----
-    def tie_share(self, a, b):
+    def tie_share(self, a: Any, b: Any) -> Any:
         """How much of max(a, b)'s gradient goes to a: 1, 0, or 1/2 at a tie."""
 
-    def where(self, condition, if_true, if_false):
+    def where(self, condition: Any, if_true: Any, if_false: Any) -> Any:
         """if_true where condition holds, else if_false (numpy.where)."""
 
     # ---- the passes over the graph ----
-    def quiet(self):
+    def quiet(self) -> AbstractContextManager[Any]:
         """A context in which nan and inf arise silently (bpdiff reports them itself)."""
 
-    def constant(self, payload):
+    def constant(self, payload: Any) -> Any:
         """A literal's value (the graph's payload of a constant node) as a number here."""
 
-    def ones_like(self, x):
+    def ones_like(self, x: Any) -> Any:
         """The seed of the backward pass for an output of value x: 1, or ones."""
 
-    def anywhere(self, x):
+    def anywhere(self, x: Any) -> bool:
         """Whether the truth value x (a bool, or an array of them) holds anywhere."""
 
-    def all_finite(self, values):
+    def all_finite(self, values: list[Any]) -> bool:
         """Whether every number in the list `values` is finite (a quick first look)."""
 
-    def first_nonfinite(self, x):
+    def first_nonfinite(self, x: Any) -> float | None:
         """The first nan or inf number in x, as a float; None if all are finite."""
 
 
@@ -106,69 +111,69 @@ class ArrayNamespace(MathNamespace, Protocol):
     in the primitive table. Shape problems raise ValueError with a message for users."""
 
     # ---- the passes over the graph ----
-    def asarray(self, x):
+    def asarray(self, x: Any) -> Any:
         """A rule's result as an array (NumPy gives 0-d results as scalars)."""
 
-    def unbroadcast(self, grad, shape):
+    def unbroadcast(self, grad: Any, shape: tuple[int, ...]) -> Any:
         """grad summed over the axes broadcasting added or stretched, back to `shape`."""
 
-    def settle(self, grad):
+    def settle(self, grad: Any) -> Any:
         """A finished gradient as a plain, writable float64 array."""
 
     # ---- the tensor-only rules ----
-    def reshape(self, x, shape):
+    def reshape(self, x: Any, shape: tuple[int, ...]) -> Any:
         """x with the same elements in `shape`."""
 
-    def matmul(self, a, b):
+    def matmul(self, a: Any, b: Any) -> Any:
         """a @ b for vectors and matrices."""
 
-    def transpose(self, a):
+    def transpose(self, a: Any) -> Any:
         """Matrix transpose; a vector or scalar is its own transpose."""
 
-    def as_matrix_rows(self, a):
+    def as_matrix_rows(self, a: Any) -> Any:
         """A vector as a one-row matrix, a matrix as itself (the left operand of @)."""
 
-    def as_matrix_columns(self, b):
+    def as_matrix_columns(self, b: Any) -> Any:
         """A vector as a one-column matrix, a matrix as itself (the right operand of @)."""
 
-    def total(self, a, axis=None):
+    def total(self, a: Any, axis: Any = None) -> Any:
         """Sum of all elements, or along the integer-valued `axis`."""
 
-    def count(self, a, axis=None):
+    def count(self, a: Any, axis: Any = None) -> int:
         """How many elements `total` adds up per result."""
 
-    def spread(self, g, a, axis=None):
+    def spread(self, g: Any, a: Any, axis: Any = None) -> Any:
         """A reduction's upstream gradient g copied back over a's shape."""
 
-    def same_shape(self, a, b, name):
+    def same_shape(self, a: Any, b: Any, name: str) -> None:
         """ValueError unless a and b have the same shape (`name` is the op's)."""
 
-    def last_axis_max(self, z):
+    def last_axis_max(self, z: Any) -> Any:
         """max over the last axis, kept as an axis of length 1 (0 where not finite)."""
 
-    def last_axis_sum(self, z):
+    def last_axis_sum(self, z: Any) -> Any:
         """Sum over the last axis, kept as an axis of length 1."""
 
-    def keep_last(self, g):
+    def keep_last(self, g: Any) -> Any:
         """A last-axis reduction's result or gradient with that axis put back."""
 
-    def pick(self, z, k):
+    def pick(self, z: Any, k: Any) -> Any:
         """z[k] for a vector; row i's entry k[i] for a matrix of rows."""
 
-    def one_hot(self, z, k):
+    def one_hot(self, z: Any, k: Any) -> Any:
         """Zeros shaped like z with 1 where `pick` reads."""
 
-    def batch_size(self, z):
+    def batch_size(self, z: Any) -> int:
         """Rows of a matrix of scores (1 for a vector)."""
 
-    def element(self, a, *index):
+    def element(self, a: Any, *index: Any) -> Any:
         """a[i] or a[i, j] with integer-valued indices."""
 
-    def scatter(self, g, a, *index):
+    def scatter(self, g: Any, a: Any, *index: Any) -> Any:
         """Zeros shaped like a with g at a[index] (element's gradient)."""
 
 
-def missing_members(namespace, interface=MathNamespace):
+def missing_members(namespace: Any, interface: type = MathNamespace) -> list[str]:
     """The members of `interface` that `namespace` lacks or provides with the wrong
     kind (a function where a callable is due, a bool for ARRAYS), sorted."""
     missing = []
@@ -183,9 +188,9 @@ def missing_members(namespace, interface=MathNamespace):
     return sorted(missing)
 
 
-def members(interface=MathNamespace):
+def members(interface: type = MathNamespace) -> list[str]:
     """The names `interface` declares (ARRAYS and its functions), sorted."""
-    names = set()
+    names: set[str] = set()
     for klass in interface.__mro__:
         if klass in (MathNamespace, ArrayNamespace):
             names.update(name for name in vars(klass) if not name.startswith("_"))

@@ -28,9 +28,19 @@ one side), which `--expect` accepts too. `kink_rules` gives, for each `--kink` p
 "pytorch" entry is what the rules themselves give there.
 """
 
+from __future__ import annotations
+
 import dataclasses
 import math
-from typing import Callable
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import TypeAlias
+
+    from bpdiff.engine.namespace import ArrayNamespace, MathNamespace
+
+    Rule: TypeAlias = Callable[..., Any]  # a forward, derivative, VJP or kink rule
 
 
 ATOM = 9
@@ -44,52 +54,54 @@ class Primitive:
 
     name: str
     arity: int
-    forward: Callable
-    local_grads: tuple  # one rule (m, *inputs, out) -> ∂out/∂input_i per input
-    grad_formulas: tuple  # the same derivatives in bpdiff syntax
+    forward: Rule
+    local_grads: tuple[Rule, ...]  # one rule (m, *inputs, out) -> ∂out/∂input_i per input
+    grad_formulas: tuple[str, ...]  # the same derivatives in bpdiff syntax
     doc: str
     symbol: str | None = None  # infix or prefix operator; None prints as a call name(...)
     precedence: int = ATOM  # binding strength when printed: 1 +-, 2 */, 3 unary, 4 ^, ATOM
     right_assoc: bool = False
-    aliases: tuple = ()  # extra names a program may call it by
+    aliases: tuple[str, ...] = ()  # extra names a program may call it by
     kink: str = ""  # the convention used where the derivative does not exist
-    at_kink: Callable | None = None  # (*inputs) -> True exactly at such a point
-    subgradients: Callable | None = None  # (*inputs) -> at a kink, the local derivatives
+    at_kink: Rule | None = None  # (*inputs) -> True exactly at such a point
+    subgradients: Rule | None = None  # (*inputs) -> at a kink, the local derivatives
     # (one tuple per input) that each valid convention would give, the one used included
-    vjps: tuple | None = None  # tensor-only ops: one rule (m, g, *inputs, out) per input,
-    # the upstream gradient g times the Jacobian, shaped like that input
+    vjps: tuple[Rule, ...] | None = None  # tensor-only ops: one rule (m, g, *inputs, out)
+    # per input, the upstream gradient g times the Jacobian, shaped like that input
     form: str | None = None  # how it prints when not infix or name(...): '{0}.T', '{0}[{1}]'
     callable: bool | None = None  # whether a program calls it by name (default: no symbol)
     with_axis: str | None = None  # the op `name(x, axis=k)` stands for
-    kink_rules: dict | None = None  # at a kink: --kink policy -> the local derivatives used
+    kink_rules: dict[str, tuple[float, ...]] | None = None  # at a kink: --kink policy ->
+    # the local derivatives used
     latex: str | None = None  # LaTeX: a template over {0}, {1} ('\\frac{{{0}}}{{{1}}}'), or
     # the command a function's parenthesised arguments follow ('\\sin'); None: the symbol,
     # or \operatorname{name}
-    switched_off: tuple | None = None  # a rule (m, *inputs, out) or None per input: where its
-    # branch is switched off, so that its contribution is 0 whatever the upstream gradient
+    switched_off: tuple[Rule | None, ...] | None = None  # a rule (m, *inputs, out) or None
+    # per input: where its branch is switched off, so that its contribution is 0 whatever
+    # the upstream gradient
 
     plain: bool = dataclasses.field(init=False, repr=False)  # derived: no vjps and no
     # switched_off, so backward() takes upstream × local as it is
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         object.__setattr__(self, "plain", self.vjps is None and self.switched_off is None)
 
-    def _replace(self, **changes):
+    def _replace(self, **changes: Any) -> Primitive:
         """A copy with `changes` (a test's altered rule, say), as a NamedTuple's."""
         return dataclasses.replace(self, **changes)
 
 
-def _pow_base_grad(m, a, b, out):
+def _pow_base_grad(m: MathNamespace, a: Any, b: Any, out: Any) -> Any:
     # 0^0 = 1 whatever the base: 0 * 0^-1 = 0 * inf is taken as 0 there. Elsewhere the
     # product form stays, so that its tangent (dual numbers) keeps ∂²/∂a∂b = 1/a at b = 0.
     return m.where((b == 0) & (a == 0), 0.0, b * m.pow(a, b - 1.0))
 
 
-def _pow_exponent_grad(m, a, b, out):
+def _pow_exponent_grad(m: MathNamespace, a: Any, b: Any, out: Any) -> Any:
     return m.where((a == 0) & (b >= 0), 0.0, out * m.log(a))
 
 
-def _tie_shares(a, b):
+def _tie_shares(a: Any, b: Any) -> tuple[tuple[float, float], ...]:
     # A max/min tie may split the gradient evenly or send all of it to either input.
     return ((0.5, 0.5), (1.0, 0.0), (0.0, 1.0))
 
@@ -100,34 +112,37 @@ KINK_POLICIES = ("pytorch", "jax", "zero", "one", "half")
 _KINK_NUMBER = {"zero": 0.0, "one": 1.0, "half": 0.5}
 
 
-def _kink_at_zero(pytorch, jax):
+def _kink_at_zero(pytorch: float, jax: float) -> dict[str, tuple[float, ...]]:
     # relu, abs, sqrt at 0: PyTorch's and JAX's derivative there; zero/one/half: that number
     return {"pytorch": (pytorch,), "jax": (jax,), **{p: (c,) for p, c in _KINK_NUMBER.items()}}
 
 
 # max, min at a tie: PyTorch and JAX split evenly; zero/one/half give that share to the
 # first input and the rest to the second, so the two still add up to 1 (max(t, t) = t)
-_KINK_TIE = {"pytorch": (0.5, 0.5), "jax": (0.5, 0.5),
-             **{p: (c, 1.0 - c) for p, c in _KINK_NUMBER.items()}}
+_KINK_TIE: dict[str, tuple[float, ...]] = {"pytorch": (0.5, 0.5), "jax": (0.5, 0.5),
+                                           **{p: (c, 1.0 - c) for p, c in _KINK_NUMBER.items()}}
 
 # step, sign at 0: a jump, where no number is a derivative; 0 under every policy
-_KINK_JUMP = dict.fromkeys(KINK_POLICIES, (0.0,))
+_KINK_JUMP: dict[str, tuple[float, ...]] = dict.fromkeys(KINK_POLICIES, (0.0,))
 
 
-def _always(m, *inputs_and_out):
+def _always(m: MathNamespace, *inputs_and_out: Any) -> bool:
     # step and sign are flat: no input ever moves them, so no gradient passes through
     return True
 
 
-def _binary(name, symbol, precedence, forward, grads, formulas, doc, **extra):
+def _binary(name: str, symbol: str, precedence: int, forward: Rule,
+            grads: tuple[Rule, ...], formulas: tuple[str, ...], doc: str,
+            **extra: Any) -> Primitive:
     return Primitive(name, 2, forward, grads, formulas, doc, symbol, precedence, **extra)
 
 
-def _function(name, arity, forward, grads, formulas, doc, **extra):
+def _function(name: str, arity: int, forward: Rule, grads: tuple[Rule, ...],
+              formulas: tuple[str, ...], doc: str, **extra: Any) -> Primitive:
     return Primitive(name, arity, forward, grads, formulas, doc, **extra)
 
 
-PRIMITIVES = (
+PRIMITIVES: tuple[Primitive, ...] = (
     _binary("add", "+", 1, lambda m, a, b: a + b,
             (lambda m, a, b, out: 1.0, lambda m, a, b, out: 1.0),
             ("1", "1"), "sum a + b"),
@@ -211,52 +226,53 @@ PRIMITIVES = (
 # g times the op's Jacobian, shaped like the input. Integer arguments (axes, indices,
 # class labels) get a zero gradient: they are not differentiable.
 
-def _matmul_grad_left(m, g, a, b, out):
+def _matmul_grad_left(m: ArrayNamespace, g: Any, a: Any, b: Any, out: Any) -> Any:
     # ∂(a @ b) against a is g @ bᵀ; a vector operand acts as a row (a) or a column (b).
     rows, cols = m.as_matrix_rows(a), m.as_matrix_columns(b)
     g = m.reshape(g, (rows.shape[0], cols.shape[1]))
     return m.reshape(m.matmul(g, m.transpose(cols)), a.shape)
 
 
-def _matmul_grad_right(m, g, a, b, out):
+def _matmul_grad_right(m: ArrayNamespace, g: Any, a: Any, b: Any, out: Any) -> Any:
     # ... and against b it is aᵀ @ g.
     rows, cols = m.as_matrix_rows(a), m.as_matrix_columns(b)
     g = m.reshape(g, (rows.shape[0], cols.shape[1]))
     return m.reshape(m.matmul(m.transpose(rows), g), b.shape)
 
 
-def _softmax(m, z):
+def _softmax(m: ArrayNamespace, z: Any) -> Any:
     e = m.exp(z - m.last_axis_max(z))
     return e / m.last_axis_sum(e)
 
 
-def _logsumexp(m, z):
+def _logsumexp(m: ArrayNamespace, z: Any) -> Any:
     top = m.last_axis_max(z)
     result = m.log(m.last_axis_sum(m.exp(z - top))) + top
     return m.reshape(result, result.shape[:-1])
 
 
-def _log_softmax(m, z):
+def _log_softmax(m: ArrayNamespace, z: Any) -> Any:
     # (z - max) - log Σ exp(z - max): subtracting the rounded logsumexp from z instead
     # loses everything when |z| dwarfs log(n) (z = [1e17, 1e17] gave 0, not -log 2).
     shifted = z - m.last_axis_max(z)
     return shifted - m.log(m.last_axis_sum(m.exp(shifted)))
 
 
-def _cross_entropy(m, z, k):
+def _cross_entropy(m: ArrayNamespace, z: Any, k: Any) -> Any:
     return m.div(-m.total(m.pick(_log_softmax(m, z), k)), m.batch_size(z))
 
 
-def _no_grad(m, g, *inputs_and_out):
+def _no_grad(m: MathNamespace, g: Any, *inputs_and_out: Any) -> float:
     return 0.0
 
 
-def _dot(m, a, b):
+def _dot(m: ArrayNamespace, a: Any, b: Any) -> Any:
     m.same_shape(a, b, "dot")
     return m.total(a * b)
 
 
-def _tensor(name, arity, forward, vjps, formulas, doc, **extra):
+def _tensor(name: str, arity: int, forward: Rule, vjps: tuple[Rule, ...],
+            formulas: tuple[str, ...], doc: str, **extra: Any) -> Primitive:
     return Primitive(name, arity, forward, (), formulas, doc, vjps=vjps, **extra)
 
 
@@ -334,7 +350,7 @@ FUNCTIONS["pow"] = BY_NAME["pow"]
 """Every primitive a program may call by name, aliases included."""
 
 
-def function_list():
+def function_list() -> str:
     """The callable functions as the docs list them: 'sin, cos, ..., log (ln), ...'."""
     shown = []
     for p in PRIMITIVES:

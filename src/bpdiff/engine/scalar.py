@@ -6,8 +6,15 @@ floats and follows what NumPy/PyTorch would give. The module is a math namespace
 (bpdiff.engine.namespace.MathNamespace). Imports only the standard library.
 """
 
+from __future__ import annotations
+
 import contextlib
 import math
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from contextlib import AbstractContextManager
 
 ARRAYS = False  # values are floats
 
@@ -15,7 +22,7 @@ _INF = math.inf
 _NAN = math.nan
 
 
-def div(a, b):
+def div(a: float, b: float) -> float:
     """a / b with IEEE semantics for division by zero."""
     try:
         return a / b
@@ -25,11 +32,11 @@ def div(a, b):
         return math.copysign(_INF, a) * math.copysign(1.0, b)
 
 
-def _is_odd_integer(x):
+def _is_odd_integer(x: float) -> bool:
     return math.isfinite(x) and x == int(x) and int(x) % 2 == 1
 
 
-def pow(a, b):
+def pow(a: float, b: float) -> float:
     """a ** b as C's pow(): real results only, nan outside the real domain."""
     try:
         return math.pow(a, b)
@@ -41,7 +48,7 @@ def pow(a, b):
         return _NAN  # negative base with a non-integer exponent
 
 
-def exp(x):
+def exp(x: float) -> float:
     """e ** x, inf on overflow."""
     try:
         return math.exp(x)
@@ -49,22 +56,22 @@ def exp(x):
         return _INF
 
 
-def log(x):
+def log(x: float) -> float:
     """Natural logarithm: -inf at 0, nan below."""
     if x > 0:
         return math.log(x)
     return -_INF if x == 0 else _NAN
 
 
-def sqrt(x):
+def sqrt(x: float) -> float:
     """Square root, nan below zero; sqrt(-0.0) is +0.0 so that sqrt'(0) = +inf."""
     if x > 0:
         return math.sqrt(x)
     return 0.0 if x == 0 else _NAN
 
 
-def _guarded(fn):
-    def safe(x):
+def _guarded(fn: Callable[[float], float]) -> Callable[[float], float]:
+    def safe(x: float) -> float:
         try:
             return fn(x)
         except (ValueError, OverflowError):
@@ -81,7 +88,7 @@ tanh = math.tanh
 fabs = abs
 
 
-def sigmoid(x):
+def sigmoid(x: float) -> float:
     """Logistic function 1 / (1 + e^-x), stable for large |x|."""
     if x >= 0:
         return 1.0 / (1.0 + exp(-x))
@@ -89,7 +96,7 @@ def sigmoid(x):
     return z / (1.0 + z)
 
 
-def sign(x):
+def sign(x: float) -> float:
     """-1, 0 or 1 (sign(0) = 0, the abs'(0) = 0 convention); nan stays nan."""
     if x > 0:
         return 1.0
@@ -98,26 +105,26 @@ def sign(x):
     return x * 0.0  # 0 for 0, nan for nan
 
 
-def step(x):
+def step(x: float) -> float:
     """1 where x > 0 else 0: relu's derivative with relu'(0) = 0."""
     return 1.0 if x > 0 else 0.0
 
 
-def maximum(a, b):
+def maximum(a: float, b: float) -> float:
     """max(a, b), propagating nan like torch.maximum."""
     if a != a or b != b:
         return _NAN
     return a if a >= b else b
 
 
-def minimum(a, b):
+def minimum(a: float, b: float) -> float:
     """min(a, b), propagating nan like torch.minimum."""
     if a != a or b != b:
         return _NAN
     return a if a <= b else b
 
 
-def tie_share(a, b):
+def tie_share(a: float, b: float) -> float:
     """How much of max(a, b)'s gradient goes to a: 1, 0, or 1/2 at a tie."""
     if a > b:
         return 1.0
@@ -126,49 +133,49 @@ def tie_share(a, b):
     return 0.5 if a == b else _NAN
 
 
-def softplus(x):
+def softplus(x: float) -> float:
     """log(1 + e^x), stable for large |x|."""
     if x > 0:
         return x + math.log1p(exp(-x))
     return math.log1p(exp(x))
 
 
-def relu(x):
+def relu(x: float) -> float:
     """max(x, 0), propagating nan."""
     return 0.0 if x <= 0 else x
 
 
-def where(condition, if_true, if_false):
+def where(condition: object, if_true: float, if_false: float) -> float:
     """`if_true` where `condition` holds, else `if_false` (numpy.where for floats)."""
     return if_true if condition else if_false
 
 
-def quiet():
+def quiet() -> AbstractContextManager[None]:
     """A context for the passes; floats need no silencing (these functions never raise)."""
     return contextlib.nullcontext()
 
 
-def constant(payload):
+def constant(payload: float) -> float:
     """A literal's value: the float the parser read."""
     return payload
 
 
-def ones_like(x):
+def ones_like(x: float) -> float:
     """The seed of the backward pass: 1."""
     return 1.0
 
 
-def anywhere(x):
+def anywhere(x: object) -> bool:
     """Whether the truth value x holds."""
     return bool(x)
 
 
-def all_finite(values):
+def all_finite(values: list[float]) -> bool:
     """Whether every float in `values` is finite: one sum, which is finite exactly then
     or overflowed (the caller then looks number by number)."""
     return math.isfinite(sum(values))
 
 
-def first_nonfinite(x):
+def first_nonfinite(x: float) -> float | None:
     """x if it is nan or ±inf, else None."""
     return None if math.isfinite(x) else x

@@ -4,7 +4,13 @@ an array too big to hold (x * x.T with 100,000 elements: 10^10 of them) before N
 tries to allocate it. Plain arithmetic on shape tuples; imports nothing of bpdiff's.
 """
 
+from __future__ import annotations
+
 import math
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Sequence
 
 DEFAULT_MAX_ELEMENTS = 100_000_000  # one float64 array of 800 MB
 
@@ -14,7 +20,7 @@ _AT_MOST_FIRST = frozenset({"sum", "sum_axis", "mean", "mean_axis", "norm",
                             "index", "index2"})
 
 
-def result_shape(op_name, shapes):
+def result_shape(op_name: str, shapes: Sequence[tuple[int, ...]]) -> tuple[int, ...]:
     """The shape op `op_name` gives operands of `shapes`, or an upper bound of the same
     size (a reduction: its operand's); shapes that do not fit give the bound their
     largest dimensions would (the operation itself reports the mismatch)."""
@@ -33,24 +39,24 @@ def result_shape(op_name, shapes):
     return broadcast_shape(shapes)  # elementwise
 
 
-def broadcast_shape(shapes):
+def broadcast_shape(shapes: Sequence[tuple[int, ...]]) -> tuple[int, ...]:
     """NumPy's broadcast of `shapes` (right-aligned, each dimension the largest)."""
     rank = max(len(shape) for shape in shapes)
     padded = [(1,) * (rank - len(shape)) + shape for shape in shapes]
     return tuple(max(dims) for dims in zip(*padded))
 
 
-def elements(shape):
+def elements(shape: tuple[int, ...]) -> int:
     """How many numbers an array of `shape` holds (1 for a scalar)."""
     return math.prod(shape)
 
 
-def result_elements(op_name, shapes):
+def result_elements(op_name: str, shapes: Sequence[tuple[int, ...]]) -> int:
     """How many numbers op `op_name`'s result on operands of `shapes` holds (at most)."""
     return elements(result_shape(op_name, shapes))
 
 
-def oversized(op_name, shapes, limit):
+def oversized(op_name: str, shapes: Sequence[tuple[int, ...]], limit: int) -> str | None:
     """A message when op `op_name` on operands of `shapes` would make more than `limit`
     numbers (naming the shape it would make), else None."""
     count = result_elements(op_name, shapes)
@@ -61,10 +67,10 @@ def oversized(op_name, shapes, limit):
             f" over the limit of {limit:,} (--max-elements)")
 
 
-def _shape_text(shape):
+def _shape_text(shape: tuple[int, ...]) -> str:
     return "(" + ",".join(map(str, shape)) + ("," if len(shape) == 1 else "") + ")"
 
 
-def total_elements(values):
+def total_elements(values: Iterable[Any]) -> int:
     """The numbers in a list of node values (floats count 1, arrays their size)."""
     return sum(getattr(value, "size", 1) for value in values)

@@ -120,6 +120,8 @@ def minus_on_first_factor(view):
 def print_expression(view, root, style, max_chars=None):
     """The text of key `root` of `view` in `style`, or None when an operation in it
     prints longer than `max_chars` characters (None: no limit)."""
+    done: dict
+    waiting: dict
     done, waiting = {}, {}  # printed keys; keys whose operands are being printed
     stack = [root]
     while stack:
