@@ -55,6 +55,15 @@ SYMPY = {
     "min": sp.Min,
     "step": lambda a: sp.Heaviside(a, 0),
     "sign": sp.sign,
+    "square": lambda a: a ** 2,
+    "cube": lambda a: a ** 3,
+    "reciprocal": lambda a: 1 / a,
+    "log2": lambda a: sp.log(a, 2),
+    "log10": lambda a: sp.log(a, 10),
+    "log1p": lambda a: sp.log(1 + a),
+    "expm1": lambda a: sp.exp(a) - 1,
+    "sinh": sp.sinh,
+    "cosh": sp.cosh,
 }
 """Op name -> the same function built from SymPy expressions."""
 
@@ -80,6 +89,13 @@ DOMAINS = {
     "tan": st.tuples(_ANY.filter(lambda x: abs(math.cos(x)) > 0.05)),  # away from poles
     "exp": st.tuples(_floats(-30, 30)),
     "log": st.tuples(_floats(1e-3, 1e3)),
+    "square": st.tuples(_floats(-50, 50)), "cube": st.tuples(_floats(-20, 20)),
+    "reciprocal": st.one_of(st.tuples(_floats(0.05, 50)), st.tuples(_floats(-50, -0.05))),
+    "log2": st.tuples(_floats(1e-3, 1e3)), "log10": st.tuples(_floats(1e-3, 1e3)),
+    # near 0, where log1p and expm1 earn their keep (SymPy's 40 digits see 1 + 1e-25)
+    "log1p": st.one_of(st.tuples(_floats(1e-25, 1e3)), st.tuples(_floats(-0.9, -1e-25))),
+    "expm1": st.one_of(st.tuples(_floats(1e-25, 20)), st.tuples(_floats(-20, -1e-25))),
+    "sinh": st.tuples(_floats(-10, 10)), "cosh": st.tuples(_floats(-10, 10)),
     "sqrt": st.tuples(_floats(1e-3, 1e3)),
     "abs": st.tuples(_AWAY_FROM_0),
     "tanh": st.tuples(_floats(-20, 20)),

@@ -217,6 +217,9 @@ SYMPY_CALLS = {
     "softplus": "log(1+exp{0})",
     "abs": "AbsK{0}", "relu": "Relu{0}", "max": "MaxK({0}, {1})", "min": "MinK({0}, {1})",
     "step": "Step{0}", "sign": "Sign{0}", "pow": "(({0})**({1}))",
+    "square": "(({0})**2)", "cube": "(({0})**3)", "reciprocal": "(1/({0}))",
+    "log2": "(log{0}/log(2))", "log10": "(log{0}/log(10))", "log1p": "log(1+{0})",
+    "expm1": "(exp{0}-1)", "sinh": "sinh{0}", "cosh": "cosh{0}",
 }
 """Every function name a program may call, as SymPy text ({0}, {1}: the arguments)."""
 
@@ -269,6 +272,15 @@ FORMS = [
     ({"min"}, 2, lambda a, b, c: function("min", a, b)),
     ({"step"}, 1, lambda a, c: function("step", a)),
     ({"sign"}, 1, lambda a, c: function("sign", a)),
+    ({"square"}, 1, lambda a, c: function("square", a)),
+    ({"cube"}, 1, lambda a, c: function("cube", bounded(a, c % 3))),
+    ({"reciprocal"}, 1, lambda a, c: function("reciprocal", add(TWO, function("cos", a)))),
+    ({"log2"}, 1, lambda a, c: function("log2", positive(a, c % 4))),
+    ({"log10"}, 1, lambda a, c: function("log10", positive(a, c % 4))),
+    ({"log1p"}, 1, lambda a, c: function("log1p", positive(a, c % 4))),
+    ({"expm1"}, 1, lambda a, c: function("expm1", bounded(a, c % 3))),
+    ({"sinh"}, 1, lambda a, c: function("sinh", bounded(a, c % 3))),
+    ({"cosh"}, 1, lambda a, c: function("cosh", bounded(a, c % 3))),
 ]
 """Every operation in a safe form; `c` picks among spellings and safe wrappings."""
 

@@ -135,6 +135,9 @@ SCALAR_DOMAINS = {  # the elements each input is drawn from: away from poles and
     "softplus": (_uniform(-5, 5),),
     "max": (_grid(0.0), _grid(0.5)), "min": (_grid(0.0), _grid(0.5)),
     "step": (_away_from_zero(0.1, 2),), "sign": (_away_from_zero(0.1, 2),),
+    "square": (ANY,), "cube": (ANY,), "reciprocal": (_away_from_zero(0.5, 2),),
+    "log2": (_uniform(0.2, 3),), "log10": (_uniform(0.2, 3),), "log1p": (_uniform(-0.5, 3),),
+    "expm1": (_uniform(-3, 3),), "sinh": (_uniform(-3, 3),), "cosh": (_uniform(-3, 3),),
 }
 
 
@@ -149,6 +152,9 @@ SCALAR_REFERENCE = {  # plain `math`, one element at a time
     "abs": abs, "tanh": math.tanh, "sigmoid": _sigmoid, "relu": lambda x: max(x, 0.0),
     "softplus": lambda x: math.log1p(math.exp(x)), "max": max, "min": min,
     "step": lambda x: 1.0 if x > 0 else 0.0, "sign": lambda x: math.copysign(1.0, x),
+    "square": lambda x: x * x, "cube": lambda x: x ** 3, "reciprocal": lambda x: 1 / x,
+    "log2": math.log2, "log10": math.log10, "log1p": math.log1p, "expm1": math.expm1,
+    "sinh": math.sinh, "cosh": math.cosh,
 }
 ARGS = ("a", "b")
 

@@ -106,6 +106,7 @@ def tangent(x: Dual | float) -> float:
 
 
 LIFTED = {"div": "div", "pow": "pow", "exp": "exp", "log": "log", "sqrt": "sqrt",
+          "log1p": "log1p", "expm1": "expm1",
           "sin": "sin", "cos": "cos", "tan": "tan", "tanh": "tanh", "fabs": "abs",
           "sigmoid": "sigmoid", "sign": "sign", "step": "step", "maximum": "max",
           "minimum": "min", "softplus": "softplus", "relu": "relu"}

@@ -243,6 +243,8 @@ def _transcendental(fn: Callable[[float], float],
 
 exp = _transcendental(scalar.exp, {0: 1})
 log = _transcendental(scalar.log, {1: 0})
+log1p = _transcendental(scalar.log1p, {0: 0})
+expm1 = _transcendental(scalar.expm1, {0: 0})
 sin = _transcendental(scalar.sin, {0: 0})
 cos = _transcendental(scalar.cos, {0: 1})
 tan = _transcendental(scalar.tan, {0: 0})

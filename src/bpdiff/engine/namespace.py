@@ -39,6 +39,12 @@ class MathNamespace(Protocol):
     def log(self, x: Any) -> Any:
         """Natural logarithm: -inf at 0, nan below."""
 
+    def log1p(self, x: Any) -> Any:
+        """log(1 + x), exact near 0: -inf at -1, nan below."""
+
+    def expm1(self, x: Any) -> Any:
+        """e ** x - 1, exact near 0; inf on overflow."""
+
     def sqrt(self, x: Any) -> Any:
         """Square root, nan below 0; sqrt(-0.0) is +0.0 (so sqrt'(0) = +inf)."""
 

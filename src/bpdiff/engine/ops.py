@@ -43,6 +43,16 @@ if TYPE_CHECKING:
     Rule: TypeAlias = Callable[..., Any]  # a forward, derivative, VJP or kink rule
 
 
+_LN2, _LN10 = math.log(2.0), math.log(10.0)
+
+
+def _sinh(m: MathNamespace, a: Any) -> Any:
+    return 0.5 * (m.expm1(a) - m.expm1(-a))  # e^a - e^-a, exact near 0
+
+
+def _cosh(m: MathNamespace, a: Any) -> Any:
+    return 0.5 * (m.exp(a) + m.exp(-a))
+
 ATOM = 9
 """The precedence of what never needs parentheses: a name, a number, a call."""
 
@@ -197,6 +207,27 @@ PRIMITIVES: tuple[Primitive, ...] = (
               ("step({0})",), "rectifier max(a, 0)", kink="relu'(0) = 0",
               at_kink=lambda a: a == 0, subgradients=lambda a: ((0.0,), (1.0,)),
               kink_rules=_kink_at_zero(0.0, 0.0), switched_off=(lambda m, a, out: a <= 0,)),
+    _function("square", 1, lambda m, a: a * a, (lambda m, a, out: 2.0 * a,), ("2*{0}",),
+              "a^2", latex="{{{0}}}^{{2}}"),
+    _function("cube", 1, lambda m, a: a * a * a, (lambda m, a, out: 3.0 * a * a,),
+              ("3*{0}^2",), "a^3", latex="{{{0}}}^{{3}}"),
+    _function("reciprocal", 1, lambda m, a: m.div(1.0, a),
+              (lambda m, a, out: -(out * out),), ("-1/{0}^2",), "1/a",
+              latex="\\frac{{1}}{{{0}}}"),
+    _function("log2", 1, lambda m, a: m.div(m.log(a), _LN2),
+              (lambda m, a, out: m.div(1.0, a * _LN2),), ("1/({0}*log(2))",),
+              "logarithm to base 2", latex="\\log_2"),
+    _function("log10", 1, lambda m, a: m.div(m.log(a), _LN10),
+              (lambda m, a, out: m.div(1.0, a * _LN10),), ("1/({0}*log(10))",),
+              "logarithm to base 10", latex="\\log_{{10}}"),
+    _function("log1p", 1, lambda m, a: m.log1p(a), (lambda m, a, out: m.div(1.0, 1.0 + a),),
+              ("1/(1 + {0})",), "log(1 + a), exact near 0"),
+    _function("expm1", 1, lambda m, a: m.expm1(a), (lambda m, a, out: out + 1.0,),
+              ("exp({0})",), "e^a - 1, exact near 0"),
+    _function("sinh", 1, _sinh, (lambda m, a, out: _cosh(m, a),), ("cosh({0})",),
+              "hyperbolic sine", latex="\\sinh"),
+    _function("cosh", 1, _cosh, (lambda m, a, out: _sinh(m, a),), ("sinh({0})",),
+              "hyperbolic cosine", latex="\\cosh"),
     _function("softplus", 1, lambda m, a: m.softplus(a),
               (lambda m, a, out: m.sigmoid(a),),
               ("sigmoid({0})",), "softplus log(1 + e^a)"),

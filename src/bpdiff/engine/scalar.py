@@ -63,6 +63,21 @@ def log(x: float) -> float:
     return -_INF if x == 0 else _NAN
 
 
+def log1p(x: float) -> float:
+    """log(1 + x), exact near 0: -inf at -1, nan below."""
+    if x > -1:
+        return math.log1p(x)
+    return -_INF if x == -1 else _NAN
+
+
+def expm1(x: float) -> float:
+    """e ** x - 1, exact near 0; inf on overflow."""
+    try:
+        return math.expm1(x)
+    except OverflowError:
+        return _INF
+
+
 def sqrt(x: float) -> float:
     """Square root, nan below zero; sqrt(-0.0) is +0.0 so that sqrt'(0) = +inf."""
     if x > 0:
