@@ -97,11 +97,11 @@ def _run(condition, command, stdin, directory, env, timeout):
 
 
 def _read_then_close(process, stdin, timeout):
-    try:
+    try:  # the process may end before it reads its input: then writing fails
         process.stdin.write(stdin)
+        process.stdin.close()
     except BrokenPipeError:
         pass
-    process.stdin.close()
     head = process.stdout.read(10)
     process.stdout.close()
     err = process.stderr.read()
@@ -195,6 +195,9 @@ def check_signal_case(case, timeout=60):
     if code == -signal.SIGINT:  # before Python's own handler was set: nothing printed
         problems = [] if not stderr else [F.Violation("interrupt", stderr[-300:])]
         return problems, "killed before start-up"
+    if "KeyboardInterrupt" in stderr and "/bpdiff/" not in stderr:  # in Python's own
+        return [], "interrupted in the interpreter's start-up, before bpdiff's code"  # site
+        # or runpy, before any of bpdiff's code runs: no frame of bpdiff's in the trace
     return F.cli_problems(code, stdout, stderr), f"finished exit {code}"
 
 

@@ -303,8 +303,8 @@ def _ddmin(sequence, keeps_failing, budget):
 def minimize(category, item, signature, timeout, budget=2000):
     """A smaller input with the same failure, within `budget` runs (a fifth of it for
     main(), a fiftieth for real processes)."""
-    if isinstance(item, H.StreamCase):  # a real process per try: kept as it is
-        return item
+    if isinstance(item, (H.StreamCase, H.SignalCase, H.CacheCase)):  # a real process per
+        return item  # try (and a signal's timing): kept as it is
     left = [budget // 50 if category.startswith("subprocess") else
             budget if isinstance(item, F.LibraryCase) else budget // 5]
     fails = lambda candidate: _still_fails(category, candidate, signature, timeout)  # noqa: E731
@@ -347,9 +347,12 @@ def minimize(category, item, signature, timeout, budget=2000):
 
 
 def _reproducer(category, item):
-    if isinstance(item, H.StreamCase):
+    checks = {H.StreamCase: "check_stream_case", H.SignalCase: "check_signal_case",
+              H.CacheCase: "check_cache_case"}
+    if type(item) in checks:
         return ("import sys; sys.path[:0] = ['tests', 'fuzz']; import test_fuzz as F; "
-                f"import hardening as H; print(H.check_stream_case(H.{item!r}))")
+                "from test_fuzz import Invocation; "
+                f"import hardening as H; print(H.{checks[type(item)]}(H.{item!r}))")
     if isinstance(item, F.LibraryCase):
         return ("from fractions import Fraction; from decimal import Decimal; import bpdiff; "
                 f"bpdiff.differentiate({item.text!r}, {item.values!r}, output={item.output!r},"
@@ -364,6 +367,10 @@ def _reproducer(category, item):
 def _as_json(item):
     if isinstance(item, H.StreamCase):
         return {"condition": item.condition, **_as_json(item.invocation)}
+    if isinstance(item, H.SignalCase):
+        return {"delay": item.delay, **_as_json(item.invocation)}
+    if isinstance(item, H.CacheCase):
+        return {"plant": item.plant, "program": item.program}
     if isinstance(item, F.LibraryCase):
         return {"text": item.text, "values": {k: repr(v) for k, v in item.values.items()},
                 "output": item.output, "share": item.share}
