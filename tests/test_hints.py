@@ -83,3 +83,19 @@ def test_an_input_named_like_an_option_is_told_to_use_set(name):
     assert message.rstrip().endswith("so the value goes with --set)")
     assert f"--set {name}=1" in message
     assert bpdiff(f"{name}*x", "--x", "2", "--set", f"{name}=3").returncode == 0
+
+
+def test_every_terminal_has_a_name_in_the_expected_list():
+    from bpdiff.language.grammar import loaded
+    from bpdiff.language.parse import _TERMINAL_NAMES
+
+    terminals = {kind for row in loaded()[0].actions.values() for kind in row if kind.isupper()}
+    assert terminals - set(_TERMINAL_NAMES) == set()
+
+
+def test_a_syntax_error_at_the_end_of_a_long_program_lists_what_may_follow(tmp_path):
+    program = tmp_path / "long.bp"
+    program.write_text("".join(f"t{k} = a*{k} + b\n" for k in range(3000)) + "y = (t1 +\n")
+    message = refused("-f", str(program), "--a", "1", "--b", "2")
+    assert "line 3001, column 10: unexpected end of line" in message
+    assert message.rstrip().endswith("a function, a name or a number")

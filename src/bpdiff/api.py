@@ -239,7 +239,7 @@ def _matmul_fits(a: tuple[int, ...], b: tuple[int, ...]) -> bool:
     return 1 <= len(a) <= 2 and 1 <= len(b) <= 2 and a[-1] == b[0]
 
 
-_PIECES = re.compile(r"[A-Za-zα-ωΑ-Ω][0-9]*")
+_PIECES = r"[A-Za-zα-ωΑ-Ω][0-9]*"  # a letter and its digits: x, y2
 
 
 def split_names(graph: Graph, given: Mapping[str, object]) -> dict[str, list[str]]:
@@ -251,7 +251,7 @@ def split_names(graph: Graph, given: Mapping[str, object]) -> dict[str, list[str
     for name in graph.variables:
         if name in given or name in graph.defaults:
             continue
-        pieces = _PIECES.findall(name)
+        pieces = re.findall(_PIECES, name)
         if len(pieces) > 1 and "".join(pieces) == name and all(p in known for p in pieces):
             splits[name] = pieces
     return splits

@@ -128,12 +128,13 @@ class Builder:
             if name in self.splits:
                 pieces = self.splits[name]
                 graph.notes.append(f"read '{name}' as {'·'.join(pieces)}: it has no value and"
-                                   " its letters do (give --" f"{name} to keep it a name)")
+                                   f" its letters do (give --{name} to keep it a name)")
                 factors = [self.var([scanner.Token("NAME", piece, token.start_pos)])
                            for piece in pieces]
                 node = factors[0]
                 for factor in factors[1:]:
                     node = graph.apply(_MUL, (node, factor))
+                graph.names[name] = node  # a later use is the same product, noted once
                 return node
             if name in self.constants:
                 value = self.constants[name]

@@ -29,9 +29,8 @@ if TYPE_CHECKING:
 
 # Characters from lecture notes that bpdiff writes differently.
 _CHARACTER_HINTS = {
-    "σ": "write sigmoid(x) for σ(x)", "{": "use ( ) for grouping", "}": "use ( ) for grouping",
-    "‖": "write the norm out, e.g. x^2",
-    "²": "write x^2 for x²", "³": "write x^3 for x³", ".": "a number needs a digit: .5 or 0.5",
+    "{": "use ( ) for grouping", "}": "use ( ) for grouping",
+    "‖": "write the norm out, e.g. x^2", ".": "a number needs a digit: .5 or 0.5",
 }
 
 # How terminals are named in "expected ..." messages.
@@ -43,6 +42,7 @@ _TERMINAL_NAMES = {
     "$END": "the end of the input", "DEF": "'def'", "HEAD": "a name",
     "METHOD": "a method call such as .relu()", "SUPERSCRIPT": "a superscript such as ²",
     "FRACTION": "a fraction such as ½", "AUGOP": "'+=' or another assignment",
+    "_ROOT": "'√'",
 }
 
 
@@ -63,20 +63,24 @@ def _run(text: str, share: bool, definitions: dict[str, Definition],
     again for the error's position; a syntax error, the commonest, is found by
     counting tokens instead."""
     tables, patterns = loaded()
-    builder = Builder(text, patterns, share, definitions, where, constants, splits)
+
+    def fresh() -> Builder:
+        return Builder(text, patterns, share, definitions, where, constants, splits)
+
+    builder = fresh()
     try:
         tokens = builder.lexer.tokens(text)
         try:
             lalr.drive(tables, tokens, builder)
         except lalr.Stuck as stuck:
-            if stuck.index is not None:  # tokens() shares tokens: find the position
+            if isinstance(tokens, list):  # tokens() shares tokens: find the position
                 if _function_before(stuck.values) is None:
-                    offset = builder.lexer.start_of(text, stuck.index)
-                    before = [token.type for token in list(tokens)[:stuck.index]]
+                    index = len(tokens) if stuck.index is None else stuck.index
+                    offset = 0 if stuck.index is None else builder.lexer.start_of(text, index)
+                    before = [token.type for token in tokens[:index]]
                     stuck.expected = lalr.expected_after(tables, before)
                     raise _syntax_error(stuck, text, offset, where) from None
-                builder = Builder(text, patterns, share, definitions, where, constants,
-                                  splits)
+                builder = fresh()
                 try:  # the function's token needs its own position: lex() has it
                     lalr.drive(tables, builder.lexer.lex(text), builder)
                 except lalr.Stuck as again:
@@ -85,9 +89,8 @@ def _run(text: str, share: bool, definitions: dict[str, Definition],
         except BpdiffError:
             if not isinstance(tokens, list):
                 raise
-            builder = Builder(text, patterns, share, definitions, where,  # for the error's
-                              constants, splits)
-            lalr.drive(tables, builder.lexer.lex(text), builder)  # position: see above
+            builder = fresh()  # for the error's position: see above
+            lalr.drive(tables, builder.lexer.lex(text), builder)
             raise
     except scanner.UnexpectedCharacter as error:
         raise _character_error(text, error.position, where) from None

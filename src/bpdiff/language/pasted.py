@@ -8,10 +8,10 @@ skipped line leaves an empty line, so that positions in errors stay those of the
 
 import re
 
-_DRIVING = re.compile(
-    r"^[ \t]*(?:import[ \t]+[\w.]+.*|from[ \t]+[\w.]+[ \t]+import[ \t].*"
+_DRIVING = (  # compiled when first used (re caches it): not at every start-up
+    r"(?m)^[ \t]*(?:import[ \t]+[\w.]+.*|from[ \t]+[\w.]+[ \t]+import[ \t].*"
     r"|print[ \t]*\(.*\)|[\w.\[\]]+\.(?:backward|zero_grad|step)[ \t]*\(.*\)"
-    r"|[\w.\[\]]+\.grad(?:\.\w+)?(?:\.item\(\))?)[ \t]*(?:#.*)?$", re.MULTILINE)
+    r"|[\w.\[\]]+\.grad(?:\.\w+)?(?:\.item\(\))?)[ \t]*(?:#.*)?$")
 _MARKS = ("import", "print", ".backward", ".grad", "zero_grad", ".step(")
 
 PYTHON = {
@@ -28,11 +28,11 @@ PYTHON = {
 }
 """Python's words that start a statement bpdiff cannot read -> what to write instead."""
 
-_INPUT = re.compile(r"\b(?:Value|tensor|torch\.tensor|np\.float64|float)[ \t]*\([ \t]*"
+_INPUT = (r"\b(?:Value|tensor|torch\.tensor|np\.float64|float)[ \t]*\([ \t]*"
                     r"([-+]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?)[ \t]*"
                     r"(?:,[^()\n]*)?\)")
 
-_FIRST_WORD = re.compile(r"[ \t]*([A-Za-z_]\w*)")
+_FIRST_WORD = r"[ \t]*([A-Za-z_]\w*)"
 
 
 def skip_driving_lines(text: str) -> tuple[str, list[str]]:
@@ -41,7 +41,7 @@ def skip_driving_lines(text: str) -> tuple[str, list[str]]:
     number, which on the right of `a = ...` makes `a` an input with that default."""
     notes: list[str] = []
     if "Value(" in text or "tensor(" in text or "float(" in text:
-        text, count = _INPUT.subn(r"\1", text)
+        text, count = re.subn(_INPUT, r"\1", text)
         if count:
             notes.append(f"read {count} framework value(s), Value(2.0) and the like, as"
                          " their numbers: inputs with those defaults")
@@ -54,7 +54,7 @@ def skip_driving_lines(text: str) -> tuple[str, list[str]]:
                      f" {match.group().strip()[:60]}")
         return ""
 
-    return _DRIVING.sub(skip, text), notes
+    return re.sub(_DRIVING, skip, text), notes
 
 
 def python_hint(text: str, line: int | None) -> str | None:
@@ -65,7 +65,7 @@ def python_hint(text: str, line: int | None) -> str | None:
     lines = text.split("\n")
     if not 1 <= line <= len(lines):
         return None
-    word = _FIRST_WORD.match(lines[line - 1])
+    word = re.match(_FIRST_WORD, lines[line - 1])
     found = word.group(1) if word is not None and word.group(1) in PYTHON else None
     if found is None and re.search(r"\blambda\b", lines[line - 1]):
         found = "lambda"
