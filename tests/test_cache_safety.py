@@ -108,9 +108,9 @@ def test_a_cache_directory_others_can_write_to_is_not_used(tmp_path):
 def test_a_cache_of_another_user_is_not_read(tmp_path):
     ok(run(tmp_path, "(a+b)*b^3", "--a", "7", "--b", "3"))
     path = tmp_path / "cache" / "bpdiff" / TABLES
-    data = marshal.loads(path.read_bytes())
+    data = marshal.loads(path.read_bytes()[4:])  # behind its checksum
     data["start"] = -12345  # a table that would break every parse
-    path.write_bytes(marshal.dumps(data))
+    path.write_bytes(lalr.sealed(marshal.dumps(data)))
     os.chown(path, 65534, 65534)
     ok(run(tmp_path, "(a+b)*b^3", "--a", "7", "--b", "3"))
 
@@ -121,15 +121,34 @@ def test_a_cache_of_another_user_is_not_read(tmp_path):
     lambda data: data.update(rules="not a list"),
     lambda data: data.update(actions={0: "not a row"}),
     lambda data: data.update(rules=[("x", 1)]),
-    lambda data: data.update(scanner={"lex": "(", "every_token": None, "kind_of": "("}),
+    lambda data: data.update(scanner={"lex": "(", "every_token": "(", "literal_kinds": {},
+                                      "open_kinds": []}),
+    lambda data: data["scanner"].update(literal_kinds={"*": 3}),
     lambda data: data.update(terminals=[("NAME", 3)]),
 ])
 def test_a_damaged_cache_with_the_right_header_is_rebuilt(tmp_path, damage):
+    """Damage that passes the checksum (made by hand): each kind is found and rebuilt."""
     ok(run(tmp_path, "(a+b)*b^3", "--a", "7", "--b", "3"))
     path = tmp_path / "cache" / "bpdiff" / TABLES
-    data = marshal.loads(path.read_bytes())
+    data = marshal.loads(path.read_bytes()[4:])  # behind its checksum
     damage(data)
-    path.write_bytes(marshal.dumps(data))
+    path.write_bytes(lalr.sealed(marshal.dumps(data)))  # damage a checksum would not see
     ok(run(tmp_path, "(a+b)*b^3", "--a", "7", "--b", "3"))
     syntax = run(tmp_path, "(a+b*b^3", "--a", "7", "--b", "3")
     assert syntax.returncode == 2 and "Traceback" not in syntax.stderr
+
+
+@pytest.mark.parametrize("flip", [10, 500, -3])
+def test_a_cache_damaged_on_disk_fails_its_checksum_and_is_rebuilt(tmp_path, flip):
+    """One byte changed anywhere (a lazily compiled regex of the scanner, say): the
+    checksum fails, and the tables are rebuilt rather than read."""
+    ok(run(tmp_path, "(a+b)*b^3", "--a", "7", "--b", "3"))
+    path = tmp_path / "cache" / "bpdiff" / TABLES
+    content = bytearray(path.read_bytes())
+    content[flip] ^= 0x01
+    path.write_bytes(bytes(content))
+    assert lalr._read(str(path)) is None
+    ok(run(tmp_path, "(a+b)*b^3", "--a", "7", "--b", "3"))
+    assert lalr._read(str(path)) is not None
+    assert run(tmp_path, "def f(x) = x^2\nf(a)*b + a*b^3 - a^2 + a", "--a", "7", "--b",
+               "3").returncode == 0  # the lex path's regex compiles from the rebuilt file

@@ -9,7 +9,6 @@ with `exact=True` they run in rational arithmetic (bpdiff.engine.exact).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -53,22 +52,46 @@ class EdgesNotRecorded(RuntimeError):
     `edges=False`, the default)."""
 
 
-@dataclass(slots=True, eq=False, repr=False)
 class Result:
     """A finished forward and backward pass over a program: everything the analyses and
-    renderers read, computed once by differentiate() and not changed afterwards."""
+    renderers read, computed once by differentiate() and not changed afterwards.
+    (A slots class: nothing undeclared can be attached. Not a dataclass, whose
+    machinery costs more start-up than a small program's whole run.)
 
-    text: str  # the program as given
-    graph: Graph  # the DAG: node lists in topological order
-    inputs: dict  # input name -> value, in order of first appearance
-    values: list  # each node's value, by node id (NumPy arrays in tensor mode)
-    grads: list  # ∂output/∂node by node id; None for a node that depends on no input
-    math: ModuleType  # what the passes ran on: bpdiff.engine.scalar or .tensor
-    kink_policy: KinkPolicy  # the derivatives used where none exists (--kink)
-    nonfinite: list  # autodiff.NonFinite: the first nan/inf value and gradient, and where
-    kinks: list  # ids of the nodes evaluated at a point where their derivative does not exist
-    exact: Exact | None = None  # an --exact run's fractions, else None
-    recorded_edges: list[Edge] | None = None  # see `edges`; None when not recorded
+    text: the program as given. graph: the DAG, node lists in topological order.
+    inputs: input name -> value, in order of first appearance.
+    values: each node's value, by node id (NumPy arrays in tensor mode).
+    grads: ∂output/∂node by node id; None for a node that depends on no input.
+    math: what the passes ran on: bpdiff.engine.scalar or .tensor.
+    kink_policy: the derivatives used where none exists (--kink).
+    nonfinite: autodiff.NonFinite: the first nan/inf value and gradient, and where.
+    kinks: ids of the nodes evaluated at a point where their derivative does not exist.
+    exact: an --exact run's fractions, else None.
+    recorded_edges: see `edges`; None when not recorded.
+    """
+
+    __slots__ = ("text", "graph", "inputs", "values", "grads", "math", "kink_policy",
+                 "nonfinite", "kinks", "exact", "recorded_edges")
+    text: str
+    graph: Graph
+    inputs: dict
+    values: list
+    grads: list
+    math: ModuleType
+    kink_policy: KinkPolicy
+    nonfinite: list
+    kinks: list
+    exact: Exact | None
+    recorded_edges: list[Edge] | None
+
+    def __init__(self, text: str, graph: Graph, inputs: dict, values: list, grads: list,
+                 math: ModuleType, kink_policy: KinkPolicy, nonfinite: list, kinks: list,
+                 exact: Exact | None = None, recorded_edges: list[Edge] | None = None) -> None:
+        self.text, self.graph, self.inputs, self.values, self.grads = (
+            text, graph, inputs, values, grads)
+        self.math, self.kink_policy, self.nonfinite, self.kinks = (
+            math, kink_policy, nonfinite, kinks)
+        self.exact, self.recorded_edges = exact, recorded_edges
 
     @classmethod
     def from_passes(cls, text: str, graph: Graph, inputs: dict[str, Any], values: list[Any],

@@ -35,12 +35,17 @@ if TYPE_CHECKING:
     from bpdiff.engine.ops import Primitive
 
 
-class NonFinite(NamedTuple):
-    """A non-finite value or gradient, and the node where it first appeared."""
+class NonFinite:
+    """A non-finite value or gradient (`stage` "value" or "gradient"), and the node where
+    it first appeared."""
 
-    node: int
-    stage: str  # "value" or "gradient"
-    number: float
+    __slots__ = ("node", "stage", "number")
+
+    def __init__(self, node: int, stage: str, number: float) -> None:
+        self.node, self.stage, self.number = node, stage, number
+
+    def __repr__(self) -> str:
+        return f"NonFinite({self.node}, {self.stage!r}, {self.number!r})"
 
 
 class TensorError(Exception):

@@ -11,7 +11,7 @@ narration and checks.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any
 
 from bpdiff.errors import BpdiffValueError, did_you_mean
 from bpdiff.engine.ops import KINK_POLICIES, PRIMITIVES
@@ -28,11 +28,25 @@ KINKED = {p.name: p for p in PRIMITIVES if p.kink_rules is not None}
 DEFAULT = "pytorch"
 
 
-class KinkPolicy(NamedTuple):
-    """A convention for every kinked op: `default`, except where `ops` says otherwise."""
+class KinkPolicy:
+    """A convention for every kinked op: `default`, except where `ops` ((op name,
+    policy), ...: set one by one) says otherwise. A value: equal policies compare equal."""
 
-    default: str = DEFAULT
-    ops: tuple[tuple[str, str], ...] = ()  # ((op name, policy), ...) set one by one
+    __slots__ = ("default", "ops")
+
+    def __init__(self, default: str = DEFAULT, ops: tuple[tuple[str, str], ...] = ()) -> None:
+        self.default, self.ops = default, ops
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, KinkPolicy):
+            return NotImplemented
+        return (self.default, self.ops) == (other.default, other.ops)
+
+    def __hash__(self) -> int:
+        return hash((self.default, self.ops))
+
+    def __repr__(self) -> str:
+        return f"KinkPolicy({self.default!r}, {self.ops!r})"
 
     def of(self, name: str) -> str:
         """The policy used for op `name`."""

@@ -30,7 +30,6 @@ one side), which `--expect` accepts too. `kink_rules` gives, for each `--kink` p
 
 from __future__ import annotations
 
-import dataclasses
 import math
 from typing import TYPE_CHECKING, Any
 
@@ -57,48 +56,88 @@ ATOM = 9
 """The precedence of what never needs parentheses: a name, a number, a call."""
 
 
-@dataclasses.dataclass(frozen=True, slots=True, eq=False)
 class Primitive:
-    """One operation: how it computes, differentiates and prints. (Slots, not a tuple:
-    the passes read a few fields at every node, and slots read fastest.)"""
+    """One operation: how it computes, differentiates and prints. Read-only once made.
+    (A slots class, not a tuple: the passes read a few fields at every node, and slots
+    read fastest; not a dataclass: building one costs more start-up than all the
+    passes of a small program.)
 
+    name, arity, forward: the op as a program calls it, and its rule (m, *inputs).
+    local_grads: one rule (m, *inputs, out) -> ∂out/∂input_i per input.
+    grad_formulas: the same derivatives in bpdiff syntax. doc: one line for the docs.
+    symbol: its infix or prefix operator; None prints as a call name(...).
+    precedence: binding strength when printed: 1 +-, 2 */, 3 unary, 4 ^, ATOM.
+    right_assoc: whether `a op b op c` is a op (b op c).
+    aliases: extra names a program may call it by.
+    kink: the convention used where the derivative does not exist.
+    at_kink: (*inputs) -> True exactly at such a point.
+    subgradients: (*inputs) -> at a kink, the local derivatives (one tuple per input)
+        that each valid convention would give, the one used included.
+    vjps: tensor-only ops: one rule (m, g, *inputs, out) per input, the upstream
+        gradient g times the Jacobian, shaped like that input.
+    form: how it prints when not infix or name(...): '{0}.T', '{0}[{1}]'.
+    callable: whether a program calls it by name (default: when it has no symbol).
+    with_axis: the op `name(x, axis=k)` stands for.
+    kink_rules: at a kink, --kink policy -> the local derivatives used.
+    latex: a template over {0}, {1} ('\\frac{{{0}}}{{{1}}}'), or the command a function's
+        parenthesised arguments follow ('\\sin'); None: the symbol, or \\operatorname{name}.
+    switched_off: a rule (m, *inputs, out) or None per input: where its branch is
+        switched off, so that its contribution is 0 whatever the upstream gradient.
+    plain (derived): no vjps and no switched_off, so backward() takes upstream × local
+        as it is.
+    """
+
+    __slots__ = ("name", "arity", "forward", "local_grads", "grad_formulas", "doc", "symbol",
+                 "precedence", "right_assoc", "aliases", "kink", "at_kink", "subgradients",
+                 "vjps", "form", "callable", "with_axis", "kink_rules", "latex",
+                 "switched_off", "plain")
     name: str
     arity: int
     forward: Rule
-    local_grads: tuple[Rule, ...]  # one rule (m, *inputs, out) -> ∂out/∂input_i per input
-    grad_formulas: tuple[str, ...]  # the same derivatives in bpdiff syntax
+    local_grads: tuple[Rule, ...]
+    grad_formulas: tuple[str, ...]
     doc: str
-    symbol: str | None = None  # infix or prefix operator; None prints as a call name(...)
-    precedence: int = ATOM  # binding strength when printed: 1 +-, 2 */, 3 unary, 4 ^, ATOM
-    right_assoc: bool = False
-    aliases: tuple[str, ...] = ()  # extra names a program may call it by
-    kink: str = ""  # the convention used where the derivative does not exist
-    at_kink: Rule | None = None  # (*inputs) -> True exactly at such a point
-    subgradients: Rule | None = None  # (*inputs) -> at a kink, the local derivatives
-    # (one tuple per input) that each valid convention would give, the one used included
-    vjps: tuple[Rule, ...] | None = None  # tensor-only ops: one rule (m, g, *inputs, out)
-    # per input, the upstream gradient g times the Jacobian, shaped like that input
-    form: str | None = None  # how it prints when not infix or name(...): '{0}.T', '{0}[{1}]'
-    callable: bool | None = None  # whether a program calls it by name (default: no symbol)
-    with_axis: str | None = None  # the op `name(x, axis=k)` stands for
-    kink_rules: dict[str, tuple[float, ...]] | None = None  # at a kink: --kink policy ->
-    # the local derivatives used
-    latex: str | None = None  # LaTeX: a template over {0}, {1} ('\\frac{{{0}}}{{{1}}}'), or
-    # the command a function's parenthesised arguments follow ('\\sin'); None: the symbol,
-    # or \operatorname{name}
-    switched_off: tuple[Rule | None, ...] | None = None  # a rule (m, *inputs, out) or None
-    # per input: where its branch is switched off, so that its contribution is 0 whatever
-    # the upstream gradient
+    symbol: str | None
+    precedence: int
+    right_assoc: bool
+    aliases: tuple[str, ...]
+    kink: str
+    at_kink: Rule | None
+    subgradients: Rule | None
+    vjps: tuple[Rule, ...] | None
+    form: str | None
+    callable: bool | None
+    with_axis: str | None
+    kink_rules: dict[str, tuple[float, ...]] | None
+    latex: str | None
+    switched_off: tuple[Rule | None, ...] | None
+    plain: bool
 
-    plain: bool = dataclasses.field(init=False, repr=False)  # derived: no vjps and no
-    # switched_off, so backward() takes upstream × local as it is
+    def __init__(self, name: str, arity: int, forward: Rule, local_grads: tuple[Rule, ...],
+                 grad_formulas: tuple[str, ...], doc: str, symbol: str | None = None,
+                 precedence: int = ATOM, *, right_assoc: bool = False,
+                 aliases: tuple[str, ...] = (), kink: str = "", at_kink: Rule | None = None,
+                 subgradients: Rule | None = None, vjps: tuple[Rule, ...] | None = None,
+                 form: str | None = None, callable: bool | None = None,
+                 with_axis: str | None = None,
+                 kink_rules: dict[str, tuple[float, ...]] | None = None,
+                 latex: str | None = None,
+                 switched_off: tuple[Rule | None, ...] | None = None) -> None:
+        fields = locals()
+        for field in self.__slots__[:-1]:
+            object.__setattr__(self, field, fields[field])
+        object.__setattr__(self, "plain", vjps is None and switched_off is None)
 
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "plain", self.vjps is None and self.switched_off is None)
+    def __setattr__(self, field: str, value: Any) -> None:
+        raise AttributeError(f"a Primitive is read-only: {field} cannot be set")
+
+    def __repr__(self) -> str:
+        return f"Primitive({self.name!r}, arity={self.arity})"
 
     def _replace(self, **changes: Any) -> Primitive:
         """A copy with `changes` (a test's altered rule, say), as a NamedTuple's."""
-        return dataclasses.replace(self, **changes)
+        fields = {field: getattr(self, field) for field in self.__slots__[:-1]}
+        return Primitive(**{**fields, **changes})
 
 
 def _pow_base_grad(m: MathNamespace, a: Any, b: Any, out: Any) -> Any:

@@ -26,7 +26,7 @@ token type), `definitions`, `defining`, `graph`, `numbers` and `expanded`, and u
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING
 
 from bpdiff.errors import BpdiffError, BpdiffNameError, BpdiffSyntaxError, did_you_mean
 from bpdiff.engine.graph import CONST, Graph
@@ -42,26 +42,28 @@ definitions included: inlining `def f2(x) = f1(f1(x))`, `def f3(x) = f2(f2(x))`,
 doubles at each level."""
 
 
-class Header(NamedTuple):
+class Header:
     """`def name(params)`, checked, while its body is parsed."""
 
-    name: str
-    params: tuple
-    line: int
-    column: int
+    __slots__ = ("name", "params", "line", "column")
+
+    def __init__(self, name: str, params: tuple, line: int, column: int) -> None:
+        self.name, self.params, self.line, self.column = name, params, line, column
 
 
-class Definition(NamedTuple):
-    """A user function as a template (see the module docstring)."""
+class Definition:
+    """A user function as a template (see the module docstring): its name and params;
+    steps, (op, operand slots, call) or (CONST, value, call) in topological order; the
+    slot holding the body's value (result); calls, (function, parent) per expansion (0
+    is this function's, parent -1); where it is defined (line, column, and `where`, the
+    --lib file it was read from, or None)."""
 
-    name: str
-    params: tuple
-    steps: tuple  # (op, operand slots, call) or (CONST, value, call), in topological order
-    result: int  # the slot holding the body's value
-    calls: tuple  # (function, parent) per expansion; 0 is this function's, parent -1
-    line: int
-    column: int
-    where: str | None = None  # the --lib file it was read from
+    __slots__ = ("name", "params", "steps", "result", "calls", "line", "column", "where")
+
+    def __init__(self, name: str, params: tuple, steps: tuple, result: int, calls: tuple,
+                 line: int, column: int, where: str | None = None) -> None:
+        self.name, self.params, self.steps, self.result = name, params, steps, result
+        self.calls, self.line, self.column, self.where = calls, line, column, where
 
     def signature(self) -> str:
         """'f(a, b)'."""

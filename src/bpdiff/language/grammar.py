@@ -41,6 +41,11 @@ def loaded() -> tuple[lalr.Tables, dict]:
 def _load(data: dict) -> tuple[lalr.Tables, dict]:
     patterns = data["scanner"]
     scanner.Scanner(patterns, KEYWORDS)  # its regexes compile
+    if any(type(text) is not str or type(kind) is not str
+           for text, kind in patterns["literal_kinds"].items()) \
+            or any(type(kind) is not str or type(regex) is not str
+                   for kind, regex in patterns["open_kinds"]):
+        raise TypeError("a damaged cache")
     return lalr.Tables(data, Builder, BY_NAME), patterns
 
 

@@ -33,11 +33,12 @@ import marshal
 import operator
 import os
 import stat
+import zlib
 from collections.abc import Callable, Iterable, Sequence
 from itertools import chain
 from typing import Any
 
-FORMAT = 4  # the layout of the cached data; bump when it changes
+FORMAT = 5  # the layout of the cached data; bump when it changes
 UNIT, PASS, OPERATION, METHOD, GATHER, NAME = range(6)
 
 
@@ -106,8 +107,10 @@ def cached(grammar: str, version: str, build: Callable[[], dict]) -> dict:
     must be the user's and writable by nobody else (it is made with mode 0700). The file
     is read without following a symlink, only when it is a regular file of the user's,
     and only when it holds every key, of the right type; anything else is rebuilt. It is
-    written to a new file of its own and renamed over the old one. A cache that cannot
-    be read or written is done without."""
+    written to a new file of its own and renamed over the old one, behind a checksum
+    of the rest that a read checks first, so that a file damaged on disk is never used
+    (it holds the scanner's regexes, some compiled only when a program needs them). A
+    cache that cannot be read or written is done without."""
     directory = _cache_directory()
     if directory is None:
         return dict(build(), grammar=grammar, format=FORMAT)
@@ -116,8 +119,19 @@ def cached(grammar: str, version: str, build: Callable[[], dict]) -> dict:
     if data is not None and data.get("grammar") == grammar and well_formed(data):
         return data
     data = dict(build(), grammar=grammar, format=FORMAT)
-    _write(path, marshal.dumps(data))
+    _write(path, sealed(marshal.dumps(data)))
     return data
+
+
+def sealed(payload: bytes) -> bytes:
+    """`payload` behind its CRC-32, as the cache file holds it."""
+    return zlib.crc32(payload).to_bytes(4, "big") + payload
+
+
+def _unsealed(content: bytes) -> bytes | None:
+    """What sealed() sealed, or None when the checksum does not match."""
+    payload = content[4:]
+    return payload if content[:4] == zlib.crc32(payload).to_bytes(4, "big") else None
 
 
 _MAX_CACHE_BYTES = 1 << 24
@@ -161,7 +175,10 @@ def _read(path: str) -> dict | None:
                 or status.st_size > _MAX_CACHE_BYTES:
             return None
         with os.fdopen(handle, "rb", closefd=False) as stream:
-            data = marshal.loads(stream.read())
+            payload = _unsealed(stream.read())
+        if payload is None:
+            return None
+        data = marshal.loads(payload)
     except (OSError, ValueError, EOFError, TypeError):
         return None
     finally:

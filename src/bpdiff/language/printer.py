@@ -20,11 +20,10 @@ May import bpdiff.engine and bpdiff.numbers only.
 """
 
 import re
-from string import Formatter
 from typing import NamedTuple
 
 from bpdiff.engine.graph import CONST, VAR
-from bpdiff.engine.ops import ATOM, BY_NAME, PRIMITIVES
+from bpdiff.engine.ops import ATOM, BY_NAME
 from bpdiff.numbers import format_array_literal, format_number
 
 
@@ -170,12 +169,36 @@ def _join(rope):
 
 
 def _split(template):
-    """A format string as pieces: literal text, and operand positions as ints."""
-    pieces = []
-    for literal, field, _, _ in Formatter().parse(template):
-        pieces += [literal] if literal else []
-        pieces += [int(field)] if field is not None else []
-    return tuple(pieces)
+    """A format string as pieces: literal text, and operand positions as ints
+    ('{0}[{1}]' -> (0, '[', 1, ']'); '{{' and '}}' are braces)."""
+    pieces, literal, k = [], [], 0
+    while k < len(template):
+        char = template[k]
+        if template.startswith(("{{", "}}"), k):
+            literal.append(char)
+            k += 2
+        elif char == "{":
+            end = template.index("}", k)
+            pieces += ["".join(literal)] if literal else []
+            pieces.append(int(template[k + 1:end]))
+            literal, k = [], end + 1
+        else:
+            literal.append(char)
+            k += 1
+    return tuple(pieces + (["".join(literal)] if literal else []))
+
+
+class _ByOp(dict):
+    """op name -> what `make(primitive)` gives for it, worked out when first asked for
+    (a style is built at import; most runs print with one style and a few ops)."""
+
+    def __init__(self, make):
+        super().__init__()
+        self.make = make
+
+    def __missing__(self, name):
+        made = self[name] = self.make(BY_NAME[name])
+        return made
 
 
 def _call(name, arity, open_="(", close=")"):
@@ -228,7 +251,7 @@ class _Label:
     that bind tighter than negation print without spaces."""
 
     def __init__(self):
-        self.pieces = {op.name: self._pieces(op) for op in PRIMITIVES}
+        self.pieces = _ByOp(self._pieces)
 
     def _pieces(self, op):
         if op is _ID:
@@ -314,10 +337,10 @@ class _Latex(_Label):
 
     def __init__(self):
         super().__init__()
-        self.sized = {op.name: self._pieces(op, "\\left(", "\\right)") for op in PRIMITIVES}
-        self.rules = {op.name: self._rules(self.pieces[op.name], op.arity) for op in PRIMITIVES}
-        self.tall = {op.name: "\\frac" in (op.latex or "") or "\\sqrt" in (op.latex or "")
-                     for op in PRIMITIVES}
+        self.sized = _ByOp(lambda op: self._pieces(op, "\\left(", "\\right)"))
+        self.rules = _ByOp(lambda op: self._rules(self.pieces[op.name], op.arity))
+        self.tall = _ByOp(lambda op: "\\frac" in (op.latex or "")
+                          or "\\sqrt" in (op.latex or ""))
 
     def _pieces(self, op, open_="(", close=")"):
         if op.latex is not None and "{0}" in op.latex:

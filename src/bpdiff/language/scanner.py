@@ -77,14 +77,72 @@ def patterns(terminals: list[tuple[str, str]], ignore: list[str]) -> dict:
     if None not in plain:  # (blanks, token): a bad character is a token, '' the end
         *token_patterns, blank_pattern = [text for text in plain if text is not None]
         every_token = f"((?:{blank_pattern})*+)({'|'.join(token_patterns)}|[\\s\\S]|\\Z)"
+    literal_kinds, open_kinds = _kinds(kinds)
     return {
         "lex": (  # a name before '=' or '(' has a group of its own
             f"(?:{blanks})*+(?:(?P<_ASSIGNED>{name})(?={ASSIGNMENT.pattern})"
             f"|(?P<_HEAD>{name})(?={HEAD})"
             f"|(?P<_CALLED>{name})(?={defs.CALLED.pattern})|{tokens}|(?P<_BAD>[\\s\\S])|\\Z)"),
         "every_token": every_token,
-        "kind_of": tokens,
+        "literal_kinds": literal_kinds,
+        "open_kinds": open_kinds,
     }
+
+
+def _kinds(kinds: list[tuple[str, str]]) -> tuple[dict[str, str], list[tuple[str, str]]]:
+    """How tokens() tells a token's kind from its text without one regex of every
+    terminal (compiling that costs more than a small program's whole run): (text ->
+    kind for every text of a terminal that matches a few fixed texts, such as `*`, `·`
+    and `×`; (kind, regex) of the others, in order of priority). A text in the first is
+    of that kind whatever the others match; a text not in it is of the first of the
+    others that matches it whole."""
+    literal_kinds: dict[str, str] = {}
+    open_kinds = []
+    for kind, regex in kinds:
+        texts = _fixed_texts(regex)
+        if texts is None:
+            open_kinds.append((kind, regex))
+            continue
+        for text in texts:
+            if text in literal_kinds:
+                continue
+            literal_kinds[text] = next(k for k, r in kinds if re.fullmatch(r, text))
+    return literal_kinds, open_kinds
+
+
+def _fixed_texts(regex: str) -> list[str] | None:
+    """The texts `regex` matches when they are a few fixed ones (literals, sets of
+    characters, alternatives of those, in non-capturing groups), else None."""
+    from re import _constants as op, _parser  # type: ignore[attr-defined]
+
+    def texts(items: list) -> list[str] | None:  # nested only as deep as the regex's groups
+        found = [""]
+        for code, argument in items:
+            if code is op.LITERAL:
+                options = [chr(argument)]
+            elif code is op.IN and all(c is op.LITERAL for c, _ in argument):
+                options = [chr(a) for _, a in argument]
+            elif code is op.BRANCH:
+                branches = [texts(list(branch)) for branch in argument[1]]
+                if None in branches:
+                    return None
+                options = [text for branch in branches for text in branch or ()]
+            elif code is op.SUBPATTERN and argument[0] is None:
+                inner = texts(list(argument[3]))
+                if inner is None:
+                    return None
+                options = inner
+            else:
+                return None
+            found = [a + b for a in found for b in options]
+            if len(found) > 64:
+                return None
+        return found
+
+    try:
+        return texts(list(_parser.parse(regex)))
+    except (re.error, AttributeError, TypeError, ValueError, IndexError):  # other re versions
+        return None
 
 
 class Scanner:
@@ -95,7 +153,9 @@ class Scanner:
         self.lex_pattern = patterns["lex"]
         every = patterns["every_token"]
         self.every_token = None if every is None else re.compile(every)
-        self.kind_of = re.compile(patterns["kind_of"])
+        self.literal_kinds: dict[str, str] = patterns["literal_kinds"]
+        self.open_kinds: list[tuple[str, str]] = [tuple(k) for k in patterns["open_kinds"]]
+        self.matchers: list[re.Pattern] = []  # open_kinds' regexes, compiled as needed
         self.match: re.Match | None = None  # lex(): the match last handed to the parser
         self.functions = functions
 
@@ -109,6 +169,20 @@ class Scanner:
         """Where the token last handed to the parser by lex() starts."""
         match = self.match
         return 0 if match is None else match.start(match.lastgroup or 0)
+
+    def kind(self, text: str) -> str | None:
+        """The terminal `text` is a whole token of (the first in order of priority),
+        or None."""
+        kind = self.literal_kinds.get(text)
+        if kind is not None:
+            return kind
+        matchers = self.matchers
+        for k, (name, regex) in enumerate(self.open_kinds):
+            if k == len(matchers):
+                matchers.append(re.compile(regex))
+            if matchers[k].fullmatch(text):
+                return name
+        return None
 
     def lex(self, text: str) -> Iterator[Token]:
         """The tokens of `text`, one match at a time; raises UnexpectedCharacter where
@@ -204,8 +278,7 @@ class Scanner:
         first.pop(None, None)
         kinds: dict[str, str] = {}
         for value in set(first).union([texts[k] for k in assigned]):
-            match = self.kind_of.fullmatch(value)
-            kind = None if match is None else match.lastgroup
+            kind = self.kind(value)
             if kind is None or value in _SLOW:
                 return self.lex(text)
             kinds[value] = kind
