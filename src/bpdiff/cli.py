@@ -311,7 +311,8 @@ def command(ctx, program, file, assignments, vars_file, output, as_json, precisi
     if quiz is not None:
         return _run_quiz(quiz, level, seed, answers_path)
     if problems_path is not None:
-        return _run_problems(ctx, problems_path, rtol, atol, exact, as_json, precision)
+        return _run_problems(ctx, problems_path, rtol, atol, exact, as_json, precision,
+                             max_elements)
     text = read_program(program, file, max_size)
     if parse_echo:  # values are not read: their names only decide whether e is an input
         given = collect_values(ctx.obj["pairs"], assignments, None, max_elements)
@@ -555,11 +556,11 @@ def _verdict(ctx, checks, grad_rows, cross=None):
         ctx.exit(1)
 
 
-def _run_problems(ctx, path, rtol, atol, exact, as_json, precision):
+def _run_problems(ctx, path, rtol, atol, exact, as_json, precision, max_elements):
     from bpdiff.analyses.problems import grade, read
     from bpdiff.render import problems_report
 
-    problems, tolerances = read(path)
+    problems, tolerances = read(path, max_elements)
     graded = grade(problems, tolerances, rtol, atol, exact, where=path)
     if as_json:
         _write(problems_report.problems_json(graded, path, precision), raw=True)

@@ -68,6 +68,10 @@ def check_rows(result, checks, precision):
 def explanations(result, check, precision):
     """Sentences on one check: how bpdiff's number is made up and what mistake would
     give the expected one (failed), or the convention at a kink (passed)."""
+    if _is_array(check):
+        from bpdiff.render import array_report
+        return [] if check.passed else [array_report.headline(result, check, precision),
+                                        *array_report.explanations(result, check, precision)]
     graph = result.graph
     ref = references(graph)
     out = ref(graph.output)
