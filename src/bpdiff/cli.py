@@ -197,7 +197,7 @@ def _print_help(ctx, param, value):
 @click.option("--level", type=_OwnedRange(QUIZ_LEVELS), metavar="1-3", cls=_Owned,
               owned=QUIZ_LEVEL, help="With --quiz: 1 a couple of gates, 2 shared "
               "subexpressions and several paths, 3 sigmoid/tanh neurons and losses")
-@click.option("--seed", type=int, metavar="N", help="With --quiz: the random seed (the same "
+@click.option("--seed", type=int, metavar="N", help="With --quiz or --gradcheck-sample: the random seed (the same "
               "seed gives the same quiz)  [default: random, printed]")
 @click.option("--answers", "answers_path", metavar="FILE.toml",
               help="With --quiz: write the answer key, in the --problems format.")

@@ -82,14 +82,14 @@ def _shape_sentence(graph, check, what):
         return (f"{yours} is a number, but {what} is an array of shape"
                 f" {shape_text(g.shape)}: give every element")
     if check.shape == "array":
-        return f"{yours} has shape {shape_text(e.shape)}, but {what} is a number{fixed}"
+        return f"{yours} has shape {shape_text(e.shape)}, but {what} is a number.{fixed}"
     if check.shape == "keepdims":
         missing = e.ndim < g.ndim
         return (f"{has}: {'a' if missing else 'an extra'} dimension of size 1"
                 f" {'is missing' if missing else ''} (keepdims?)".replace("  ", " ")
                 + fixed)
     if check.shape == "reshaped":
-        return f"{has}: the same number of elements in another shape{fixed}"
+        return f"{has}: the same number of elements in another shape.{fixed}"
     if check.shape == "broadcast":
         return (f"{has}: they broadcast together, but the shapes differ (a gradient has"
                 " the shape of what it is the gradient of: sum over the broadcast axes?)")
