@@ -322,3 +322,16 @@ def test_exactly_the_changed_element_is_reported(rows, cols, pick, change):
     found = check_array(result, target, answer, right, 5e-3, 1e-9)
     assert not found.passed and found.wrong == 1
     assert found.worst == tuple(int(i) for i in index)
+
+
+def test_the_readme_worked_example_is_what_bpdiff_prints():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("### Checking array homework")[1].split("\n### ")[0]
+    block = section.split("$ bpdiff -f softmax_loss.bp --vars inputs.npz --expect-file"
+                          " answers.npz\n")[1].split("```")[0]
+    shown = block.split("(the usual table)\n")[1]
+    code, out, err = bpdiff("-f", "softmax_loss.bp", "--vars", "inputs.npz",
+                            "--expect-file", "answers.npz", cwd=HOMEWORK)
+    assert code == 1 and err == "bpdiff: 1 of 2 checks failed: dW\n"
+    assert out.endswith(shown)
+    assert (HOMEWORK / "softmax_loss.bp").read_text() in section
