@@ -362,6 +362,8 @@ def command(ctx, program, file, assignments, vars_file, output, as_json, precisi
                           hint="add --force to make it anyway")
     if (html_path or practice_path) and not show_all:
         _check_report_size(result)
+    if practice_path and result.tensor:
+        _check_practice_arrays(result)
     for path, practice in ((html_path, False), (practice_path, True)):
         if path is not None:
             from bpdiff.outputs import write_text
@@ -615,6 +617,23 @@ def _check_report_size(result):
         raise BpdiffError(f"the report would hold {numbers:,} values and as many gradients,"
                           f" more than {MAX_NUMBERS:,}: too big a page to open",
                           hint="add --force to write it anyway")
+
+
+def _check_practice_arrays(result):
+    """Refuse a practice page whose answers would be arrays too big to type."""
+    from bpdiff.language.labels import label
+    from bpdiff.numbers import SMALL_ARRAY, shape_text
+
+    for node, value in enumerate(result.values):
+        if value.size > SMALL_ARRAY:
+            raise BpdiffError(f"--html-practice asks for every node's gradient, and"
+                              f" {label(result.graph, node)} has {value.size} elements"
+                              f" (shape {shape_text(value.shape)}), more than"
+                              f" {SMALL_ARRAY} to type",
+                              hint=f"give the inputs smaller arrays (at most {SMALL_ARRAY}"
+                              " elements in every node), or write the report without the"
+                              " exercise: --html FILE.html")
+    return None
 
 
 def _check_outputs(outputs, inputs):
