@@ -143,7 +143,8 @@ def collect_values(extra_args, assignments, vars_path, max_elements=None):
         values[name.strip()] = value
     for name, value in values.items():
         if isinstance(value, str) and value.startswith("@"):
-            values[name] = read_npy(value[1:], max_elements, what=f"the value for '{name}'")
+            values[name] = read_npy(value[1:], max_elements,
+                                    what=f"the value for '{name}' ({value[1:]})")
     return values
 
 
@@ -174,16 +175,16 @@ def read_npy(path, max_elements=None, base=None, what=None):
     located = _located(path, base)
     try:
         with open(located, "rb") as handle:
-            return _npy_array(handle, path, max_elements)
+            return _npy_array(handle, where, max_elements)
     except IsADirectoryError:
-        raise BpdiffValueError(f"{path}: is a directory, not a .npy file") from None
+        raise BpdiffValueError(f"{where}: is a directory, not a .npy file") from None
     except FileNotFoundError:
-        raise BpdiffValueError(f"{path}: no such file",
+        raise BpdiffValueError(f"{where}: no such file",
                                hint=f"(paths are relative to {_folder(base)})") from None
     except OSError as error:
-        raise BpdiffValueError(f"{path}: cannot read: {error.strerror}") from None
+        raise BpdiffValueError(f"{where}: cannot read: {error.strerror}") from None
     except ValueError:  # a NUL in the path
-        raise BpdiffValueError(f"{path!r}: not a valid file name") from None
+        raise BpdiffValueError(f"{where}: not a valid file name") from None
 
 
 def read_npz(path, max_elements=None, base=None):

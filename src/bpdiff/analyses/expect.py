@@ -182,7 +182,11 @@ def array_expectation(key, value, max_elements=None, base=None, where=None):
     if isinstance(value, str) and value.startswith("@"):
         array = read_npy(value[1:], max_elements, base, what=f"{where}: {value[1:]}")
     else:
-        array = to_value(key, value)
+        try:
+            array = to_value(key, value)
+        except BpdiffValueError as error:
+            message = error.message.replace(f"the value for '{key}'", "the answer")
+            raise BpdiffValueError(f"{where}: {message}", hint=error.hint) from None
     shown = value if isinstance(value, str) else f"array of shape {array.shape}"
     return Expectation(key, array, shown)
 
