@@ -103,10 +103,12 @@ Examples:
   bpdiff -f examples/sigmoid_neuron.bp
   echo "sigmoid(w*x + b)" | bpdiff - --w 2 --x -1 --b 0.5
   bpdiff "def sq(x) = x*x; sq(a - b)" --a 3 --b 1
+  bpdiff -f loss.bp --vars inputs.npz --expect-file answers.npz
 
 \b
 Inputs are given as --NAME VALUE, --NAME=VALUE or --set NAME=VALUE (for names that
-clash with an option), or in --vars FILE.json. A program may declare defaults: a = 7.
+clash with an option), or in --vars FILE.json or FILE.npz; an array from a file
+as --set W=@W.npy. A program may declare defaults: a = 7.
 Functions: {functions}.
 """
 
@@ -197,8 +199,9 @@ def _print_help(ctx, param, value):
 @click.option("--level", type=_OwnedRange(QUIZ_LEVELS), metavar="1-3", cls=_Owned,
               owned=QUIZ_LEVEL, help="With --quiz: 1 a couple of gates, 2 shared "
               "subexpressions and several paths, 3 sigmoid/tanh neurons and losses")
-@click.option("--seed", type=int, metavar="N", help="With --quiz or --gradcheck-sample: the random seed (the same "
-              "seed gives the same quiz)  [default: random, printed]")
+@click.option("--seed", type=int, metavar="N", help="With --quiz: the random seed (the same "
+              "seed gives the same quiz)  [default: random, printed]; with --gradcheck-sample:"
+              " which elements are drawn  [default: 0]")
 @click.option("--answers", "answers_path", metavar="FILE.toml",
               help="With --quiz: write the answer key, in the --problems format.")
 @click.option("--exact", is_flag=True, help="Rational arithmetic: + - * / and integer "
@@ -305,8 +308,7 @@ def command(ctx, program, file, assignments, vars_file, output, as_json, precisi
                     "--render": render_path, "--answers": answers_path},
                    {"-f": [file], "--vars": [vars_file], "--lib": libs,
                     "--problems": [problems_path],
-                    "--expect": [e.partition("=")[2].strip()[1:] for e in expectations
-                                 if e.partition("=")[2].strip().startswith("@")],
+                    "--expect": _answer_files(expectations),
                     "--expect-file": [expect_file]})
     if quiz is not None:
         return _run_quiz(quiz, level, seed, answers_path)
@@ -617,6 +619,12 @@ def _check_report_size(result):
         raise BpdiffError(f"the report would hold {numbers:,} values and as many gradients,"
                           f" more than {MAX_NUMBERS:,}: too big a page to open",
                           hint="add --force to write it anyway")
+
+
+def _answer_files(expectations):
+    """The files that --expect items name: KEY=@FILE.npy (and a bare @FILE)."""
+    texts = [e if e.startswith("@") else e.partition("=")[2].strip() for e in expectations]
+    return [text[1:] for text in texts if text.startswith("@")]
 
 
 def _check_practice_arrays(result):

@@ -6,9 +6,10 @@ value) or `name.grad` (the same as `name`, for an input called `value`); `dNAME`
 `grad_NAME` are ∂output/∂NAME too, for a NAME of the program that dNAME is not; `#ID`
 names a node by id. An answer may be an array (`W=[[1, 2], [3, 4]]`, `W=@dW.npy`), and
 the arrays of --expect-file FILE.npz are answers named for what they answer: the name
-of a node (or `value`, or `loss` when no node is so named) for its value, `dNAME`, `grad_NAME` or `NAME.grad` for
-∂output/∂NAME. Arrays, and every answer on an array program, are checked element by
-element by bpdiff.analyses.array_check. Numbers are compared with
+of a node (or `value`, or `loss` when no node is so named) for its value, `dNAME`,
+`grad_NAME` or `NAME.grad` for ∂output/∂NAME. Arrays, and every answer on an array
+program, are checked element by element by bpdiff.analyses.array_check. Numbers are
+compared with
 
     |expected − got| <= atol + min(rtol·max(|expected|, |got|), half a unit in the last
                                    digit of the expected number as written)
