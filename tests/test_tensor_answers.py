@@ -272,6 +272,10 @@ def test_problems_with_arrays_inline_and_in_files_relative_to_the_toml(tmp_path)
     assert code == 1, err
     assert "✓ affine layer" in out and "✗ softmax loss  1 of 2 failed: dW" in out
     assert "a forgotten factor 1/5" in out
+    code, out, _ = bpdiff("--problems", HOMEWORK / "problems.toml", "--json", cwd=tmp_path)
+    jsonschema = pytest.importorskip("jsonschema")
+    jsonschema.validate(json.loads(out),
+                        json.loads((SCHEMAS / "problems.schema.json").read_text()))
 
 
 def test_problem_files_that_are_missing_name_the_problem_and_field(tmp_path):
@@ -291,6 +295,9 @@ def test_gradcheck_sample_checks_k_elements_per_array_seeded(homework):
     again = bpdiff(*args, "--seed", 4, cwd=homework.path)
     other = bpdiff(*args, "--seed", 5, cwd=homework.path)
     assert first[0] == 0 and first[1] == again[1]
+    jsonschema = pytest.importorskip("jsonschema")
+    jsonschema.validate(json.loads(first[1]),
+                        json.loads((SCHEMAS / "result.schema.json").read_text()))
     rows = json.loads(first[1])["gradcheck"]["inputs"]
     names = [r["name"] for r in rows]
     assert sum(n.startswith("X[") for n in names) == 3 and "reg" in names
