@@ -147,7 +147,7 @@ def _diagnosis_text(result, check, d, ref, out, precision):
                 " (a regularisation term?)")
     if kind == "factor":
         edge, factor = d[1], d[2]
-        times = _factor_text(factor)
+        times = f"{_int_text(factor)}×"
         what = "" if edge is None else f" along the path via {_via(graph, edge.node)}"
         text = f"your answer is {times} bpdiff's{what}"
         if abs(factor + 1) < 1e-6:
@@ -164,13 +164,8 @@ def _diagnosis_text(result, check, d, ref, out, precision):
     return f"your answer is ∂{out}/∂{_described(graph, other)}, the gradient of another node"
 
 
-def _factor_text(factor):
-    text = _int_text(factor)
-    return f"{text}×" if text != format_number(factor, 4) or abs(factor) >= 1 else \
-        f"{format_number(factor, 4)}×"
-
-
 def _int_text(factor):
+    """5, 1/5 or 0.3721: a factor as a person would write it."""
     near = round(factor)
     if near and abs(factor - near) <= 1e-6 * abs(factor):
         return str(near)
