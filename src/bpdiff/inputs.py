@@ -197,7 +197,7 @@ def read_npz(path, max_elements=None, base=None):
     total = 0
     try:
         with zipfile.ZipFile(located) as archive:
-            members = [m for m in archive.infolist() if not m.is_dir()]
+            members = [entry for entry in archive.infolist() if not entry.is_dir()]
             if len(members) > MAX_ARRAYS:
                 raise BpdiffValueError(f"{path}: holds {len(members):,} files, more than"
                                        f" {MAX_ARRAYS:,} arrays")
