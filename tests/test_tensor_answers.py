@@ -342,3 +342,15 @@ def test_the_readme_worked_example_is_what_bpdiff_prints():
     assert code == 1 and err == "bpdiff: 1 of 2 checks failed: dW\n"
     assert out.endswith(shown)
     assert (HOMEWORK / "softmax_loss.bp").read_text() in section
+
+
+def test_the_example_files_are_what_make_files_makes(tmp_path):
+    done = subprocess.run([sys.executable, HOMEWORK / "make_files.py"], cwd=tmp_path,
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    for name in ("inputs.npz", "answers.npz"):
+        made, shipped = np.load(tmp_path / name), np.load(HOMEWORK / name)
+        assert sorted(made.files) == sorted(shipped.files)
+        for key in made.files:
+            assert np.array_equal(made[key], shipped[key])
+    assert np.array_equal(np.load(tmp_path / "dW.npy"), np.load(HOMEWORK / "dW.npy"))
