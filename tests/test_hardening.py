@@ -335,11 +335,16 @@ def test_problems_nested_too_deeply(tmp_path):
 
 
 def test_problems_with_an_array_program(tmp_path):
+    # graded element by element since issue 18 (it used to be refused)
     problems = tmp_path / "p.toml"
     problems.write_text('[[problem]]\nprogram = "x*2"\nvalues = {x = "[1, 2]"}\n'
                         "expect = {value = 3}\n")
     code, out, err = bpdiff("--problems", problems)
-    assert "computes with arrays" in one_line_error(code, out, err)
+    assert code == 1 and "your out is a number, but out is an array of shape (2,)" in out
+    problems.write_text('[[problem]]\nprogram = "x*2"\nvalues = {x = "[1, 2]"}\n'
+                        "expect = {value = [2, 4]}\n")
+    code, out, err = bpdiff("--problems", problems)
+    assert code == 0, out + err
 
 
 def test_negative_zero_keeps_its_sign():

@@ -352,3 +352,50 @@ def test_without_javascript_the_graph_table_and_narration_show(pages, tmp_path):
         assert "Backward pass" in driver.find_element(By.ID, "panel-text").text
     finally:
         driver.quit()
+
+
+def test_practice_on_arrays_checks_element_by_element(browser, tmp_path):
+    page = tmp_path / "arrays.html"
+    args = ("h = W @ x; L = sum(h * h)", "--W", "[[1, 2, 0], [0, -1, 3]]",
+            "--x", "[1, 2, -1]")
+    code, _, err = run_main(*args, "--html-practice", str(page))
+    assert code == 0, err
+    code, out, err = run_main(*args, "--json")
+    nodes = {node["name"]: node for node in json.loads(out)["nodes"] if node["name"]}
+
+    def typed(grad, change=None):
+        numbers = [x for row in grad for x in row] if isinstance(grad[0], list) else grad
+        numbers = list(numbers)
+        if change is not None:
+            numbers[change] += 1
+        return ", ".join(f"{x:.10g}" for x in numbers)
+
+    browser.get(page.as_uri())
+    w, h = nodes["W"]["id"], nodes["h"]["id"]
+    assert "each element is checked on its own" in browser.find_element(By.ID, "practice").text
+    answer(browser, h, typed(nodes["h"]["grad"]))
+    assert browser.find_element(By.ID, f"mark{h}").text == "✓"
+    answer(browser, w, typed(nodes["W"]["grad"]))
+    assert browser.find_element(By.ID, f"mark{w}").text == "✓"
+    answer(browser, w, typed(nodes["W"]["grad"], change=5))  # W[1,2]
+    mark = browser.find_element(By.ID, f"mark{w}").text
+    assert mark == "✗ your chain diverges here (first at W[1,2])"
+    status = browser.find_element(By.ID, "practice-status").text
+    assert "Your chain first goes wrong at W[1,2]" in status
+    x = nodes["x"]["id"]
+    answer(browser, x, "1, 2, 3")  # wrong, and before W in backward order
+    assert browser.find_element(By.ID, f"mark{x}").text == \
+        "✗ your chain diverges here (first at x[0])"
+    assert browser.find_element(By.ID, f"mark{w}").text == "✗ 1 of 6 elements wrong: [1,2]"
+    answer(browser, w, "1, 2, 3")
+    assert browser.find_element(By.ID, f"mark{w}").text == \
+        "expected 6 numbers (shape 2×3), row by row"
+    no_errors(browser)
+
+
+def test_practice_refuses_arrays_too_big_to_type(tmp_path):
+    code, out, err = run_main("sum(x * x)", "--x", str(list(range(13))), "--html-practice",
+                              str(tmp_path / "big.html"))
+    assert code == 2 and out == ""
+    assert "x has 13 elements (shape (13,)), more than 12 to type" in err
+    assert "--html FILE.html" in err

@@ -103,10 +103,12 @@ Examples:
   bpdiff -f examples/sigmoid_neuron.bp
   echo "sigmoid(w*x + b)" | bpdiff - --w 2 --x -1 --b 0.5
   bpdiff "def sq(x) = x*x; sq(a - b)" --a 3 --b 1
+  bpdiff -f loss.bp --vars inputs.npz --expect-file answers.npz
 
 \b
 Inputs are given as --NAME VALUE, --NAME=VALUE or --set NAME=VALUE (for names that
-clash with an option), or in --vars FILE.json. A program may declare defaults: a = 7.
+clash with an option), or in --vars FILE.json or FILE.npz; an array from a file
+as --set W=@W.npy. A program may declare defaults: a = 7.
 Functions: {functions}.
 """
 
@@ -126,8 +128,9 @@ def _print_help(ctx, param, value):
               help="Read the program from FILE.")
 @click.option("--set", "assignments", multiple=True, metavar="NAME=VALUE",
               help="Give an input's value (repeatable).")
-@click.option("--vars", "vars_file", metavar="FILE.json",
-              help="Read input values from a JSON object of name -> number.")
+@click.option("--vars", "vars_file", metavar="FILE.json|FILE.npz",
+              help="Read input values from a JSON object of name -> number or array, or "
+              "every array of a NumPy .npz by its name (a single array: --set W=@W.npy).")
 @click.option("--output", metavar="NAME", help="Differentiate this named statement "
               "instead of the last one.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of the table.")
@@ -169,7 +172,11 @@ def _print_help(ctx, param, value):
 @click.option("--expect", "expectations", multiple=True, metavar="KEY=NUMBER",
               help="Check an answer (repeatable): KEY is 'value' (the output), an input or "
               "named intermediate (∂output/∂NAME) or NAME.value; NUMBER a decimal or a "
-              "fraction such as -1/4. Exit 1 if a check fails.")
+              "fraction such as -1/4, or an array: W=[[1,2],[3,4]] or dW=@dW.npy (dNAME is "
+              "∂output/∂NAME). Exit 1 if a check fails.")
+@click.option("--expect-file", "expect_file", metavar="FILE.npz", help="Check every array "
+              "of a NumPy .npz as an answer, named for what it answers: dNAME or grad_NAME "
+              "for ∂output/∂NAME, NAME or 'value' for a value (element by element).")
 @click.option("--rtol", type=float, metavar="R", cls=_Owned, owned=RTOL,
               default_note=": an answer rounded to 3 significant digits passes, one wrong "
               "in the 2nd digit fails", help="Relative tolerance of the checks, against "
@@ -179,6 +186,9 @@ def _print_help(ctx, param, value):
 @click.option("--gradcheck", "run_gradcheck", is_flag=True, help="Compare every gradient "
               "with central finite differences (relative error as in CS231n); exit 1 "
               "above --gradcheck-tol.")
+@click.option("--gradcheck-sample", "gradcheck_sample", type=click.IntRange(min=1),
+              metavar="K", help="With --gradcheck: only K random elements of each array "
+              "input (seeded by --seed, default 0), for big arrays.")
 @click.option("--gradcheck-tol", type=float, metavar="T", cls=_Owned,
               owned=GRADCHECK_TOL, help="Largest relative error --gradcheck accepts")
 @click.option("--problems", "problems_path", metavar="FILE.toml",
@@ -190,7 +200,8 @@ def _print_help(ctx, param, value):
               owned=QUIZ_LEVEL, help="With --quiz: 1 a couple of gates, 2 shared "
               "subexpressions and several paths, 3 sigmoid/tanh neurons and losses")
 @click.option("--seed", type=int, metavar="N", help="With --quiz: the random seed (the same "
-              "seed gives the same quiz)  [default: random, printed]")
+              "seed gives the same quiz)  [default: random, printed]; with --gradcheck-sample:"
+              " which elements are drawn  [default: 0]")
 @click.option("--answers", "answers_path", metavar="FILE.toml",
               help="With --quiz: write the answer key, in the --problems format.")
 @click.option("--exact", is_flag=True, help="Rational arithmetic: + - * / and integer "
@@ -232,8 +243,8 @@ def _print_help(ctx, param, value):
 def command(ctx, program, file, assignments, vars_file, output, as_json, precision,
             no_share, no_split, explain, show_locals, symbolic, wrt, symbolic_max, as_dot, as_mermaid,
             as_tree, render_path, max_nodes, show_all, full, max_size, max_elements,
-            expectations, rtol, atol,
-            run_gradcheck, gradcheck_tol, problems_path, quiz, level, seed, answers_path,
+            expectations, expect_file, rtol, atol,
+            run_gradcheck, gradcheck_sample, gradcheck_tol, problems_path, quiz, level, seed, answers_path,
             exact, kink, hessian, hvp, crosscheck, crosscheck_tol, parse_echo, sheet_format,
             top, only, html_path, practice_path, libs):
     """Differentiate PROGRAM and show every node's value and gradient.
@@ -243,7 +254,8 @@ def command(ctx, program, file, assignments, vars_file, output, as_json, precisi
     """
     from bpdiff.inputs import collect_values, read_program
 
-    checks_given = bool(expectations or problems_path is not None or practice_path)
+    checks_given = bool(expectations or expect_file or problems_path is not None
+                        or practice_path)
     tolerant = checks_given or html_path is not None  # what reads rtol and atol
     rtol, atol, gradcheck_tol, crosscheck_tol = (
         _tolerance(name, value, default if used else None) for name, value, default, used in (
@@ -255,7 +267,8 @@ def command(ctx, program, file, assignments, vars_file, output, as_json, precisi
     pictures = as_dot or as_mermaid or as_tree or render_path
     _check_extras(parse_echo, sheet_format, (top, only, show_all), {
         "--json": as_json, "--explain": explain, "--locals": show_locals,
-        "--symbolic": symbolic, "--expect": bool(expectations), "--gradcheck": run_gradcheck,
+        "--symbolic": symbolic, "--expect": bool(expectations or expect_file),
+        "--gradcheck": run_gradcheck,
         "pictures": pictures, "--exact": exact, "--quiz": quiz is not None,
         "--problems": problems_path is not None, "--hessian": hessian,
         "--hvp": hvp is not None, "--crosscheck": crosscheck})
@@ -265,6 +278,7 @@ def command(ctx, program, file, assignments, vars_file, output, as_json, precisi
         "--rtol": (checks_given, "--expect, --problems or --html-practice"),
         "--atol": (checks_given, "--expect, --problems or --html-practice"),
         "--gradcheck-tol": (run_gradcheck, "--gradcheck"),
+        "--gradcheck-sample": (run_gradcheck, "--gradcheck"),
         "--crosscheck-tol": (crosscheck, "--crosscheck")})
     if as_json:  # stdout holds one JSON object: nothing else may print there
         _refuse_with("--json", {
@@ -272,15 +286,18 @@ def command(ctx, program, file, assignments, vars_file, output, as_json, precisi
             "--top or --only (without --render)":
                 (top is not None or only is not None) and not render_path},
             "--json lists every node; --render FILE draws a picture beside it")
-    if quiz is None and (level is not None or seed is not None or answers_path is not None):
-        raise BpdiffError("--level, --seed and --answers go with --quiz N")
+    if quiz is None and (level is not None or answers_path is not None or
+                         seed is not None and not gradcheck_sample):
+        raise BpdiffError("--level, --seed and --answers go with --quiz N (--seed also"
+                          " with --gradcheck-sample K)")
     if quiz is not None or problems_path is not None:
         mode = "--quiz" if quiz is not None else "--problems"
         _refuse_with(mode, {
             "PROGRAM": program is not None or file is not None,
             "input values": bool(ctx.obj["pairs"] or assignments or vars_file),
             "--problems": quiz is not None and problems_path is not None,
-            "--output": output is not None, "--expect": bool(expectations),
+            "--output": output is not None,
+            "--expect or --expect-file": bool(expectations or expect_file),
             "--gradcheck": run_gradcheck, "--no-share": no_share, "--kink": kink is not None,
             "--hessian, --hvp or --crosscheck": bool(hessian or hvp is not None or crosscheck),
             "--explain, --locals, --symbolic or pictures": bool(
@@ -291,21 +308,25 @@ def command(ctx, program, file, assignments, vars_file, output, as_json, precisi
                     "--render": render_path, "--answers": answers_path},
                    {"-f": [file], "--vars": [vars_file], "--lib": libs,
                     "--problems": [problems_path],
-                    "--expect": [e[1:] for e in expectations if e.startswith("@")]})
+                    "--expect": _answer_files(expectations),
+                    "--expect-file": [expect_file]})
     if quiz is not None:
         return _run_quiz(quiz, level, seed, answers_path)
     if problems_path is not None:
-        return _run_problems(ctx, problems_path, rtol, atol, exact, as_json, precision)
+        return _run_problems(ctx, problems_path, rtol, atol, exact, as_json, precision,
+                             max_elements)
     text = read_program(program, file, max_size)
     if parse_echo:  # values are not read: their names only decide whether e is an input
-        given = collect_values(ctx.obj["pairs"], assignments, None)
+        given = collect_values(ctx.obj["pairs"], assignments, None, max_elements)
         return _parse_echo(text, output, not no_share, as_json, None if show_all else max_nodes,
                            given, not no_split)
-    values = collect_values(ctx.obj["pairs"], assignments, vars_file)
+    values = collect_values(ctx.obj["pairs"], assignments, vars_file, max_elements)
     checks = None
-    if expectations:
-        from bpdiff.analyses.expect import parse_expectation
-        expectations = [parse_expectation(item) for item in expectations]
+    if expectations or expect_file:
+        from bpdiff.analyses.expect import file_expectations, parse_expectation
+        expectations = [parse_expectation(item, max_elements) for item in expectations]
+        if expect_file:
+            expectations += file_expectations(expect_file, max_elements)
     from bpdiff.api import differentiate
 
     needs_edges = bool(explain or show_locals or as_dot or as_mermaid or render_path
@@ -317,7 +338,7 @@ def command(ctx, program, file, assignments, vars_file, output, as_json, precisi
     except BpdiffError as error:
         raise _with_option_clashes(ctx, error) from None
     if result.tensor:
-        _tensor_checks(result, {"--symbolic": symbolic, "--expect": expectations,
+        _tensor_checks(result, {"--symbolic": symbolic,
                                 "--hessian": hessian, "--hvp": hvp is not None,
                                 "--crosscheck": crosscheck,
                                 "--format latex": sheet_format == "latex"})
@@ -327,7 +348,8 @@ def command(ctx, program, file, assignments, vars_file, output, as_json, precisi
     grad_rows = None
     if run_gradcheck:
         from bpdiff.analyses.gradcheck import gradcheck
-        grad_rows = gradcheck(result, gradcheck_tol, force=show_all)
+        grad_rows = gradcheck(result, gradcheck_tol, force=show_all,
+                              sample=gradcheck_sample, seed=seed or 0)
     for note in result.graph.notes:
         _warn(note)
     if result.nonfinite or result.kinks:
@@ -342,6 +364,8 @@ def command(ctx, program, file, assignments, vars_file, output, as_json, precisi
                           hint="add --force to make it anyway")
     if (html_path or practice_path) and not show_all:
         _check_report_size(result)
+    if practice_path and result.tensor:
+        _check_practice_arrays(result)
     for path, practice in ((html_path, False), (practice_path, True)):
         if path is not None:
             from bpdiff.outputs import write_text
@@ -536,11 +560,11 @@ def _verdict(ctx, checks, grad_rows, cross=None):
         ctx.exit(1)
 
 
-def _run_problems(ctx, path, rtol, atol, exact, as_json, precision):
+def _run_problems(ctx, path, rtol, atol, exact, as_json, precision, max_elements):
     from bpdiff.analyses.problems import grade, read
     from bpdiff.render import problems_report
 
-    problems, tolerances = read(path)
+    problems, tolerances = read(path, max_elements)
     graded = grade(problems, tolerances, rtol, atol, exact, where=path)
     if as_json:
         _write(problems_report.problems_json(graded, path, precision), raw=True)
@@ -595,6 +619,29 @@ def _check_report_size(result):
         raise BpdiffError(f"the report would hold {numbers:,} values and as many gradients,"
                           f" more than {MAX_NUMBERS:,}: too big a page to open",
                           hint="add --force to write it anyway")
+
+
+def _answer_files(expectations):
+    """The files that --expect items name: KEY=@FILE.npy (and a bare @FILE)."""
+    texts = [e if e.startswith("@") else e.partition("=")[2].strip() for e in expectations]
+    return [text[1:] for text in texts if text.startswith("@")]
+
+
+def _check_practice_arrays(result):
+    """Refuse a practice page whose answers would be arrays too big to type."""
+    from bpdiff.language.labels import label
+    from bpdiff.numbers import SMALL_ARRAY, shape_text
+
+    for node, value in enumerate(result.values):
+        if value.size > SMALL_ARRAY:
+            raise BpdiffError(f"--html-practice asks for every node's gradient, and"
+                              f" {label(result.graph, node)} has {value.size} elements"
+                              f" (shape {shape_text(value.shape)}), more than"
+                              f" {SMALL_ARRAY} to type",
+                              hint=f"give the inputs smaller arrays (at most {SMALL_ARRAY}"
+                              " elements in every node), or write the report without the"
+                              " exercise: --html FILE.html")
+    return None
 
 
 def _check_outputs(outputs, inputs):

@@ -2,8 +2,14 @@
 conventions at kinks, and tracing a wrong gradient to the step that explains it.
 
 A KEY is `value` (the output's value), a name (∂output/∂name), `name.value` (that node's
-value) or `name.grad` (the same as `name`, for an input called `value`); `#ID` names a
-node by id. Numbers are compared with
+value) or `name.grad` (the same as `name`, for an input called `value`); `dNAME` and
+`grad_NAME` are ∂output/∂NAME too, for a NAME of the program that dNAME is not; `#ID`
+names a node by id. An answer may be an array (`W=[[1, 2], [3, 4]]`, `W=@dW.npy`), and
+the arrays of --expect-file FILE.npz are answers named for what they answer: the name
+of a node (or `value`, or `loss` when no node is so named) for its value, `dNAME`,
+`grad_NAME` or `NAME.grad` for ∂output/∂NAME. Arrays, and every answer on an array
+program, are checked element by element by bpdiff.analyses.array_check. Numbers are
+compared with
 
     |expected − got| <= atol + min(rtol·max(|expected|, |got|), half a unit in the last
                                    digit of the expected number as written)
@@ -47,6 +53,7 @@ class Expectation(NamedTuple):
     number: Fraction | float  # a float only for nan and ±inf
     text: str
     resolution: Fraction | None = None  # half a unit in the last digit written (0: a fraction)
+    named: bool = False  # an array's name in --expect-file: a bare name is a value
 
 
 class Target(NamedTuple):
@@ -150,12 +157,15 @@ def expectation_of(key, value):
     return Expectation(key, number, text, resolution(text))
 
 
-def parse_expectation(item):
-    """`KEY=NUMBER` as an Expectation; raises BpdiffValueError (exit 2) otherwise."""
+def parse_expectation(item, max_elements=None):
+    """`KEY=NUMBER`, `KEY=[[...]]` (a nested list) or `KEY=@FILE.npy` as an Expectation;
+    raises BpdiffValueError (exit 2) otherwise."""
     key, sep, text = str(item).partition("=")
     key = key.strip()
     if not sep or not key or not text.strip():
         raise BpdiffValueError(f"--expect {item}: expected KEY=NUMBER, e.g. --expect b=297")
+    if text.strip().startswith(("[", "@")):
+        return array_expectation(key, text.strip(), max_elements, where=f"--expect {key}")
     found = expectation_of(key, text)
     if found is None:
         raise BpdiffValueError(f"--expect {item}: {text.strip()!r} is not a number"
@@ -163,11 +173,56 @@ def parse_expectation(item):
     return found
 
 
-def resolve(result, key):
-    """The Target a KEY names in `result`; raises BpdiffValueError with a did-you-mean."""
+def array_expectation(key, value, max_elements=None, base=None, where=None):
+    """An Expectation holding an array: `value` a nested list, its text ('[[1, 2]]') or
+    '@FILE.npy' (relative to the folder `base`, None: the working one)."""
+    from bpdiff.api import to_value
+    from bpdiff.inputs import read_npy
+
+    where = where or key
+    if isinstance(value, str) and value.startswith("@"):
+        array = read_npy(value[1:], max_elements, base, what=f"{where}: {value[1:]}")
+    else:
+        try:
+            array = to_value(key, value)
+        except BpdiffValueError as error:
+            message = error.message.replace(f"the value for '{key}'", "the answer")
+            raise BpdiffValueError(f"{where}: {message}", hint=error.hint) from None
+    shown = value if isinstance(value, str) else f"array of shape {array.shape}"
+    return Expectation(key, array, shown)
+
+
+def file_expectations(path, max_elements=None):
+    """The Expectations of --expect-file FILE.npz: one per array, named for what it
+    answers (see the module's docstring)."""
+    from bpdiff.inputs import read_npz
+
+    return [Expectation(name, array, f"{path}: {name}", named=True)
+            for name, array in read_npz(path, max_elements).items()]
+
+
+def _gradient_alias(name, graph):
+    """NAME for `dNAME`, `grad_NAME` or `NAME.grad` naming no node itself, else None."""
+    for prefix in ("grad_", "d"):
+        stem = name[len(prefix):]
+        if name.startswith(prefix) and name not in graph.names and (
+                stem in graph.names or stem in graph.declared):
+            return stem
+    return None
+
+
+def resolve(result, key, named=False):
+    """The Target a KEY names in `result` (`named`: an array's name in --expect-file,
+    where a bare name is a node's value); raises BpdiffValueError with a did-you-mean."""
     graph = result.graph
-    if key == "value":
+    if key == "value" or named and key == "loss" and key not in graph.names:
         return Target(key, "value", graph.output)
+    alias = _gradient_alias(key.removesuffix(".grad") if named else key, graph)
+    if alias is not None:
+        node = graph.names.get(alias)
+        return Target(key, "grad", node)
+    if named and key in graph.names:
+        return Target(key, "value", graph.names[key])
     match = _KEY.match(key)
     if match:
         name, part = match.groups()
@@ -180,11 +235,17 @@ def resolve(result, key):
             return Target(key, kind, graph.names[name])
         elif name in graph.declared and kind == "grad":
             return Target(key, kind, None)  # an input the output does not depend on
-    names = ["value", *graph.names, *(f"{n}.value" for n in graph.names)]
+    names = ["value", *graph.names, *(f"{n}.value" for n in graph.names),
+             *(f"d{n}" for n in graph.declared)]
     stem = key.split(".")[0]
     hint = did_you_mean(key, names) or did_you_mean(stem, names)
+    if named:
+        raise BpdiffValueError(f"--expect-file: the array '{key}' answers nothing in the"
+                               f" program{hint}", hint="name each array for what it"
+                               " answers: dNAME (or grad_NAME) for ∂output/∂NAME, NAME or"
+                               " 'value' for a value; names: " + ", ".join(graph.names))
     raise BpdiffValueError(f"--expect {key}: no such quantity{hint}",
-                           hint="keys: value (the output), NAME (∂output/∂NAME), "
+                           hint="keys: value (the output), NAME or dNAME (∂output/∂NAME), "
                                 "NAME.value; names: " + ", ".join(graph.names))
 
 
@@ -220,9 +281,10 @@ def _got(result, target):
 
 
 def check(result, expectations, rtol=DEFAULT_RTOL, atol=DEFAULT_ATOL):
-    """Each Expectation checked against `result`, in order: a list of Check.
-    Raises BpdiffValueError for a KEY that names nothing."""
-    targets = [resolve(result, e.key) for e in expectations]
+    """Each Expectation checked against `result`, in order: a list of Check (ArrayCheck
+    for an array answer and on an array program). Raises BpdiffValueError for a KEY
+    that names nothing."""
+    targets = [resolve(result, e.key, e.named) for e in expectations]
     if any(t.kind == "grad" and t.node is not None and result.grads[t.node] is None
            for t in targets):
         bad = next(t for t in targets if t.kind == "grad" and t.node is not None
@@ -230,6 +292,8 @@ def check(result, expectations, rtol=DEFAULT_RTOL, atol=DEFAULT_ATOL):
         raise BpdiffValueError(f"--expect {bad.key}: that node depends on no input, so"
                                " bpdiff computes no gradient for it",
                                hint=f"check its value instead: --expect {bad.key}.value=...")
+    if result.tensor or any(hasattr(e.number, "shape") for e in expectations):
+        return _check_arrays(result, expectations, targets, rtol, atol)
     alternatives = None
     checks = []
     for expectation, target in zip(expectations, targets):
@@ -263,6 +327,31 @@ def check(result, expectations, rtol=DEFAULT_RTOL, atol=DEFAULT_ATOL):
         checks.append(Check(expectation.key, target.kind, target.node, expected, got,
                             passed, convention, others, terms, diagnosis))
     return checks
+
+
+def _check_arrays(result, expectations, targets, rtol, atol):
+    from bpdiff.analyses.array_check import check_array, mark_first_diverging
+
+    checks = []
+    for expectation, target in zip(expectations, targets):
+        got = _got_array(result, target)
+        expected = expectation.number
+        if isinstance(expected, Fraction):
+            expected = to_float(expected)
+        checks.append(check_array(result, target, expected, got, rtol, atol))
+    return mark_first_diverging(checks, result)
+
+
+def _got_array(result, target):
+    if target.node is None:  # an input the output does not use: ∂ = 0 at its shape
+        name = target.key
+        for prefix in ("grad_", "d"):
+            if name.startswith(prefix) and name[len(prefix):] in result.inputs:
+                name = name[len(prefix):]
+        value = result.inputs.get(name.split(".")[0], 0.0)
+        return value * 0.0
+    values = result.values if target.kind == "value" else result.grads
+    return values[target.node]
 
 
 # ---- valid conventions at kinks ------------------------------------------------------

@@ -20,7 +20,9 @@ crossed the kink), the row is flagged "kink" and does not fail. Where the analyt
 the numeric gradient is not finite, the row is "n/a".
 
 In tensor mode every element of every input is a row (`W[0,1]`), perturbed alone; the
-output of an array-valued program is summed (the seed of ones), as in backward.
+output of an array-valued program is summed (the seed of ones), as in backward. With
+`sample=K` only K elements of each array input, drawn at random (seeded: the same seed
+draws the same elements), are rows: for arrays too big to check whole.
 """
 
 import math
@@ -51,6 +53,7 @@ class Row(NamedTuple):
     step: float
     status: str  # "ok", "fail", "kink", "unstable" or "n/a"
     kinks: tuple = ()  # the kink nodes that make finite differences unreliable here
+    sampled: tuple | None = None  # (elements checked, elements) of a sampled array input
 
 
 def relative_error(analytic, numeric):
@@ -61,13 +64,15 @@ def relative_error(analytic, numeric):
     return abs(analytic - numeric) / scale
 
 
-def gradcheck(result, tol=DEFAULT_TOL, force=False):
-    """One Row per input of `result` (per element of an array input), in order of first
-    appearance. Raises BpdiffError when the work would exceed MAX_WORK node
+def gradcheck(result, tol=DEFAULT_TOL, force=False, sample=None, seed=0):
+    """One Row per input of `result` (per element of an array input; with `sample`, per
+    one of `sample` elements of each array input drawn with the random `seed`), in order
+    of first appearance. Raises BpdiffError when the work would exceed MAX_WORK node
     evaluations, unless `force`."""
     graph, m = result.graph, result.math
     inputs = dict(result.inputs)
-    count = total_elements(inputs.values())
+    chosen = {name: _elements(x, m, sample, seed) for name, x in inputs.items()}
+    count = sum(len(indices) for indices in chosen.values())
     numbers = total_elements(result.values)  # the nodes, an array counting its elements
     work = 4 * count * numbers
     if work > MAX_WORK and not force:
@@ -75,12 +80,16 @@ def gradcheck(result, tol=DEFAULT_TOL, force=False):
                       ("numbers", f"{numbers:,} numbers in {len(graph):,} nodes"))
         raise BpdiffError(f"--gradcheck would compute {work:,} {what} ({count:,} inputs"
                           f" × 4 forward passes over {over})",
-                          hint="add --force to run it anyway")
+                          hint="add --force to run it anyway, or check a sample of"
+                               " each array: --gradcheck-sample 20")
     kink_ops = [node for node, op in enumerate(graph.ops)
                 if op is not VAR and op is not CONST and op.at_kink is not None]
     rows = []
     for name, x in inputs.items():
-        for index in _elements(x, m):
+        size = getattr(x, "size", 1)
+        sampled = (len(chosen[name]), size) if sample is not None and m.ARRAYS \
+            and x.ndim else None
+        for index in chosen[name]:
             analytic = _element(result.gradient[name], index, m)
             h = STEP * max(1.0, abs(_element(x, index, m)))
             numeric, noise, up, down = _difference(graph, inputs, name, index, h, m)
@@ -92,7 +101,7 @@ def gradcheck(result, tol=DEFAULT_TOL, force=False):
             label = name if index == () else f"{name}[{','.join(map(str, index))}]"
             rows.append(Row(label, analytic, numeric, relative_error(analytic, numeric), h,
                             _status(analytic, numeric, wide, noise, wide_noise, kinks, tol),
-                            kinks))
+                            kinks, sampled))
     return rows
 
 
@@ -107,13 +116,17 @@ def _status(analytic, numeric, wide, noise, wide_noise, kinks, tol):
         else "fail"
 
 
-def _elements(x, m):
-    """The indices of an input's elements: () alone for a number."""
+def _elements(x, m, sample=None, seed=0):
+    """The indices of an input's elements: () alone for a number; with `sample`, that
+    many of them (all when fewer), drawn with the random `seed`, in index order."""
     if not m.ARRAYS:
         return [()]
     import numpy as np
 
-    return np.ndindex(x.shape)
+    if sample is None or x.size <= sample:
+        return list(np.ndindex(x.shape))
+    picked = np.sort(np.random.default_rng(seed).choice(x.size, size=sample, replace=False))
+    return [tuple(int(i) for i in np.unravel_index(int(k), x.shape)) for k in picked]
 
 
 def _element(x, index, m):

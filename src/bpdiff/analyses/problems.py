@@ -18,6 +18,11 @@
     b = 297
     "c.value" = 10                # or c.value = 10 (a dotted key)
 
+A problem on arrays gives values and answers as nested lists (W = [[1, 2], [3, 4]]),
+as "@FILE.npy", or all at once with `vars = "inputs.npz"` (its arrays by name, as
+--vars) and `expect_file = "answers.npz"` (as --expect-file); file paths are relative
+to the TOML file's folder. Array answers are checked element by element.
+
 A malformed file raises BpdiffValueError (exit 2) naming the problem and the field;
 grading returns data (Graded), which bpdiff.render.problems_report words.
 """
@@ -25,10 +30,14 @@ grading returns data (Graded), which bpdiff.render.problems_report words.
 import math
 from typing import NamedTuple
 
-from bpdiff.analyses.expect import DEFAULT_ATOL, DEFAULT_RTOL, check, expectation_of
+import os
+
+from bpdiff.analyses.expect import (DEFAULT_ATOL, DEFAULT_RTOL, array_expectation, check,
+                                    expectation_of, file_expectations)
 from bpdiff.errors import BpdiffError, BpdiffValueError, did_you_mean
 
-PROBLEM_FIELDS = ("name", "program", "output", "exact", "rtol", "atol", "values", "expect")
+PROBLEM_FIELDS = ("name", "program", "output", "exact", "rtol", "atol", "values", "expect",
+                  "vars", "expect_file")
 TOP_FIELDS = ("problem", "rtol", "atol")
 
 
@@ -58,9 +67,10 @@ class Graded(NamedTuple):
         return all(c.passed for c in self.checks)
 
 
-def read(path):
+def read(path, max_elements=None):
     """The problems of the TOML file at `path` (a list of Problem, plus the file's own
-    rtol/atol as a dict); raises BpdiffValueError naming what is wrong."""
+    rtol/atol as a dict); raises BpdiffValueError naming what is wrong. Array files it
+    names are read relative to its folder, each at most `max_elements` elements."""
     import tomllib
 
     from bpdiff.inputs import read_program  # the same size limit and messages as -f
@@ -73,11 +83,12 @@ def read(path):
     except RecursionError:
         raise BpdiffValueError(f"{path}: not usable TOML: its tables or arrays are nested"
                                " too deeply") from None
-    return parse(data, path)
+    return parse(data, path, os.path.dirname(path), max_elements)
 
 
-def parse(data, where="problems"):
-    """Problems from TOML data already read (see read())."""
+def parse(data, where="problems", base=None, max_elements=None):
+    """Problems from TOML data already read (see read()); array files relative to the
+    folder `base` (None: the working one)."""
     for key in data:
         if key not in TOP_FIELDS:
             raise BpdiffValueError(f"{where}: unknown top-level field '{key}'"
@@ -92,7 +103,7 @@ def parse(data, where="problems"):
     problems = []
     names = set()
     for index, table in enumerate(tables, 1):
-        problem = _problem(table, index, where)
+        problem = _problem(table, index, where, base, max_elements)
         if problem.name in names:
             raise BpdiffValueError(f"{where}: problem {index}: the name {problem.name!r}"
                                    " is used twice")
@@ -101,7 +112,7 @@ def parse(data, where="problems"):
     return problems, tolerances
 
 
-def _problem(table, index, where):
+def _problem(table, index, where, base=None, max_elements=None):
     label = f"{where}: problem {index}"
     if not isinstance(table, dict):
         raise BpdiffValueError(f"{label}: expected a table")
@@ -126,17 +137,22 @@ def _problem(table, index, where):
     values = table.get("values", {})
     if not isinstance(values, dict):
         raise BpdiffValueError(f"{label}, field 'values': expected a table of name = number")
-    for key, value in values.items():
-        if isinstance(value, bool) or not isinstance(value, (int, float, str)):
-            raise BpdiffValueError(f"{label}, field 'values.{key}': {_shown(value)} is not"
-                                   " a number")
-    expect = table.get("expect")
-    if not isinstance(expect, dict) or not expect:
+    values = _array_values(table, values, label, base, max_elements)
+    expect = table.get("expect", {})
+    if not isinstance(expect, dict) or not expect and "expect_file" not in table:
         raise BpdiffValueError(f"{label}, field 'expect': "
-                               + ("missing" if expect is None else
+                               + ("missing" if expect == {} else
                                   "expected a table of key = number"))
     expectations = []
+    for _, path in _file_field(table, "expect_file", label):
+        expectations += [e._replace(text=f"{path}: {e.key}") for e in
+                         _in_field(label, "expect_file", file_expectations,
+                                   os.path.join(base or "", path), max_elements)]
     for key, value in _flatten(expect):
+        if isinstance(value, list) or isinstance(value, str) and value.startswith("@"):
+            expectations.append(_in_field(label, f"expect.{key}", array_expectation, key,
+                                          value, max_elements, base))
+            continue
         found = expectation_of(key, value) if isinstance(value, (int, float, str)) else None
         if found is None:
             raise BpdiffValueError(f"{label}, field 'expect.{key}': {_shown(value)} is not"
@@ -145,6 +161,44 @@ def _problem(table, index, where):
     return Problem(name, program, values, tuple(expectations), output, exact,
                    *(_tolerance(table[k], f"{label}, field '{k}'") if k in table else None
                      for k in ("rtol", "atol")))
+
+
+def _array_values(table, values, label, base, max_elements):
+    """The problem's values with its `vars` file's arrays first and "@FILE.npy" values
+    read; numbers, their text and nested lists stay as they are."""
+    from bpdiff.inputs import read_npy, read_npz
+
+    merged = {}
+    for _, path in _file_field(table, "vars", label):
+        merged.update(_in_field(label, "vars", read_npz, path, max_elements, base))
+    for key, value in values.items():
+        if isinstance(value, str) and value.startswith("@"):
+            value = _in_field(label, f"values.{key}", read_npy, value[1:], max_elements,
+                              base)
+        elif isinstance(value, bool) or not isinstance(value, (int, float, str, list)):
+            raise BpdiffValueError(f"{label}, field 'values.{key}': {_shown(value)} is not"
+                                   " a number or an array")
+        merged[key] = value
+    return merged
+
+
+def _file_field(table, field, label):
+    """[(field, path)] for a file field given as a string, [] when absent."""
+    if field not in table:
+        return []
+    path = table[field]
+    if not isinstance(path, str) or not path.strip():
+        raise BpdiffValueError(f"{label}, field '{field}': expected a file name (.npz)")
+    return [(field, path)]
+
+
+def _in_field(label, field, function, *args):
+    """function(*args), its error worded as about `field` of the problem `label`."""
+    try:
+        return function(*args)
+    except BpdiffError as error:
+        raise BpdiffValueError(f"{label}, field '{field}': {error.message}",
+                               hint=error.hint) from None
 
 
 def _shown(value):
@@ -197,9 +251,6 @@ def grade(problems, tolerances=None, rtol=DEFAULT_RTOL, atol=DEFAULT_ATOL, exact
             hint = "add it to [problem.values]" if field == "values" else None
             plain = BpdiffError(error.message, error.source, error.line, error.column, hint)
             raise BpdiffValueError(f"{label}, field '{field}': {plain}") from None
-        if result.tensor:
-            raise BpdiffValueError(f"{label}, field 'expect': answers are checked on scalar"
-                                   " programs, and this one computes with arrays")
         problem_rtol = _pick(problem.rtol, tolerances.get("rtol"), rtol)
         problem_atol = _pick(problem.atol, tolerances.get("atol"), atol)
         try:

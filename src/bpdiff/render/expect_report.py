@@ -68,6 +68,10 @@ def check_rows(result, checks, precision):
 def explanations(result, check, precision):
     """Sentences on one check: how bpdiff's number is made up and what mistake would
     give the expected one (failed), or the convention at a kink (passed)."""
+    if _is_array(check):
+        from bpdiff.render import array_report
+        return [] if check.passed else [array_report.headline(result, check, precision),
+                                        *array_report.explanations(result, check, precision)]
     graph = result.graph
     ref = references(graph)
     out = ref(graph.output)
@@ -183,6 +187,10 @@ def _described(graph, node):
     return name if name is not None else f"#{node} ({label(graph, node)})"
 
 
+def _is_array(check):
+    return hasattr(check, "shape")  # an analyses.array_check.ArrayCheck
+
+
 def summary_line(checks):
     """'all 3 checks passed' or '1 of 3 checks failed: b'."""
     failed = [c.key for c in checks if not c.passed]
@@ -194,7 +202,12 @@ def summary_line(checks):
 
 
 def checks_plain(result, checks, precision):
-    """The check table, the explanations and a summary line, as plain text."""
+    """The check table, the explanations and a summary line, as plain text (array
+    answers: a paragraph each, see bpdiff.render.array_report)."""
+    if any(_is_array(c) for c in checks):
+        from bpdiff.render.array_report import lines_plain
+        return "".join(lines_plain(result, c, precision) for c in checks) \
+            + summary_line(checks) + "\n"
     text = plain_rows(CHECK_COLUMNS, check_rows(result, checks, precision),
                       {"expected", "got", "difference"})
     for check in checks:
@@ -210,6 +223,17 @@ def checks_rich(result, checks, precision):
     from rich.table import Table
     from rich.text import Text
 
+    if any(_is_array(c) for c in checks):
+        from bpdiff.render.array_report import explanations as array_lines, headline
+        notes = Text()
+        for check in checks:
+            notes.append(f"{PASS if check.passed else FAIL} {check.key}: ",
+                         style="green" if check.passed else "bold red")
+            notes.append("\n    ".join([headline(result, check, precision),
+                                        *array_lines(result, check, precision)]) + "\n")
+        notes.rstrip()
+        return [notes, Text(summary_line(checks), style="bold green" if all(
+            c.passed for c in checks) else "bold red")]
     table = Table(title="checks", header_style="bold")
     for column in CHECK_COLUMNS:
         table.add_column(column, justify="right" if column in ("expected", "got",
@@ -234,6 +258,10 @@ def checks_json(result, checks, precision=6):
     """The checks as JSON-ready dicts (the "checks" array of the schemas)."""
     entries = []
     for check in checks:
+        if _is_array(check):
+            from bpdiff.render.array_report import check_json
+            entries.append(check_json(result, check, precision))
+            continue
         lines = explanations(result, check, precision)
         note = lines[0] if check.passed and lines else None
         hint = "\n".join(lines) if not check.passed else None

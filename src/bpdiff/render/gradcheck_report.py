@@ -42,6 +42,13 @@ def gradcheck_notes(result, rows, tol):
         elif row.status == "unstable":
             lines.append(f"{row.name}: finite differences with steps h and 2h disagree by more"
                          " than the tolerance here, so they cannot check it")
+    sampled = {}
+    for row in rows:
+        if row.sampled is not None:
+            sampled.setdefault(row.name.split("[")[0], row.sampled)
+    for name, (checked, size) in sampled.items():
+        lines.append(f"{name}: {checked:,} of its {size:,} elements sampled at random"
+                     " (--gradcheck-sample; --seed picks others)")
     failed = [row.name for row in rows if row.status == "fail"]
     errors = [row.error for row in rows if row.status in ("ok", "fail")]
     worst = f"worst relative error {_error(max(errors))}" if errors else "nothing to compare"
@@ -81,4 +88,6 @@ def gradcheck_json(rows, tol):
             "inputs": [{"name": r.name, "analytic": json_number(r.analytic),
                         "numeric": json_number(r.numeric),
                         "relative_error": json_number(r.error), "step": json_number(r.step),
-                        "status": r.status, "kinks": list(r.kinks)} for r in rows]}
+                        "status": r.status, "kinks": list(r.kinks),
+                        **({} if r.sampled is None else {"sampled": list(r.sampled)})}
+                       for r in rows]}

@@ -90,7 +90,8 @@ def report(result, practice=False, precision=DEFAULT_PRECISION, max_nodes=DEFAUL
         meta=escape(_meta(graph, engine_used, practice, note)),
         drawing=drawing, narration=escape(narration),
         table=_table(result, body, shapes, out, practice),
-        practice=_PRACTICE if practice else "",
+        practice=(_PRACTICE.replace("<noscript>", _ARRAYS + "<noscript>") if result.tensor
+                  else _PRACTICE) if practice else "",
         data=script_json({"result": data, "view": view}))
     return page
 
@@ -99,7 +100,7 @@ def _conventions(result, nodes):
     """What other valid conventions at kinks make of each node's gradient, as --expect
     accepts them (bpdiff.analyses.expect.kink_gradients): node id -> JSON numbers, only for nodes
     where they differ from bpdiff's."""
-    if not result.kinks:
+    if not result.kinks or result.tensor:  # arrays: one convention, bpdiff's
         return {}
     others = {}
     for _choice, grads in kink_gradients(result):
@@ -242,6 +243,11 @@ a red row the node where your chain diverges.</p>
 answer for the current step</button> <button type="button" id="clear">Clear my
 answers</button></p>
 </section>
+"""
+
+_ARRAYS = """<p>For an array, type all its numbers row by row, separated by commas or spaces
+(brackets are optional): each element is checked on its own, and the wrong ones are
+named by their index, [row,column].</p>
 """
 
 _PAGE = """<!DOCTYPE html>

@@ -74,8 +74,9 @@
 
   function flat(value) { return Array.isArray(value) ? value.flat(Infinity) : [value]; }
 
-  // An answer's text against bpdiff's gradient (a number, or a nested list of them):
-  // {numbers, right}, or null when it is not a number (or not as many as the gradient).
+  // An answer's text against bpdiff's gradient (a number, or a nested list of them,
+  // compared element by element): {numbers, right, wrong: the flat indices of the wrong
+  // elements}, or null when it is not a number (or not as many as the gradient).
   function judge(text, grad) {
     var want = flat(grad).map(number);
     var pieces = want.length === 1 ? [text] :
@@ -83,8 +84,36 @@
     if (pieces.length !== want.length) { return null; }
     var numbers = pieces.map(parseNumber);
     if (numbers.some(function (x) { return x === null; })) { return null; }
-    var right = numbers.every(function (x, k) { return close(x, want[k], resolution(pieces[k])); });
-    return { numbers: numbers, right: right, text: text };
+    var wrong = [];
+    numbers.forEach(function (x, k) {
+      if (!close(x, want[k], resolution(pieces[k]))) { wrong.push(k); }
+    });
+    return { numbers: numbers, right: wrong.length === 0, wrong: wrong, text: text };
+  }
+
+  // Element k (in row-major order) of an array of `shape`, as bpdiff names it: [1,2].
+  function elementName(k, shape) {
+    var index = [];
+    for (var axis = shape.length - 1; axis >= 0; axis--) {
+      index.unshift(k % shape[axis]);
+      k = Math.floor(k / shape[axis]);
+    }
+    return "[" + index.join(",") + "]";
+  }
+
+  // The mark of a wrong or unreadable answer: for an array, which elements are wrong,
+  // or how many numbers it takes.
+  function wrongMark(node, a) {
+    var shape = byId[node].shape || [];
+    var size = flat(byId[node].grad).length;
+    if (a.bad) {
+      return size > 1 ? "expected " + size + " numbers (shape " + shape.join("×") +
+        "), row by row" : "not a number";
+    }
+    if (size === 1) { return "✗"; }
+    var names = a.wrong.slice(0, 3).map(function (k) { return elementName(k, shape); });
+    return "✗ " + a.wrong.length + " of " + size + " elements wrong: " + names.join(", ") +
+      (a.wrong.length > 3 ? ", …" : "");
   }
 
   // ---- stepping -------------------------------------------------------------------
@@ -231,8 +260,8 @@
     view.answers.forEach(function (node) {
       var a = answers[node], mark = $("mark" + node);
       mark.textContent = !a ? (revealed[node] ? "answer: " + view.nodes[node].grad : "") :
-        a.bad ? "not a number" : a.convention ? "✓ by another valid convention at a kink" :
-        a.right ? "✓" : "✗";
+        a.bad ? wrongMark(node, a) : a.convention ? "✓ by another valid convention at a kink" :
+        a.right ? "✓" : wrongMark(node, a);
       if (!a || a.bad) { return; }
       if (a.right) { right += 1; return; }
       wrong += 1;
@@ -245,9 +274,13 @@
     if (first !== null) {
       both(first).forEach(function (el) { el.classList.add("diverges"); });
       var who = byId[first].name || "#" + first;
-      $("mark" + first).textContent = "✗ your chain diverges here";
-      status += " Your chain first goes wrong at " + who + " (" + derivative(who) + ", node #" +
-        first + ").";
+      var firstWrong = answers[first].wrong || [];
+      var element = flat(byId[first].grad).length > 1 && firstWrong.length ?
+        elementName(firstWrong[0], byId[first].shape || []) : "";
+      $("mark" + first).textContent = "✗ your chain diverges here" +
+        (element ? " (first at " + who + element + ")" : "");
+      status += " Your chain first goes wrong at " + who + element + " (" + derivative(who) +
+        ", node #" + first + ").";
     } else if (right === total) {
       status += " All done: every gradient is right.";
     }
