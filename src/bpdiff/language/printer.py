@@ -171,7 +171,9 @@ def _join(rope):
 def _split(template):
     """A format string as pieces: literal text, and operand positions as ints
     ('{0}[{1}]' -> (0, '[', 1, ']'); '{{' and '}}' are braces)."""
-    pieces, literal, k = [], [], 0
+    pieces: list[str | int] = []
+    literal: list[str] = []
+    k = 0
     while k < len(template):
         char = template[k]
         if template.startswith(("{{", "}}"), k):
@@ -190,7 +192,8 @@ def _split(template):
 
 class _ByOp(dict):
     """op name -> what `make(primitive)` gives for it, worked out when first asked for
-    (a style is built at import; most runs print with one style and a few ops)."""
+    (a style is built at import; most runs print with one style and a few ops). A memo
+    of a pure function: filling it changes no result, from however many threads."""
 
     def __init__(self, make):
         super().__init__()
