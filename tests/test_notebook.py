@@ -166,3 +166,11 @@ def test_a_notebook_runs_under_nbclient(tmp_path):
     assert [o["output_type"] for o in error] == ["stream"] and error[0]["name"] == "stderr"
     assert "^" in error[0]["text"] and "Traceback" not in error[0]["text"]
     assert outputs[6][0]["text"] == "still running\n"
+
+
+def test_html_display_says_what_the_command_warns_about():
+    page = bpdiff.differentiate("relu(x) + log(y)", x=0, y=0)._repr_html_()
+    head = page.split("<iframe", 1)[0]
+    _, _, err = run_main("relu(x) + log(y)", "--x", "0", "--y", "0")
+    warned = [line.removeprefix("bpdiff: warning: ") for line in err.splitlines()]
+    assert warned and all(f"<p>warning: {html.escape(line)}</p>" in head for line in warned)

@@ -727,12 +727,25 @@ def _watch(ctx, file, other_files, quiet):
 
 
 def _progress(ctx):
-    """The run's progress callback and display (bpdiff.progress): shown on a terminal's
-    stderr for a long run, not with --quiet, nor around a whole --watch."""
-    from bpdiff.progress import Progress, enabled
+    """The run's progress callback and display (bpdiff.progress, imported only then):
+    shown for a long run when stderr is a terminal, not with --quiet, nor around a
+    whole --watch (each of its runs has its own)."""
+    import contextlib
 
     params = ctx.params
-    return Progress(enabled(params.get("quiet")) and not params.get("watch"))
+    try:
+        terminal = sys.stderr.isatty()
+    except (AttributeError, ValueError):  # no stderr, or closed
+        terminal = False
+    if params.get("quiet") or params.get("watch") or not terminal:
+        return contextlib.nullcontext(_no_progress)
+    from bpdiff.progress import Progress
+
+    return Progress()
+
+
+def _no_progress(phase, count=None, unit="nodes"):
+    """The progress callback of a run that shows none."""
 
 
 def _option_arity():

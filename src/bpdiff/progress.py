@@ -4,8 +4,8 @@ run has taken DELAY seconds, and only when stderr is a terminal.
 
 The command passes a Progress to bpdiff.api.differentiate as its `progress` callback
 (the passes never print; they only say which phase starts). rich is imported when the
-display starts, never for a short run. Imports only bpdiff.terminal (nothing at all at
-module level).
+display starts, never for a short run; the command imports this module only when stderr
+is a terminal. Imports nothing of bpdiff's.
 """
 
 import sys
@@ -77,11 +77,3 @@ class Progress:
         if self._display is not None:
             self._display.stop()
             self._display = None
-
-
-def enabled(quiet):
-    """Whether a run shows progress: stderr is a terminal and --quiet is not given."""
-    try:
-        return not quiet and sys.stderr.isatty()
-    except (AttributeError, ValueError):  # no stderr, or closed
-        return False

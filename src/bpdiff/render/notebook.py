@@ -18,7 +18,7 @@ REPORT_HEIGHT = 720  # pixels: the report's graph, controls and a part of the na
 
 def html_fragment(result, precision=DEFAULT_PRECISION, max_rows=DEFAULT_MAX_NODES,
                   report=True):
-    """The table, the summary line, the run's notes and (`report`) the interactive
+    """The table, the summary line, the run's notes and warnings and (`report`) the interactive
     report in a closed <details>, as one HTML fragment. `result` must hold its edges
     when `report` is true (differentiate(..., edges=True))."""
     from bpdiff.render.table import NUMERIC, columns, rows, summary
@@ -37,11 +37,20 @@ def html_fragment(result, precision=DEFAULT_PRECISION, max_rows=DEFAULT_MAX_NODE
     if note:
         lines.append(f"<p><em>{escape(note)}</em></p>")
     lines.append(f"<p><strong>{escape(summary(result, precision))}</strong></p>")
-    lines += [f"<p>note: {escape(text)}</p>" for text in result.graph.notes]
+    lines += [f"<p>warning: {escape(text)}</p>" for text in warnings(result)]
     if report:
         lines.append(_report(result, precision, max_rows))
     lines.append("</div>")
     return "\n".join(lines) + "\n"
+
+
+def warnings(result):
+    """What the command says on stderr about a run: its notes, the first non-finite
+    numbers and the kinks met (bpdiff.render.nonfinite's words)."""
+    from bpdiff.render.nonfinite import describe_kink, describe_nonfinite
+
+    return [*result.graph.notes, *(describe_nonfinite(result, f) for f in result.nonfinite),
+            *(describe_kink(result, node) for node in result.kinks)]
 
 
 def _report(result, precision, max_rows):
