@@ -95,8 +95,8 @@ _RESULT_FIELDS = tuple(field.name for field in fields(api.Result))
 @functools.wraps(api.differentiate)
 def differentiate(text: str, /, values: Any = None, **options: Any) -> NotebookResult:
     result = api.differentiate(text, values, **options)
-    return NotebookResult(*(getattr(result, name) for name in _RESULT_FIELDS),
-                          call=(text, values, options))
+    fields_of_result = {name: getattr(result, name) for name in _RESULT_FIELDS}
+    return NotebookResult(**fields_of_result, call=(text, values, options))
 
 
 def run_magic(line: str, cell: str | None = None) -> int:
