@@ -133,6 +133,8 @@ CELLS = [
     ("code", "%%bpdiff --a 7 --b 3 --json\nc = a + b\nL = c*b^3"),
     ("code", "%bpdiff \"(a+*b)\" --a 1 --b 2"),
     ("code", "print('still running')"),
+    ("code", "a = 100\n%bpdiff \"x*y\" --x $a --y 2 --json"),
+    ("code", "%%bpdiff --a 1 --b 2 --json --quiet\n\\frac{a}{b}"),
 ]
 
 
@@ -166,6 +168,9 @@ def test_a_notebook_runs_under_nbclient(tmp_path):
     assert [o["output_type"] for o in error] == ["stream"] and error[0]["name"] == "stderr"
     assert "^" in error[0]["text"] and "Traceback" not in error[0]["text"]
     assert outputs[6][0]["text"] == "still running\n"
+    assert json.loads(outputs[7][0]["text"])["value"] == 200  # the line is expanded
+    assert json.loads(outputs[8][0]["text"])["value"] == 0.5  # the cell is not
+    assert len(outputs[8]) == 1  # --quiet: no note on how the LaTeX was read
 
 
 def test_html_display_says_what_the_command_warns_about():
