@@ -363,8 +363,12 @@ def _command_options():
     for param in params:
         if isinstance(param, click.Option):
             for name in (*param.opts, *param.secondary_opts):
-                found.append((name, not (param.is_flag or param.count)))
+                if name not in UNENDING_OPTIONS:
+                    found.append((name, not (param.is_flag or param.count)))
     return sorted(found)
+
+
+UNENDING_OPTIONS = {"--watch"}  # runs until Ctrl-C: test_watch.py drives it
 
 
 COMMAND_OPTIONS = _command_options()

@@ -8,13 +8,26 @@
 
 from bpdiff.version import __version__
 
-__all__ = ["differentiate", "Result", "Node", "EdgesNotRecorded", "BpdiffError", "__version__"]
+__all__ = ["differentiate", "Result", "Node", "EdgesNotRecorded", "BpdiffError", "__version__",
+           "load_ipython_extension"]
+
+
+def load_ipython_extension(ipython):
+    """`%load_ext bpdiff` in IPython or Jupyter: registers the %bpdiff and %%bpdiff
+    magics (see bpdiff.notebook)."""
+    from bpdiff.notebook import load_ipython_extension as load
+
+    load(ipython)
 
 
 def __getattr__(name):
     """The API's names, imported on first use: the `bpdiff` command starts (and can be
     interrupted) before any of them is loaded."""
-    if name in ("differentiate", "Result", "Node", "EdgesNotRecorded"):
+    if name == "differentiate":  # its Result shows itself in notebooks
+        from bpdiff.notebook import differentiate
+
+        return differentiate
+    if name in ("Result", "Node", "EdgesNotRecorded"):
         from bpdiff import api
 
         return getattr(api, name)

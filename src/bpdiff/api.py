@@ -25,7 +25,7 @@ from bpdiff.numbers import to_number
 
 if TYPE_CHECKING:
     import os
-    from collections.abc import Iterable, Mapping
+    from collections.abc import Callable, Iterable, Mapping
 
     import numpy  # not `np`: a module-level `np` would change how _to_array's `np.` compiles
 
@@ -155,6 +155,7 @@ def differentiate(text: str, /, values: Mapping[str, object] | None = None, *,
                   lib: str | os.PathLike | Iterable[str | os.PathLike] = (),
                   exact: bool = False, edges: bool = False,
                   max_elements: int | None = DEFAULT_MAX_ELEMENTS, split: bool = True,
+                  progress: Callable[[str, int, str], None] | None = None,
                   **named_values: object) -> Result:
     """Parse `text`, evaluate it at the given input values and backpropagate.
 
@@ -170,17 +171,22 @@ def differentiate(text: str, /, values: Mapping[str, object] | None = None, *,
     the HTML report and --expect's diagnosis read). An array operation whose result
     would hold more than `max_elements` numbers (None: no limit) is refused before it
     runs. With `split` (the default), an input with no value whose letters are all
-    inputs or given values is read as their product (`bc` as b·c, with a note). Raises
-    BpdiffError subclasses on bad input.
+    inputs or given values is read as their product (`bc` as b·c, with a note).
+    `progress(phase, count, unit)`, if given, is called as each phase starts: ("parsing",
+    the text's length, "characters"), then ("forward", nodes, "nodes") and ("backward",
+    ...); the CLI shows them. Raises BpdiffError subclasses on bad input.
     """
+    report = progress or _no_progress
     policy = kink if isinstance(kink, KinkPolicy) else parse_policy(kink)
     given = {**(values or {}), **named_values}
+    report("parsing", len(text), "characters")
     graph = parse(text, share=share, output=output, lib=lib, given=given)
     splits = split_names(graph, given) if split else None
     if splits:  # `3(a + bc)`: bc is b·c, read again so
         graph = parse(text, share=share, output=output, lib=lib, given=given, splits=splits)
     inputs = resolve_inputs(graph, given, text)
     record: list[Edge] | None = [] if edges else None
+    report("forward", len(graph), "nodes")
     if exact:
         return _differentiate_exact(text, graph, given, inputs, policy, record)
     namespace: ModuleType = scalar
@@ -191,10 +197,15 @@ def differentiate(text: str, /, values: Mapping[str, object] | None = None, *,
         node_values = forward(graph, inputs, namespace, max_elements)
     except TensorError as error:
         raise _shape_error(graph, error) from None
+    report("backward", len(graph), "nodes")
     grads = backward(graph, node_values, namespace, record=record, kink=policy.overrides())
     if namespace.ARRAYS:
         graph.notes.extend(_array_notes(graph, node_values))
     return Result.from_passes(text, graph, inputs, node_values, grads, namespace, policy, record)
+
+
+def _no_progress(phase: str, count: int, unit: str) -> None:
+    """differentiate's `progress` when none is given."""
 
 
 def _array_notes(graph: Graph, values: list) -> list[str]:

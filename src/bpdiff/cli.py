@@ -236,6 +236,12 @@ def _print_help(ctx, param, value):
               "report as an exercise: gradients hidden, the page checks each typed answer.")
 @click.option("--lib", "libs", multiple=True, metavar="FILE", help="Load function "
               "definitions (def f(x) = ...) from FILE (repeatable).")
+# ---- issue 19: watch mode and progress (bpdiff.watch, bpdiff.progress) ----
+@click.option("--watch", is_flag=True, help="With -f FILE: run again whenever FILE (or a "
+              "--lib or --vars file) changes, until Ctrl-C.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress display, notes or warnings "
+              "on stderr (errors are still shown).")
+# ----
 @click.option("-h", "--help", is_flag=True, expose_value=False, is_eager=True,
               callback=_print_help, help="Show this message and exit.")
 @click.version_option(__version__, "-V", "--version", prog_name="bpdiff")
@@ -246,7 +252,7 @@ def command(ctx, program, file, assignments, vars_file, output, as_json, precisi
             expectations, expect_file, rtol, atol,
             run_gradcheck, gradcheck_sample, gradcheck_tol, problems_path, quiz, level, seed, answers_path,
             exact, kink, hessian, hvp, crosscheck, crosscheck_tol, parse_echo, sheet_format,
-            top, only, html_path, practice_path, libs):
+            top, only, html_path, practice_path, libs, watch, quiet):
     """Differentiate PROGRAM and show every node's value and gradient.
 
     PROGRAM is an expression such as "(a+b)*b^3" or statements separated by ';' or
@@ -254,6 +260,9 @@ def command(ctx, program, file, assignments, vars_file, output, as_json, precisi
     """
     from bpdiff.inputs import collect_values, read_program
 
+    ctx.obj["quiet"] = quiet
+    if watch:
+        return _watch(ctx, file, (vars_file, *libs), quiet)
     checks_given = bool(expectations or expect_file or problems_path is not None
                         or practice_path)
     tolerant = checks_given or html_path is not None  # what reads rtol and atol
@@ -315,6 +324,8 @@ def command(ctx, program, file, assignments, vars_file, output, as_json, precisi
     if problems_path is not None:
         return _run_problems(ctx, problems_path, rtol, atol, exact, as_json, precision,
                              max_elements)
+    progress = ctx.obj["progress"]
+    progress("reading", None)
     text = read_program(program, file, max_size)
     if parse_echo:  # values are not read: their names only decide whether e is an input
         given = collect_values(ctx.obj["pairs"], assignments, None, max_elements)
@@ -334,9 +345,11 @@ def command(ctx, program, file, assignments, vars_file, output, as_json, precisi
     try:
         result = differentiate(text, values, output=output, share=not no_share, kink=kink,
                                lib=libs, exact=exact, edges=needs_edges,
-                               max_elements=max_elements, split=not no_split)
+                               max_elements=max_elements, split=not no_split,
+                               progress=progress)
     except BpdiffError as error:
         raise _with_option_clashes(ctx, error) from None
+    progress("writing", len(result.graph))
     if result.tensor:
         _tensor_checks(result, {"--symbolic": symbolic,
                                 "--hessian": hessian, "--hvp": hvp is not None,
@@ -738,9 +751,48 @@ def _write(text, raw=False):
 
 
 def _warn(message):
+    """A note or warning on stderr, unless --quiet."""
     from bpdiff.terminal import say
 
-    say(f"bpdiff: warning: {message}")
+    ctx = click.get_current_context(silent=True)
+    if ctx is None or not (ctx.obj or {}).get("quiet"):
+        say(f"bpdiff: warning: {message}")
+
+
+# ---- issue 19: --watch, --quiet and the progress display ------------------------------
+
+
+def _watch(ctx, file, other_files, quiet):
+    """--watch: this command without --watch, run now and whenever -f FILE, --vars or
+    a --lib file changes (bpdiff.watch), each run's errors said as usual; 0 at Ctrl-C."""
+    if file is None or file == "-":
+        raise BpdiffError("--watch goes with -f FILE: it runs again when the file changes")
+    from bpdiff.watch import watch
+
+    argv = [arg for arg in ctx.obj["argv"] if arg != "--watch"]
+    return watch([file, *other_files], lambda: run(argv, watching=True), quiet)
+
+
+def _progress(ctx):
+    """The run's progress callback and display (bpdiff.progress, imported only then):
+    shown for a long run when stderr is a terminal, not with --quiet, nor around a
+    whole --watch (each of its runs has its own)."""
+    import contextlib
+
+    params = ctx.params
+    try:
+        terminal = sys.stderr.isatty()
+    except (AttributeError, ValueError):  # no stderr, or closed
+        terminal = False
+    if params.get("quiet") or params.get("watch") or not terminal:
+        return contextlib.nullcontext(_no_progress)
+    from bpdiff.progress import Progress
+
+    return Progress()
+
+
+def _no_progress(phase, count=None, unit="nodes"):
+    """The progress callback of a run that shows none."""
 
 
 def _option_arity():
@@ -757,18 +809,31 @@ def main(argv=None):
     """Entry point of the `bpdiff` script and `python -m bpdiff` (argv None: the process
     is bpdiff's own), and of tests (argv a list). Ends the process (SystemExit, or
     os._exit in its own) with the exit code; every error as one message on stderr."""
-    from bpdiff.inputs import split_arguments
-    from bpdiff.terminal import prepare_streams, say
+    from bpdiff.terminal import prepare_streams
 
     own_process = argv is None
     if own_process:  # the graph's lists and tuples hold no cycles, so the cyclic
         gc.disable()  # collector would only rescan the growing heap
         prepare_streams()
     argv = sys.argv[1:] if argv is None else list(argv)
+    code = run(argv, own_process)
+    if own_process:
+        _exit_now(code)
+    sys.exit(code)
+
+
+def run(argv, own_process=False, watching=False):
+    """Run the command on `argv` and return its exit code, every error said on stderr;
+    `watching` (a run of --watch): Ctrl-C is raised, for the watch to end."""
+    from bpdiff.inputs import split_arguments
+    from bpdiff.terminal import say
+
     try:
         own, pairs = split_arguments(argv, _option_arity())
-        with command.make_context("bpdiff", own, obj={"pairs": pairs}) as ctx:
-            code = command.invoke(ctx)  # not command.main(): its EPIPE handling exits 1
+        with command.make_context("bpdiff", own, obj={"pairs": pairs, "argv": argv}) as ctx:
+            with _progress(ctx) as progress:
+                ctx.obj["progress"] = progress
+                code = command.invoke(ctx)  # not command.main(): its EPIPE handling exits 1
         code = code if type(code) is int else 0
     except BpdiffError as error:
         say(f"bpdiff: error: {error}")
@@ -782,6 +847,8 @@ def main(argv=None):
         say("bpdiff: aborted")
         code = 2
     except KeyboardInterrupt:
+        if watching:
+            raise
         code = interrupted(own_process)
     except BrokenPipeError:
         _quiet_stdout()
@@ -790,9 +857,7 @@ def main(argv=None):
         say(f"bpdiff: error: {_os_error(error)}")
         _quiet_stdout()  # what is still buffered would fail again at the end
         code = 2
-    if own_process:
-        _exit_now(code)
-    sys.exit(code)
+    return code
 
 
 def interrupted(own_process=True):
