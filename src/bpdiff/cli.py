@@ -22,8 +22,8 @@ from bpdiff.render.sheets import SHEET_FORMATS
 
 # Defaults and limits that the analyses own, as 'module:NAME': imported only when an
 # option needs them (see _owned), so that `bpdiff --json` starts without the analyses.
-RTOL = "bpdiff.analyses.expect:DEFAULT_RTOL"
-ATOL = "bpdiff.analyses.expect:DEFAULT_ATOL"
+SIG = "bpdiff.analyses.expect:DEFAULT_SIG"
+SIGS = "bpdiff.analyses.expect:SIG_RANGE"
 GRADCHECK_TOL = "bpdiff.analyses.gradcheck:DEFAULT_TOL"
 CROSSCHECK_TOL = "bpdiff.analyses.crosscheck:DEFAULT_TOLERANCE"
 SYMBOLIC_MAX = "bpdiff.analyses.symbolic:DEFAULT_MAX_CHARS"
@@ -170,12 +170,14 @@ def _print_help(ctx, param, value):
               help="Check an answer (repeatable): KEY is 'value' (the output), an input or "
               "named intermediate (∂output/∂NAME) or NAME.value; NUMBER a decimal or a "
               "fraction such as -1/4. Exit 1 if a check fails.")
-@click.option("--rtol", type=float, metavar="R", cls=_Owned, owned=RTOL,
-              default_note=": an answer rounded to 3 significant digits passes, one wrong "
-              "in the 2nd digit fails", help="Relative tolerance of the checks, against "
-              "max(|expected|, |got|); NUMBER's last written digit must be right too")
-@click.option("--atol", type=float, metavar="A", cls=_Owned, owned=ATOL,
-              help="Absolute tolerance of the checks")
+@click.option("--sig", type=_OwnedRange(SIGS), metavar="N", cls=_Owned, owned=SIG,
+              help="An answer passes when it is the true value rounded at the precision "
+              "written (-0.20 for -0.19661) with at least N significant digits; fewer "
+              "(0.2, an integer such as 3) must be exact.")
+@click.option("--rtol", type=float, metavar="R", help="Grade by a tolerance instead: "
+              "|expected − got| <= atol + R·max(|expected|, |got|)  [default: 0]")
+@click.option("--atol", type=float, metavar="A", help="With the tolerance rule: the "
+              "absolute part  [default: 1e-9]")
 @click.option("--gradcheck", "run_gradcheck", is_flag=True, help="Compare every gradient "
               "with central finite differences (relative error as in CS231n); exit 1 "
               "above --gradcheck-tol.")
@@ -232,7 +234,7 @@ def _print_help(ctx, param, value):
 def command(ctx, program, file, assignments, vars_file, output, as_json, precision,
             no_share, no_split, explain, show_locals, symbolic, wrt, symbolic_max, as_dot, as_mermaid,
             as_tree, render_path, max_nodes, show_all, full, max_size, max_elements,
-            expectations, rtol, atol,
+            expectations, sig, rtol, atol,
             run_gradcheck, gradcheck_tol, problems_path, quiz, level, seed, answers_path,
             exact, kink, hessian, hvp, crosscheck, crosscheck_tol, parse_echo, sheet_format,
             top, only, html_path, practice_path, libs):
@@ -244,12 +246,15 @@ def command(ctx, program, file, assignments, vars_file, output, as_json, precisi
     from bpdiff.inputs import collect_values, read_program
 
     checks_given = bool(expectations or problems_path is not None or practice_path)
-    tolerant = checks_given or html_path is not None  # what reads rtol and atol
     rtol, atol, gradcheck_tol, crosscheck_tol = (
         _tolerance(name, value, default if used else None) for name, value, default, used in (
-            ("--rtol", rtol, RTOL, tolerant), ("--atol", atol, ATOL, tolerant),
+            ("--rtol", rtol, None, False), ("--atol", atol, None, False),
             ("--gradcheck-tol", gradcheck_tol, GRADCHECK_TOL, run_gradcheck),
             ("--crosscheck-tol", crosscheck_tol, CROSSCHECK_TOL, crosscheck)))
+    if sig is not None and (rtol is not None or atol is not None):
+        raise BpdiffError("--sig grades by the digits written; --rtol and --atol by a"
+                          " tolerance: give one or the other")
+    rule = _rule(sig, rtol, atol) if checks_given else None
     if symbolic and symbolic_max is None:
         symbolic_max = _owned(SYMBOLIC_MAX)
     pictures = as_dot or as_mermaid or as_tree or render_path
@@ -262,6 +267,7 @@ def command(ctx, program, file, assignments, vars_file, output, as_json, precisi
     _check_modifiers(ctx, {
         "--wrt": (symbolic or hessian or hvp is not None, "--symbolic, --hessian or --hvp"),
         "--symbolic-max": (symbolic, "--symbolic"),
+        "--sig": (checks_given, "--expect, --problems or --html-practice"),
         "--rtol": (checks_given, "--expect, --problems or --html-practice"),
         "--atol": (checks_given, "--expect, --problems or --html-practice"),
         "--gradcheck-tol": (run_gradcheck, "--gradcheck"),
@@ -295,7 +301,7 @@ def command(ctx, program, file, assignments, vars_file, output, as_json, precisi
     if quiz is not None:
         return _run_quiz(quiz, level, seed, answers_path)
     if problems_path is not None:
-        return _run_problems(ctx, problems_path, rtol, atol, exact, as_json, precision)
+        return _run_problems(ctx, problems_path, rule, exact, as_json, precision)
     text = read_program(program, file, max_size)
     if parse_echo:  # values are not read: their names only decide whether e is an input
         given = collect_values(ctx.obj["pairs"], assignments, None)
@@ -323,7 +329,7 @@ def command(ctx, program, file, assignments, vars_file, output, as_json, precisi
                                 "--format latex": sheet_format == "latex"})
     if expectations:
         from bpdiff.analyses.expect import check
-        checks = check(result, expectations, rtol, atol)
+        checks = check(result, expectations, rule)
     grad_rows = None
     if run_gradcheck:
         from bpdiff.analyses.gradcheck import gradcheck
@@ -347,7 +353,7 @@ def command(ctx, program, file, assignments, vars_file, output, as_json, precisi
             from bpdiff.outputs import write_text
             from bpdiff.render.html import report
             write_text(path, report(result, practice, precision, None if show_all
-                                     else max_nodes, rtol, atol))
+                                     else max_nodes, rule))
     view = None
     if pictures:
         from bpdiff.render.collapse import picture_view
@@ -493,6 +499,13 @@ def _parse_echo(text, output, share, as_json, max_rows, given, split):
         _write(echo.echo_text(reading, graph, max_rows))
 
 
+def _rule(sig, rtol, atol):
+    """The grading rule of --expect, --problems and --html-practice."""
+    from bpdiff.analyses.expect import Rule
+
+    return Rule(rtol=rtol, atol=atol) if sig is None else Rule(sig=sig)
+
+
 def _tolerance(name, value, owned_default):
     """A tolerance option's value, checked; when not given, the default its owner
     states ('module:NAME'; None: the option's feature does not run, so None)."""
@@ -536,12 +549,12 @@ def _verdict(ctx, checks, grad_rows, cross=None):
         ctx.exit(1)
 
 
-def _run_problems(ctx, path, rtol, atol, exact, as_json, precision):
+def _run_problems(ctx, path, rule, exact, as_json, precision):
     from bpdiff.analyses.problems import grade, read
     from bpdiff.render import problems_report
 
     problems, tolerances = read(path)
-    graded = grade(problems, tolerances, rtol, atol, exact, where=path)
+    graded = grade(problems, tolerances, rule, exact, where=path)
     if as_json:
         _write(problems_report.problems_json(graded, path, precision), raw=True)
     elif _use_rich():
