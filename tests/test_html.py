@@ -117,7 +117,9 @@ def test_the_data_cannot_end_its_script_element(tmp_path):
 
 def test_written_by_the_cli_alongside_the_table_and_json(tmp_path):
     page, out = write(tmp_path, "(a+b)*b^3", "--a", "7", "--b", "3")
-    assert out.startswith("id  label")  # the usual table still goes to stdout
+    assert out == ""  # the page replaces the table (tests/test_written_files.py)
+    page, out = write(tmp_path, "(a+b)*b^3", "--a", "7", "--b", "3", "--table")
+    assert out.startswith("id  label")  # unless --table asks for it
     practice = tmp_path / "practice.html"
     code, out, _ = run_main("(a+b)*b^3", "--a", "7", "--b", "3", "--json",
                             "--html-practice", str(practice))

@@ -225,6 +225,10 @@ def _print_help(ctx, param, value):
               "report: one self-contained page (graph, step-by-step passes, node table).")
 @click.option("--html-practice", "practice_path", metavar="FILE.html", help="Write the "
               "report as an exercise: gradients hidden, the page checks each typed answer.")
+@click.option("--open", "open_pages", is_flag=True, help="Open the --html or --html-practice "
+              "page in the system's web browser once written.")
+@click.option("--table", "show_table", is_flag=True, help="Print the node table too when "
+              "another output replaces it (--html, --render, --explain, pictures, ...).")
 @click.option("--lib", "libs", multiple=True, metavar="FILE", help="Load function "
               "definitions (def f(x) = ...) from FILE (repeatable).")
 @click.option("-h", "--help", is_flag=True, expose_value=False, is_eager=True,
@@ -237,7 +241,7 @@ def command(ctx, program, file, assignments, vars_file, output, as_json, precisi
             expectations, sig, rtol, atol,
             run_gradcheck, gradcheck_tol, problems_path, quiz, level, seed, answers_path,
             exact, kink, hessian, hvp, crosscheck, crosscheck_tol, parse_echo, sheet_format,
-            top, only, html_path, practice_path, libs):
+            top, only, html_path, practice_path, open_pages, show_table, libs):
     """Differentiate PROGRAM and show every node's value and gradient.
 
     PROGRAM is an expression such as "(a+b)*b^3" or statements separated by ';' or
@@ -271,7 +275,12 @@ def command(ctx, program, file, assignments, vars_file, output, as_json, precisi
         "--rtol": (checks_given, "--expect, --problems or --html-practice"),
         "--atol": (checks_given, "--expect, --problems or --html-practice"),
         "--gradcheck-tol": (run_gradcheck, "--gradcheck"),
-        "--crosscheck-tol": (crosscheck, "--crosscheck")})
+        "--crosscheck-tol": (crosscheck, "--crosscheck"),
+        "--open": (html_path is not None or practice_path is not None,
+                   "--html or --html-practice"),
+        "--table": (not (as_json or quiz is not None or problems_path is not None
+                         or parse_echo), "a run that prints a table (not --json, --quiz,"
+                    " --problems or --parse)")})
     if as_json:  # stdout holds one JSON object: nothing else may print there
         _refuse_with("--json", {
             "--dot, --mermaid or --tree": bool(as_dot or as_mermaid or as_tree),
@@ -354,6 +363,9 @@ def command(ctx, program, file, assignments, vars_file, output, as_json, precisi
             from bpdiff.render.html import report
             write_text(path, report(result, practice, precision, None if show_all
                                      else max_nodes, rule))
+            _wrote(path)
+            if open_pages:
+                _open_page(path)
     view = None
     if pictures:
         from bpdiff.render.collapse import picture_view
@@ -361,6 +373,7 @@ def command(ctx, program, file, assignments, vars_file, output, as_json, precisi
     if render_path:
         from bpdiff.render.pictures import dot, render_file
         render_file(dot(result, precision, view), render_path)
+        _wrote(render_path)
     curvature = cross = None
     if hessian or hvp is not None:
         from bpdiff.analyses.hessian import curvature_of
@@ -389,7 +402,8 @@ def command(ctx, program, file, assignments, vars_file, output, as_json, precisi
             sys.stdout.write(piece)
         sys.stdout.flush()
         return _verdict(ctx, checks, grad_rows, cross)
-    if not (explain or show_locals or symbolic or pictures or hessian or hvp is not None):
+    if show_table or not (explain or show_locals or symbolic or pictures or hessian
+                          or hvp is not None or html_path or practice_path):
         _print_table(result, precision, None if show_all else max_nodes, top, only, full)
     if explain:
         from bpdiff.render.explain import explain_text
@@ -458,8 +472,9 @@ def _check_modifiers(ctx, modes):
     """Refuse an option that changes what another does, given without it (it would do
     nothing). `modes`: option -> (whether one of the options it serves is given, their
     names)."""
+    params = {opt: param.name for param in ctx.command.params for opt in param.opts}
     for option, (served, names) in modes.items():
-        source = ctx.get_parameter_source(option[2:].replace("-", "_"))
+        source = ctx.get_parameter_source(params[option])
         if not served and source is not click.core.ParameterSource.DEFAULT:
             raise BpdiffError(f"{option} goes with {names}")
 
@@ -595,6 +610,7 @@ def _run_quiz(count, level, seed, answers_path):
     if answers_path is not None:
         from bpdiff.outputs import write_text
         write_text(answers_path, answers_toml(quiz, level, seed))
+        _wrote(answers_path)
     _write(quiz_text(quiz, level, seed))
 
 
@@ -701,6 +717,28 @@ def _write(text, raw=False):
 
     sys.stdout.write(text if raw else printable(text))
     sys.stdout.flush()
+
+
+def _wrote(path):
+    """Say on stderr which file was written and how big it is."""
+    from bpdiff.outputs import wrote_note
+    from bpdiff.terminal import say
+
+    say(f"bpdiff: {wrote_note(path)}")
+
+
+def _open_page(path):
+    """Open a written page in the system's web browser (webbrowser: $BROWSER, else the
+    platform's opener); a warning when there is none."""
+    import pathlib
+    import webbrowser
+
+    try:
+        opened = webbrowser.open(pathlib.Path(path).resolve().as_uri())
+    except webbrowser.Error:
+        opened = False
+    if not opened:
+        _warn(f"no web browser could be started: open {path} yourself")
 
 
 def _warn(message):
