@@ -95,20 +95,57 @@ class _OwnedRange(click.ParamType):
         return click.IntRange(*self.bounds()).convert(value, param, ctx)
 
 
-EXAMPLES = """\b
-Examples:
-  bpdiff "(a+b)*b^3" --a 7 --b 3
-  bpdiff "c(a+2b)" --a 3 --b 1 --c -2 --json
-  bpdiff "d = 2b; e = a + d; L = c*e" --set a=3 --set b=1 --set c=-2
-  bpdiff -f examples/sigmoid_neuron.bp
-  echo "sigmoid(w*x + b)" | bpdiff - --w 2 --x -1 --b 0.5
-  bpdiff "def sq(x) = x*x; sq(a - b)" --a 3 --b 1
+EPILOG = """Functions: {functions}.
 
-\b
-Inputs are given as --NAME VALUE, --NAME=VALUE or --set NAME=VALUE (for names that
-clash with an option), or in --vars FILE.json. A program may declare defaults: a = 7.
-Functions: {functions}.
+More: bpdiff help TOPIC (language, pasting, tensors, kinks, checking, problems, json,
+html, completion) prints that part of the README; bpdiff --help-all prints them all.
 """
+
+
+class _Sectioned(click.Command):
+    """click's command with --help in sections (bpdiff.render.help: each option's
+    section and each section's examples, imported only to print help), and the inputs
+    as --NAME VALUE in the usage line."""
+
+    def collect_usage_pieces(self, ctx):
+        """The usage line's pieces: click's, then the inputs."""
+        return [*super().collect_usage_pieces(ctx), "[--NAME VALUE]..."]
+
+    def format_options(self, ctx, formatter):
+        """The options, section by section, each section with its examples."""
+        from bpdiff.render.help import format_sections
+
+        format_sections(self, ctx, formatter)
+
+    def parse_args(self, ctx, args):
+        """click's parsing; while completing (resilient parsing), without the --NAME
+        VALUE input pairs, which click does not know (main() splits them off itself)."""
+        if ctx.resilient_parsing:
+            from bpdiff.inputs import split_arguments
+
+            args, ctx.meta["bpdiff.pairs"] = split_arguments(args, _option_arity())
+        return super().parse_args(ctx, args)
+
+    def shell_complete(self, ctx, incomplete):
+        """click's completions (options), and the program's inputs as --NAME."""
+        items = super().shell_complete(ctx, incomplete)
+        if incomplete.startswith("-"):
+            from bpdiff.render.completion import input_items
+
+            items += input_items(ctx, incomplete)
+        return items
+
+
+def _complete_files(ctx, param, incomplete):
+    from bpdiff.render.completion import file_items
+
+    return file_items(ctx, param, incomplete)
+
+
+def _complete_program(ctx, param, incomplete):
+    from bpdiff.render.completion import program_items
+
+    return program_items(ctx, param, incomplete)
 
 
 def _print_help(ctx, param, value):
@@ -119,14 +156,25 @@ def _print_help(ctx, param, value):
         ctx.exit()
 
 
-@click.command(context_settings={"help_option_names": []},
-               epilog=EXAMPLES.format(functions=function_list()))
-@click.argument("program", required=False)
+def _print_help_all(ctx, param, value):
+    """--help-all: --help, then every help topic's text."""
+    if value and not ctx.resilient_parsing:
+        from bpdiff.render.help import all_topics_text
+
+        sys.stdout.write(ctx.get_help() + "\n\n" + all_topics_text())
+        ctx.exit()
+
+
+@click.command(cls=_Sectioned, context_settings={"help_option_names": []},
+               epilog=EPILOG.format(functions=function_list()))
+@click.argument("program", required=False, shell_complete=_complete_program)
 @click.option("-f", "--file", "file", type=str, metavar="FILE",
+              shell_complete=_complete_files,
               help="Read the program from FILE.")
 @click.option("--set", "assignments", multiple=True, metavar="NAME=VALUE",
               help="Give an input's value (repeatable).")
 @click.option("--vars", "vars_file", metavar="FILE.json",
+              shell_complete=_complete_files,
               help="Read input values from a JSON object of name -> number.")
 @click.option("--output", metavar="NAME", help="Differentiate this named statement "
               "instead of the last one.")
@@ -152,6 +200,7 @@ def _print_help(ctx, param, value):
 @click.option("--tree", "as_tree", is_flag=True,
               help="Draw the graph as a tree, output at the top.")
 @click.option("--render", "render_path", metavar="FILE.svg|png|pdf",
+              shell_complete=_complete_files,
               help="Draw the graph to FILE with Graphviz's dot program.")
 @click.option("--max-nodes", type=click.IntRange(min=1), default=DEFAULT_MAX_NODES,
               show_default=True, metavar="N", help="Above this many nodes, summarise the "
@@ -184,6 +233,7 @@ def _print_help(ctx, param, value):
 @click.option("--gradcheck-tol", type=float, metavar="T", cls=_Owned,
               owned=GRADCHECK_TOL, help="Largest relative error --gradcheck accepts")
 @click.option("--problems", "problems_path", metavar="FILE.toml",
+              shell_complete=_complete_files,
               help="Grade a problem set: every [[problem]]'s program, values and expected "
               "answers (see README); with --json, a report for graders.")
 @click.option("--quiz", type=_OwnedRange(QUIZ_COUNTS), metavar="N", cls=_Owned,
@@ -194,6 +244,7 @@ def _print_help(ctx, param, value):
 @click.option("--seed", type=int, metavar="N", help="With --quiz: the random seed (the same "
               "seed gives the same quiz)  [default: random, printed]")
 @click.option("--answers", "answers_path", metavar="FILE.toml",
+              shell_complete=_complete_files,
               help="With --quiz: write the answer key, in the --problems format.")
 @click.option("--exact", is_flag=True, help="Rational arithmetic: + - * / and integer "
               "powers exact (1/x^2 at x=2 gives -1/4); other functions fall back to floats "
@@ -221,18 +272,24 @@ def _print_help(ctx, param, value):
 @click.option("--only", type=click.Choice(ONLY_CHOICES), help="Table and pictures at any "
               "size: just the output, inputs and named intermediates (pictures collapse the "
               "rest into '… N nodes').")
-@click.option("--html", "html_path", metavar="FILE.html", help="Write an interactive "
+@click.option("--html", "html_path", metavar="FILE.html", shell_complete=_complete_files,
+              help="Write an interactive "
               "report: one self-contained page (graph, step-by-step passes, node table).")
-@click.option("--html-practice", "practice_path", metavar="FILE.html", help="Write the "
+@click.option("--html-practice", "practice_path", metavar="FILE.html",
+              shell_complete=_complete_files, help="Write the "
               "report as an exercise: gradients hidden, the page checks each typed answer.")
 @click.option("--open", "open_pages", is_flag=True, help="Open the --html or --html-practice "
               "page in the system's web browser once written.")
 @click.option("--table", "show_table", is_flag=True, help="Print the node table too when "
               "another output replaces it (--html, --render, --explain, pictures, ...).")
-@click.option("--lib", "libs", multiple=True, metavar="FILE", help="Load function "
+@click.option("--lib", "libs", multiple=True, metavar="FILE",
+              shell_complete=_complete_files, help="Load function "
               "definitions (def f(x) = ...) from FILE (repeatable).")
 @click.option("-h", "--help", is_flag=True, expose_value=False, is_eager=True,
               callback=_print_help, help="Show this message and exit.")
+@click.option("--help-all", is_flag=True, expose_value=False, is_eager=True,
+              callback=_print_help_all, help="Show this message and every help topic "
+              "(bpdiff help TOPIC shows one).")
 @click.version_option(__version__, "-V", "--version", prog_name="bpdiff")
 @click.pass_context
 def command(ctx, program, file, assignments, vars_file, output, as_json, precision,
@@ -242,10 +299,11 @@ def command(ctx, program, file, assignments, vars_file, output, as_json, precisi
             run_gradcheck, gradcheck_tol, problems_path, quiz, level, seed, answers_path,
             exact, kink, hessian, hvp, crosscheck, crosscheck_tol, parse_echo, sheet_format,
             top, only, html_path, practice_path, open_pages, show_table, libs):
-    """Differentiate PROGRAM and show every node's value and gradient.
+    """Differentiate PROGRAM and show every node's value and gradient, its inputs
+    given as --NAME VALUE:
 
-    PROGRAM is an expression such as "(a+b)*b^3" or statements separated by ';' or
-    new lines ("d = 2b; e = a + d; L = c*e"); '-' reads it from standard input.
+    \b
+      bpdiff "(a+b)*b^3" --a 7 --b 3
     """
     from bpdiff.inputs import collect_values, read_program
 
@@ -768,8 +826,18 @@ def main(argv=None):
     if own_process:  # the graph's lists and tuples hold no cycles, so the cyclic
         gc.disable()  # collector would only rescan the growing heap
         prepare_streams()
+    if COMPLETE_VAR in os.environ:  # the shell asks for completions
+        code = _complete(os.environ[COMPLETE_VAR])
+        if own_process:
+            _exit_now(code)
+        sys.exit(code)
     argv = sys.argv[1:] if argv is None else list(argv)
     try:
+        if _asks_for_help(argv):
+            code = _help_topic(argv[1] if len(argv) == 2 else None)
+            if own_process:
+                _exit_now(code)
+            sys.exit(code)
         own, pairs = split_arguments(argv, _option_arity())
         with command.make_context("bpdiff", own, obj={"pairs": pairs}) as ctx:
             code = command.invoke(ctx)  # not command.main(): its EPIPE handling exits 1
@@ -797,6 +865,47 @@ def main(argv=None):
     if own_process:
         _exit_now(code)
     sys.exit(code)
+
+
+COMPLETE_VAR = "_BPDIFF_COMPLETE"
+
+
+def _complete(instruction):
+    """click's shell completion: `bash_source` (zsh_source, fish_source) prints the
+    script a shell evaluates; `bash_complete` (...) the completions of COMP_WORDS and
+    COMP_CWORD. See bpdiff.render.completion."""
+    from click.shell_completion import shell_complete
+
+    try:
+        return shell_complete(command, {}, "bpdiff", COMPLETE_VAR, instruction)
+    except Exception:  # noqa: BLE001 - a half-typed line must never print a traceback
+        return 1
+
+
+def _asks_for_help(argv):
+    """`bpdiff help` or `bpdiff help TOPIC`: `help` as the first argument, alone or with
+    one more argument that is not an option. No program is lost: `help` alone would be
+    an input without a value, and a program takes no second argument; `bpdiff help
+    --help 1` (or any option after it) is still the program `help`."""
+    return bool(argv) and argv[0] == "help" and (
+        len(argv) == 1 or len(argv) == 2 and not argv[1].startswith("-"))
+
+
+def _help_topic(topic):
+    """Print the topics (None) or one topic's text; exit code 2 for an unknown one."""
+    from bpdiff.errors import did_you_mean
+    from bpdiff.render.help import TOPICS, topic_text, topics_text
+    from bpdiff.terminal import say
+
+    if topic is None:
+        sys.stdout.write(topics_text())
+        return 0
+    if topic not in TOPICS:
+        say(f"bpdiff: error: no help topic {topic!r}{did_you_mean(topic, list(TOPICS))}"
+            f"; topics: {', '.join(TOPICS)}")
+        return 2
+    sys.stdout.write(topic_text(topic))
+    return 0
 
 
 def interrupted(own_process=True):
