@@ -5,7 +5,6 @@ and non-finite values as `nan`, `inf`, `-inf` (also in JSON, where they are stri
 
 import math
 import re
-from typing import NamedTuple
 
 from bpdiff.errors import BpdiffValueError
 
@@ -155,32 +154,24 @@ def to_number(name, value):
 
 # ---- answers as written (the grading rule of --expect, --problems and practice pages) ----
 
-class Written(NamedTuple):
-    """How precisely an answer is written. `digits`: its significant digits (0 for a
-    zero; None for a fraction, which claims every digit); `last`: the power of ten of
-    its last written digit (None for a fraction)."""
-
-    digits: int | None
-    last: int | None
-
-
-_WRITTEN = re.compile(r"\s*[+-]?(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d{1,6}))?\s*\Z")
+_WRITTEN = r"\s*[+-]?([0-9]*)(?:\.([0-9]*))?(?:[eE]([+-]?[0-9]{1,6}))?\s*\Z"
 
 
 def written(text):
-    """The precision `text` is written with, or None when it is no plain number.
-    '-0.20' -> 2 digits, last 10^-2; '1.2e-3' -> 2, 10^-4; '270' -> 3, 10^0 (an
-    integer claims every digit it writes: 2.7e2 is the way to write two); '0.0' -> 0
-    digits (a zero has none); '-1/4' -> None, None (a fraction is exact)."""
+    """How precisely `text` is written, as (digits, last): its significant digits (0 for
+    a zero, None for a fraction, which claims every digit) and the power of ten of its
+    last written digit (None for a fraction); None when it is no plain number.
+    '-0.20' -> (2, -2); '1.2e-3' -> (2, -4); '270' -> (3, 0) (an integer claims every
+    digit it writes: 2.7e2 is the way to write two); '0.0' -> (0, -1); '-1/4' ->
+    (None, None)."""
     text = str(text).replace("\u2212", "-").strip()
     if "/" in text:
-        return Written(None, None)
-    match = _WRITTEN.match(text)
+        return None, None
+    match = re.match(_WRITTEN, text)  # re caches the compiled pattern
     if match is None or not (match.group(1) or match.group(2)):
         return None
     whole, fraction, exponent = match.group(1), match.group(2) or "", match.group(3)
-    digits = len((whole + fraction).lstrip("0"))
-    return Written(digits, int(exponent or 0) - len(fraction))
+    return len((whole + fraction).lstrip("0")), int(exponent or 0) - len(fraction)
 
 
 def rounded_text(x, digits):

@@ -163,9 +163,10 @@ def resolution(text):
     found = written(text)
     if found is None:
         return None
-    if found.last is None:
+    last = found[1]
+    if last is None:
         return Fraction(0)
-    return Fraction(1, 2) * Fraction(10) ** max(-400, min(400, found.last))
+    return Fraction(1, 2) * Fraction(10) ** max(-400, min(400, last))
 
 
 def expectation_of(key, value):
@@ -177,7 +178,7 @@ def expectation_of(key, value):
     if number is None:
         return None
     found = written(text)
-    digits = found.digits if found is not None else None
+    digits = found[0] if found is not None else None
     return Expectation(key, number, text, resolution(text), digits)
 
 

@@ -186,9 +186,9 @@ def _last_digit(number, text):
     from bpdiff.numbers import written
 
     shown = written(text)
-    if shown is None or shown.last is None or "e" in text.lower():
+    if shown is None or shown[1] is None or "e" in text.lower():
         return _number(number, 12)
-    return f"{to_float(number):.{max(0, -shown.last)}f}"
+    return f"{to_float(number):.{max(0, -shown[1])}f}"
 
 
 def _described(graph, node):
