@@ -82,10 +82,10 @@ def test_help_without_a_topic_lists_them():
 def test_unknown_topic_and_programs_named_help():
     code, out, err = run_main("help", "jsno")
     assert code == 2 and out == "" and "no help topic 'jsno'" in err and "json" in err
-    code, out, err = run_main("help", "--help", "3")  # an input named help
-    assert code == 0 and "help" in out and "3" in out
-    code, out, err = run_main("help * 2", "--help", "3")
-    assert code == 0
+    code, out, err = run_main("help", "--set", "help=3")  # an input named help
+    assert code == 0 and out.splitlines()[-1] == "help = 3;  ∂help/∂help = 1"
+    code, out, err = run_main("help * 2", "--set", "help=3")
+    assert code == 0 and "∂out/∂help = 2" in out
     code, out, err = run_main("help")  # the topics, not "no value for help"
     assert "Topics:" in out
 

@@ -886,7 +886,7 @@ def _asks_for_help(argv):
     """`bpdiff help` or `bpdiff help TOPIC`: `help` as the first argument, alone or with
     one more argument that is not an option. No program is lost: `help` alone would be
     an input without a value, and a program takes no second argument; `bpdiff help
-    --help 1` (or any option after it) is still the program `help`."""
+    --set help=1` (any option after it) is still the program `help`."""
     return bool(argv) and argv[0] == "help" and (
         len(argv) == 1 or len(argv) == 2 and not argv[1].startswith("-"))
 
