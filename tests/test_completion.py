@@ -28,7 +28,7 @@ def complete(words, shell="bash", cword=None, cwd=None):
     if shell == "zsh":  # type, value, help: one per line
         lines = done.stdout.splitlines()
         return [(lines[k], lines[k + 1]) for k in range(0, len(lines), 3)]
-    items = [line.split("\t")[0] for line in done.stdout.splitlines()]
+    items = [line.split("\t")[0] for line in done.stdout.splitlines() if line]
     return [tuple(item.split(",", 1)) for item in items]
 
 
@@ -55,6 +55,12 @@ def test_function_names_at_the_end_of_the_program():
     assert values(complete(["sigmoid(w*x)+ta"])) == ["sigmoid(w*x)+tan", "sigmoid(w*x)+tanh"]
     assert "sig" not in values(complete(["sig"]))
     assert {"sigma", "sigmoid", "sign"} <= set(values(complete(["sig"])))
+
+
+def test_function_names_defined_in_the_program_and_kink_policies():
+    # a program with spaces is one quoted word for the shell
+    assert "def sq(x) = x*x; sq(a) + sq" in values(complete(['"def sq(x) = x*x; sq(a) + s']))
+    assert values(complete(["--kink", "j"])) == ["jax"]
 
 
 def test_function_names_from_a_lib(tmp_path):

@@ -148,6 +148,12 @@ def _complete_program(ctx, param, incomplete):
     return program_items(ctx, param, incomplete)
 
 
+def _complete_kink(ctx, param, incomplete):
+    from bpdiff.render.completion import kink_items
+
+    return kink_items(ctx, param, incomplete)
+
+
 def _print_help(ctx, param, value):
     """--help, written through sys.stdout (click's own echo turns an ASCII stdout into
     UTF-8; bpdiff's spells ∂, → and — in ASCII there)."""
@@ -249,7 +255,8 @@ def _print_help_all(ctx, param, value):
 @click.option("--exact", is_flag=True, help="Rational arithmetic: + - * / and integer "
               "powers exact (1/x^2 at x=2 gives -1/4); other functions fall back to floats "
               "(marked ≈).")
-@click.option("--kink", "kink", metavar="POLICY", help="The convention where a derivative "
+@click.option("--kink", "kink", metavar="POLICY", shell_complete=_complete_kink,
+              help="The convention where a derivative "
               "does not exist: pytorch (default), jax, zero, one or half, or per op "
               "(relu=one,max=half; see README).")
 @click.option("--hessian", is_flag=True, help="Print the Hessian (second derivatives of the "

@@ -2,8 +2,9 @@
 (`eval "$(_BPDIFF_COMPLETE=bash_source bpdiff)"`; zsh_source, fish_source).
 
 click completes the options and the choices of --format and --only; this module adds
-what it cannot know: file names for the options that read or write files, function
-names (the primitive table's, and a --lib file's defs) at the end of PROGRAM, and the
+what it cannot know: file names for the options that read or write files, --kink's
+policies, function names (the primitive table's, a --lib file's defs and the program's
+own) at the end of PROGRAM, and the
 program's own inputs as --NAME once the program is on the line (PROGRAM or -f FILE).
 Imported only while completing: `bpdiff` itself never loads it.
 """
@@ -33,20 +34,30 @@ def program_items(ctx, param, incomplete):
     if match is None:
         return []
     stem, start = match.group(), incomplete[:match.start()]
-    return [CompletionItem(start + name) for name in function_names(ctx)
+    return [CompletionItem(start + name) for name in function_names(ctx, start)
             if name.startswith(stem)]
 
 
-def function_names(ctx):
-    """The functions a program may call: the primitive table's names and aliases, and
-    the defs of the --lib files on the line."""
+def function_names(ctx, program=""):
+    """The functions a program may call: the primitive table's names and aliases, the
+    defs of the --lib files on the line and those of `program` itself."""
     from bpdiff.engine.ops import FUNCTIONS
 
     names = set(FUNCTIONS)
     names.update(alias for p in FUNCTIONS.values() for alias in p.aliases)
     for path in ctx.params.get("libs") or ():
         names.update(_DEF.findall(_read(path)))
+    names.update(_DEF.findall(program))
     return sorted(names)
+
+
+def kink_items(ctx, param, incomplete):
+    """--kink's policies (per op: relu=one, ... is left to the user)."""
+    from click.shell_completion import CompletionItem
+
+    from bpdiff.engine.ops import KINK_POLICIES
+
+    return [CompletionItem(policy) for policy in KINK_POLICIES if policy.startswith(incomplete)]
 
 
 def input_items(ctx, incomplete):
