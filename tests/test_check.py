@@ -18,8 +18,8 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 
 import bpdiff
-from bpdiff.analyses.expect import (DEFAULT_ATOL, DEFAULT_RTOL, Expectation, check, close,
-                          parse_expectation, resolution)
+from bpdiff.analyses.expect import (DEFAULT_ATOL, DEFAULT_SIG, Expectation, Rule, check,
+                                    expectation_of, parse_expectation, passes, resolution)
 from bpdiff.analyses.gradcheck import gradcheck, relative_error
 from bpdiff.analyses.problems import grade, parse, read
 
@@ -123,67 +123,71 @@ def test_a_node_without_inputs_has_no_gradient_to_check():
     assert expect(result, **{"k.value": 6})[0].passed
 
 
-# ---- tolerance -------------------------------------------------------------------------
+# ---- the grading rule (the shared cases: tests/test_grading.py) -----------------------
 
 SIGMOID_PRIME_1 = 0.19661193324148185
 
 
-def _passes(text, got):
-    return close(Fraction(text), got, resolution=resolution(text))
+def _passes(text, got, rule=Rule()):
+    return passes(expectation_of("x", text), got, rule)
 
 
-@pytest.mark.parametrize("answer, passes", [
+@pytest.mark.parametrize("answer, passes_", [
     ("0.197", True),  # three significant digits
     ("0.1966", True), ("0.19661", True), ("0.196612", True), (repr(SIGMOID_PRIME_1), True),
     ("1.97e-1", True), ("0.1970", False),  # 0.19661 to four digits is 0.1966
     ("0.196", False),  # truncated, not rounded: wrong in its last digit
     ("0.1967", False),
-    ("0.20", False), ("0.2", False), ("1/5", False),  # two digits (the seed's σ'(1) ≈ 0.20)
+    ("0.20", True),  # two digits, correctly rounded (the seed's σ'(1) ≈ 0.20)
+    ("0.2", False), ("1/5", False),  # one digit, a fraction: exact, and they are not
     ("0.19", False), ("0.186", False), ("0.207", False),  # wrong in the second digit
-    ("-0.197", False),
+    ("-0.197", False), ("-0.20", False),
 ])
-def test_tolerance_on_sigmoid_prime(answer, passes):
-    assert _passes(answer, SIGMOID_PRIME_1) is passes
+def test_rule_on_sigmoid_prime(answer, passes_):
+    assert _passes(answer, SIGMOID_PRIME_1) is passes_
 
 
-@pytest.mark.parametrize("answer, passes", [("297", True), ("297.0", True), ("2.97e2", True),
-                                            ("296", False), ("298", False), ("300", False),
-                                            ("3e2", False), ("594/2", True), ("296.9", False)])
-def test_tolerance_on_integers(answer, passes):
-    assert _passes(answer, 297.0) is passes
+@pytest.mark.parametrize("answer, passes_", [("297", True), ("297.0", True), ("2.97e2", True),
+                                             ("296", False), ("298", False), ("300", False),
+                                             ("3.0e2", True), ("3e2", False), ("594/2", True),
+                                             ("296.9", False)])
+def test_rule_on_integers(answer, passes_):
+    assert _passes(answer, 297.0) is passes_
 
 
-@pytest.mark.parametrize("answer, got, passes", [
-    ("1000", 1001, True), ("1000", 1004, True), ("1000", 1006, False),  # 1.00e3: padding
+@pytest.mark.parametrize("answer, got, passes_", [
+    ("1000", 1000.4, True), ("1000", 1004, False), ("1.00e3", 1004, True),  # integers claim
     ("1000.", 1001, False), ("1000.0", 1000.04, True), ("0", 0, True), ("0", 1e-12, True),
+    ("0", 0.3, False), ("0.00", 0.004, False),  # a zero claims to be exact
     ("10", 10.02, True), ("10.0", 10.02, True), ("10.00", 10.004, True), ("10.00", 10.006, False)])
-def test_trailing_zeros(answer, got, passes):
-    assert _passes(answer, got) is passes
+def test_trailing_zeros(answer, got, passes_):
+    assert _passes(answer, got) is passes_
 
 
 @pytest.mark.parametrize("text, half_unit", [
     ("297", Fraction(1, 2)), ("0.197", Fraction(1, 2000)), ("1.5e-3", Fraction(1, 20000)),
     ("-2.", Fraction(1, 2)), ("1/3", 0), (".5", Fraction(1, 20)), ("x", None),
-    ("300", 50), ("3e2", 50), ("30e1", 50), ("300.", Fraction(1, 2)), ("0", Fraction(1, 2)),
-    ("-100", 50)])
+    ("300", Fraction(1, 2)), ("3e2", 50), ("30e1", 5), ("300.", Fraction(1, 2)),
+    ("0", Fraction(1, 2)), ("-100", Fraction(1, 2))])
 def test_resolution_is_half_a_unit_in_the_last_digit(text, half_unit):
     assert resolution(text) == half_unit
 
 
-def test_tolerance_defaults_are_those_documented():
-    assert (DEFAULT_RTOL, DEFAULT_ATOL) == (5e-3, 1e-9)
+def test_rule_defaults_are_those_documented():
+    assert (DEFAULT_SIG, DEFAULT_ATOL) == (2, 1e-9)
     from bpdiff.cli import command
     help_text = {p.name: p.help for p in command.params if hasattr(p, "help")}
-    assert "5e-3" in help_text["rtol"] and "1e-9" in help_text["atol"]
+    assert "[default: 2]" in help_text["sig"] and "1e-9" in help_text["atol"]
     assert "1e-6" in help_text["gradcheck_tol"]
     readme = (ROOT / "README.md").read_text()
-    assert "rtol = 5e-3 and atol = 1e-9" in readme
+    assert "at least 2 significant digits" in readme
 
 
-@given(st.floats(1e-6, 1e6) | st.floats(-1e6, -1e-6), st.integers(3, 8))
-def test_rounding_to_three_or_more_significant_digits_always_passes(x, digits):
+@given(st.floats(1e-6, 1e6) | st.floats(-1e6, -1e-6), st.integers(2, 8))
+def test_rounding_to_two_or_more_significant_digits_always_passes(x, digits):
     assert _passes(f"{x:.{digits - 1}e}", x)
-    assert _passes(format(Decimal(f"{x:.{digits - 1}e}"), "f"), x)  # 1.00e3 as 1000
+    if abs(x) < 1:
+        assert _passes(format(Decimal(f"{x:.{digits - 1}e}"), "f"), x)  # 1.97e-1 as 0.197
 
 
 @given(st.floats(1e-2, 1e6) | st.floats(-1e6, -1e-2), st.integers(2, 5),
@@ -195,27 +199,29 @@ def test_a_wrong_digit_always_fails(x, digit, delta):
     assume(0 <= last + delta <= 9)
     unit = 2 * resolution(f"{mantissa}e{exponent}")
     # not within a hair of a rounding boundary, where the wrong digit is off by just
-    # half a unit and atol decides
+    # half a unit
     assume(abs(abs(Fraction(f"{mantissa}e{exponent}") - Fraction(x)) - unit / 2) > unit / 100)
     wrong = f"{mantissa[:-1]}{last + delta}e{exponent}"
     assert not _passes(wrong, x)
 
 
-@given(st.floats(1e-6, 1e6) | st.floats(-1e6, -1e-6))
-def test_too_few_digits_fail_unless_they_happen_to_be_close(x):
-    two = f"{x:.1e}"
-    assert _passes(two, x) is close(Fraction(two), x)  # rtol alone decides
+@given(st.floats(1e-6, 1e6) | st.floats(-1e6, -1e-6), st.integers(2, 8))
+def test_too_few_digits_must_be_exact(x, sig):
+    rounded = f"{x:.{sig - 2}e}"  # one digit fewer than asked for
+    if float(rounded) == x:
+        assert _passes(rounded, x, Rule(sig=sig))
+    elif abs(float(rounded) - x) > 1e-11 * abs(x):  # more than float noise
+        assert not _passes(rounded, x, Rule(sig=sig))
+    assert _passes(rounded, x, Rule(sig=sig - 1))
 
 
-def test_rtol_and_atol_options():
-    code, _, _ = run("sigmoid(x)", "--x", "1", "--expect", "x=0.20")
-    assert code == 1
-    code, _, _ = run("sigmoid(x)", "--x", "1", "--expect", "x=0.20", "--rtol", "0.05")
-    assert code == 0
-    code, _, _ = run("x - x", "--x", "1", "--expect", "value=0.001")
-    assert code == 1
-    code, _, _ = run("x - x", "--x", "1", "--expect", "value=0.001", "--atol", "0.01")
-    assert code == 0
+def test_sig_rtol_and_atol_options():
+    assert run("sigmoid(x)", "--x", "1", "--expect", "x=0.20")[0] == 0
+    assert run("sigmoid(x)", "--x", "1", "--expect", "x=0.20", "--sig", "3")[0] == 1
+    assert run("sigmoid(x)", "--x", "1", "--expect", "x=0.2")[0] == 1
+    assert run("sigmoid(x)", "--x", "1", "--expect", "x=0.2", "--rtol", "0.05")[0] == 0
+    assert run("x - x", "--x", "1", "--expect", "value=0.001")[0] == 1
+    assert run("x - x", "--x", "1", "--expect", "value=0.001", "--atol", "0.01")[0] == 0
 
 
 # ---- the computed answers pass; any perturbed answer fails -----------------------------
@@ -354,8 +360,11 @@ def test_a_forgotten_local_derivative_and_upstream_are_named():
 
 
 def test_too_much_rounding_is_named():
-    out = _hint("sigmoid(x)", "--x", "1", "--expect", "x=0.20")
-    assert "rounded too far (0.196612 → 0.2): give 3 significant digits (0.197)" in out
+    out = _hint("sigmoid(x)", "--x", "1", "--expect", "x=0.2")
+    assert ("0.2 has 1 significant digit: an answer with fewer than 2 must be exact;"
+            " give 2 digits (0.20) or more") in out
+    out = _hint("sigmoid(x)", "--x", "1", "--expect", "x=0.20", "--sig", "3")
+    assert "give 3 digits (0.197) or more" in out
 
 
 def test_no_hint_when_nothing_explains_it():
@@ -372,7 +381,7 @@ def test_json_has_the_checks_and_matches_the_schema():
     failed, passed = data["checks"]
     assert failed["passed"] is False and failed["difference"] == -27
     assert "did you forget the path via a + b?" in failed["hint"]
-    assert passed == {"key": "a", "quantity": "∂out/∂a", "node": 0, "expected": 27,
+    assert passed == {"key": "a", "quantity": "∂out/∂a", "node": 0, "answer": "27", "expected": 27,
                       "got": 27, "difference": 0, "passed": True, "note": None, "hint": None}
 
 
@@ -545,7 +554,7 @@ def test_failing_problem_exits_1_with_keys_and_hints(tmp_path):
 
 def test_tolerances_from_the_file_and_the_problem(tmp_path):
     path = tmp_path / "p.toml"
-    text = '[[problem]]\nprogram = "sigmoid(x)"\nvalues = {x = 1}\nexpect = {x = 0.20}\n'
+    text = '[[problem]]\nprogram = "sigmoid(x)"\nvalues = {x = 1}\nexpect = {x = 0.2}\n'
     path.write_text(text)
     assert run("--problems", str(path))[0] == 1
     assert run("--problems", str(path), "--rtol", "0.05")[0] == 0

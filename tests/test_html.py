@@ -117,7 +117,9 @@ def test_the_data_cannot_end_its_script_element(tmp_path):
 
 def test_written_by_the_cli_alongside_the_table_and_json(tmp_path):
     page, out = write(tmp_path, "(a+b)*b^3", "--a", "7", "--b", "3")
-    assert out.startswith("id  label")  # the usual table still goes to stdout
+    assert out == ""  # the page replaces the table (tests/test_written_files.py)
+    page, out = write(tmp_path, "(a+b)*b^3", "--a", "7", "--b", "3", "--table")
+    assert out.startswith("id  label")  # unless --table asks for it
     practice = tmp_path / "practice.html"
     code, out, _ = run_main("(a+b)*b^3", "--a", "7", "--b", "3", "--json",
                             "--html-practice", str(practice))
@@ -220,7 +222,7 @@ def test_practice_page_hides_every_gradient_but_the_seed():
     assert sorted(map(int, answers)) == sorted(view["answers"])
     backward_nodes = [s["node"] for s in view["steps"] if s["stage"] == "backward"]
     assert view["answers"] == backward_nodes[1:]  # output first: the seed is given
-    assert view["rtol"] == 5e-3 and view["atol"] == 1e-9
+    assert view["rule"] == {"sig": 2}
 
 
 def test_practice_knows_the_other_conventions_at_kinks():
@@ -238,7 +240,7 @@ def test_practice_tolerance_follows_the_options(tmp_path):
     run_main("x*y", "--x", "2", "--y", "3", "--rtol", "0.05", "--atol", "0.001",
              "--html-practice", str(path))
     view = embedded(path.read_text())["view"]
-    assert (view["rtol"], view["atol"]) == (0.05, 0.001)
+    assert view["rule"] == {"rtol": 0.05, "atol": 0.001}
 
 
 # ---- big graphs -------------------------------------------------------------------------

@@ -3,8 +3,8 @@ through Debian's chromedriver (nothing here downloads a browser or a driver).
 
 The oracle is bpdiff's own `--json --explain --locals` output for the same program:
 every step's highlighted node and edges, and the numbers the page shows, must be the
-JSON's. Practice answers are judged by the page's script and by bpdiff.analyses.expect.close,
-which must agree. Skipped, with the reason, when selenium, chromium or chromedriver is
+JSON's. Practice answers are judged by the page's script and by bpdiff.analyses.expect.passes,
+which must agree, on the shared table tests/data/grading_cases.json. Skipped, with the reason, when selenium, chromium or chromedriver is
 missing (`apt-get install chromium chromium-driver`; selenium is in the test extra).
 
 BPDIFF_UPDATE_SCREENSHOT=1 also rewrites docs/html_report.png, the README's picture.
@@ -217,7 +217,7 @@ JUDGED = [("297", 297.0), ("296", 297.0), ("297.0", 297.0), ("2.97e2", 297.0),
 def test_the_page_judges_answers_as_expect_does(browser, pages):
     browser.get(pages["practice"])
     for text, got in JUDGED:
-        python = check.close(check.parse_number(text), got, resolution=check.resolution(text))
+        python = check.passes(check.expectation_of("x", text), got)
         page = browser.execute_script(
             "var j = bpdiffReport.judge(arguments[0], arguments[1]); return j && j.right;",
             text, {math.inf: "inf"}.get(got, "nan" if got != got else got))
@@ -228,6 +228,21 @@ def test_the_page_judges_answers_as_expect_does(browser, pages):
                                   " [[1, 2.5], [3]]).right") is True
     assert browser.execute_script("return bpdiffReport.judge('1 2.5 4',"
                                   " [[1, 2.5], [3]]).right") is False
+
+
+def test_the_page_grades_the_shared_cases(browser, pages):
+    """The page's inlined grading.js on every case of tests/data/grading_cases.json."""
+    from test_grading import CASES, with_sig
+
+    browser.get(pages["practice"])
+    verdicts = browser.execute_script(
+        "return arguments[0].map(function (c) {"
+        " var t = {nan: NaN, inf: Infinity, '-inf': -Infinity}[c.truth];"
+        " var g = bpdiffGrading.grade(c.answer, t === undefined ? c.truth : t, c.rule);"
+        " return g === null ? null : g.right; });",
+        [{**c, "rule": with_sig(c["rule"])} for c in CASES])
+    wrong = [(c["answer"], c["why"], v) for c, v in zip(CASES, verdicts) if v is not c["pass"]]
+    assert wrong == []
 
 
 def answer(driver, node, text):

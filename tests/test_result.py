@@ -58,3 +58,20 @@ def test_the_cli_records_edges_only_for_what_reads_them(monkeypatch, options, re
     code, _, err = run_main("(a+b)*b^3", "--a", "7", "--b", "3", *options)
     assert code == 0, err
     assert asked == [records]
+
+
+def test_a_program_without_inputs_has_the_seed_at_its_output():
+    """∂out/∂out = 1 at the output in the table and JSON (as the HTML report shows it);
+    the constants under it keep no gradient."""
+    import json
+
+    result = bpdiff.differentiate("2^3^2")
+    output = result.graph.output
+    assert result.grads[output] == 1
+    assert all(g is None for node, g in enumerate(result.grads) if node != output)
+    code, out, err = run_main("2^3^2", "--json")
+    nodes = {node["id"]: node["grad"] for node in json.loads(out)["nodes"]}
+    assert nodes == {3: 1, 2: None, 1: None, 0: None}
+    code, out, err = run_main("2^3^2")
+    assert out.splitlines()[2].split()[-1] == "1" and out.splitlines()[3].split()[-1] == "—"
+    assert bpdiff.differentiate("2^3^2", exact=True).exact.grads[output] == 1

@@ -22,8 +22,8 @@ from bpdiff.render.sheets import SHEET_FORMATS
 
 # Defaults and limits that the analyses own, as 'module:NAME': imported only when an
 # option needs them (see _owned), so that `bpdiff --json` starts without the analyses.
-RTOL = "bpdiff.analyses.expect:DEFAULT_RTOL"
-ATOL = "bpdiff.analyses.expect:DEFAULT_ATOL"
+SIG = "bpdiff.analyses.expect:DEFAULT_SIG"
+SIGS = "bpdiff.analyses.expect:SIG_RANGE"
 GRADCHECK_TOL = "bpdiff.analyses.gradcheck:DEFAULT_TOL"
 CROSSCHECK_TOL = "bpdiff.analyses.crosscheck:DEFAULT_TOLERANCE"
 SYMBOLIC_MAX = "bpdiff.analyses.symbolic:DEFAULT_MAX_CHARS"
@@ -95,22 +95,63 @@ class _OwnedRange(click.ParamType):
         return click.IntRange(*self.bounds()).convert(value, param, ctx)
 
 
-EXAMPLES = """\b
-Examples:
-  bpdiff "(a+b)*b^3" --a 7 --b 3
-  bpdiff "c(a+2b)" --a 3 --b 1 --c -2 --json
-  bpdiff "d = 2b; e = a + d; L = c*e" --set a=3 --set b=1 --set c=-2
-  bpdiff -f examples/sigmoid_neuron.bp
-  echo "sigmoid(w*x + b)" | bpdiff - --w 2 --x -1 --b 0.5
-  bpdiff "def sq(x) = x*x; sq(a - b)" --a 3 --b 1
-  bpdiff -f loss.bp --vars inputs.npz --expect-file answers.npz
+EPILOG = """Functions: {functions}.
 
-\b
-Inputs are given as --NAME VALUE, --NAME=VALUE or --set NAME=VALUE (for names that
-clash with an option), or in --vars FILE.json or FILE.npz; an array from a file
-as --set W=@W.npy. A program may declare defaults: a = 7.
-Functions: {functions}.
+More: bpdiff help TOPIC (language, pasting, tensors, kinks, checking, problems, json,
+html, completion) prints that part of the README; bpdiff --help-all prints them all.
 """
+
+
+class _Sectioned(click.Command):
+    """click's command with --help in sections (bpdiff.render.help: each option's
+    section and each section's examples, imported only to print help), and the inputs
+    as --NAME VALUE in the usage line."""
+
+    def collect_usage_pieces(self, ctx):
+        """The usage line's pieces: click's, then the inputs."""
+        return [*super().collect_usage_pieces(ctx), "[--NAME VALUE]..."]
+
+    def format_options(self, ctx, formatter):
+        """The options, section by section, each section with its examples."""
+        from bpdiff.render.help import format_sections
+
+        format_sections(self, ctx, formatter)
+
+    def parse_args(self, ctx, args):
+        """click's parsing; while completing (resilient parsing), without the --NAME
+        VALUE input pairs, which click does not know (main() splits them off itself)."""
+        if ctx.resilient_parsing:
+            from bpdiff.inputs import split_arguments
+
+            args, ctx.meta["bpdiff.pairs"] = split_arguments(args, _option_arity())
+        return super().parse_args(ctx, args)
+
+    def shell_complete(self, ctx, incomplete):
+        """click's completions (options), and the program's inputs as --NAME."""
+        items = super().shell_complete(ctx, incomplete)
+        if incomplete.startswith("-"):
+            from bpdiff.render.completion import input_items
+
+            items += input_items(ctx, incomplete)
+        return items
+
+
+def _complete_files(ctx, param, incomplete):
+    from bpdiff.render.completion import file_items
+
+    return file_items(ctx, param, incomplete)
+
+
+def _complete_program(ctx, param, incomplete):
+    from bpdiff.render.completion import program_items
+
+    return program_items(ctx, param, incomplete)
+
+
+def _complete_kink(ctx, param, incomplete):
+    from bpdiff.render.completion import kink_items
+
+    return kink_items(ctx, param, incomplete)
 
 
 def _print_help(ctx, param, value):
@@ -121,14 +162,25 @@ def _print_help(ctx, param, value):
         ctx.exit()
 
 
-@click.command(context_settings={"help_option_names": []},
-               epilog=EXAMPLES.format(functions=function_list()))
-@click.argument("program", required=False)
+def _print_help_all(ctx, param, value):
+    """--help-all: --help, then every help topic's text."""
+    if value and not ctx.resilient_parsing:
+        from bpdiff.render.help import all_topics_text
+
+        sys.stdout.write(ctx.get_help() + "\n\n" + all_topics_text())
+        ctx.exit()
+
+
+@click.command(cls=_Sectioned, context_settings={"help_option_names": []},
+               epilog=EPILOG.format(functions=function_list()))
+@click.argument("program", required=False, shell_complete=_complete_program)
 @click.option("-f", "--file", "file", type=str, metavar="FILE",
+              shell_complete=_complete_files,
               help="Read the program from FILE.")
 @click.option("--set", "assignments", multiple=True, metavar="NAME=VALUE",
               help="Give an input's value (repeatable).")
 @click.option("--vars", "vars_file", metavar="FILE.json|FILE.npz",
+              shell_complete=_complete_files,
               help="Read input values from a JSON object of name -> number or array, or "
               "every array of a NumPy .npz by its name (a single array: --set W=@W.npy).")
 @click.option("--output", metavar="NAME", help="Differentiate this named statement "
@@ -155,6 +207,7 @@ def _print_help(ctx, param, value):
 @click.option("--tree", "as_tree", is_flag=True,
               help="Draw the graph as a tree, output at the top.")
 @click.option("--render", "render_path", metavar="FILE.svg|png|pdf",
+              shell_complete=_complete_files,
               help="Draw the graph to FILE with Graphviz's dot program.")
 @click.option("--max-nodes", type=click.IntRange(min=1), default=DEFAULT_MAX_NODES,
               show_default=True, metavar="N", help="Above this many nodes, summarise the "
@@ -174,15 +227,19 @@ def _print_help(ctx, param, value):
               "named intermediate (∂output/∂NAME) or NAME.value; NUMBER a decimal or a "
               "fraction such as -1/4, or an array: W=[[1,2],[3,4]] or dW=@dW.npy (dNAME is "
               "∂output/∂NAME). Exit 1 if a check fails.")
-@click.option("--expect-file", "expect_file", metavar="FILE.npz", help="Check every array "
+@click.option("--expect-file", "expect_file", metavar="FILE.npz",
+              shell_complete=_complete_files, help="Check every array "
               "of a NumPy .npz as an answer, named for what it answers: dNAME or grad_NAME "
               "for ∂output/∂NAME, NAME or 'value' for a value (element by element).")
-@click.option("--rtol", type=float, metavar="R", cls=_Owned, owned=RTOL,
-              default_note=": an answer rounded to 3 significant digits passes, one wrong "
-              "in the 2nd digit fails", help="Relative tolerance of the checks, against "
-              "max(|expected|, |got|); NUMBER's last written digit must be right too")
-@click.option("--atol", type=float, metavar="A", cls=_Owned, owned=ATOL,
-              help="Absolute tolerance of the checks")
+@click.option("--sig", type=_OwnedRange(SIGS), metavar="N", cls=_Owned, owned=SIG,
+              help="An answer passes when it is the true value rounded at the precision "
+              "written (-0.20 for -0.19661) with at least N significant digits; fewer "
+              "(0.2, an integer such as 3) must be exact.")
+@click.option("--rtol", type=float, metavar="R", help="Grade by a tolerance instead: "
+              "|expected − got| <= atol + R·max(|expected|, |got|)  [default: 0; arrays "
+              "5e-3]")
+@click.option("--atol", type=float, metavar="A", help="With the tolerance rule: the "
+              "absolute part  [default: 1e-9]")
 @click.option("--gradcheck", "run_gradcheck", is_flag=True, help="Compare every gradient "
               "with central finite differences (relative error as in CS231n); exit 1 "
               "above --gradcheck-tol.")
@@ -192,6 +249,7 @@ def _print_help(ctx, param, value):
 @click.option("--gradcheck-tol", type=float, metavar="T", cls=_Owned,
               owned=GRADCHECK_TOL, help="Largest relative error --gradcheck accepts")
 @click.option("--problems", "problems_path", metavar="FILE.toml",
+              shell_complete=_complete_files,
               help="Grade a problem set: every [[problem]]'s program, values and expected "
               "answers (see README); with --json, a report for graders.")
 @click.option("--quiz", type=_OwnedRange(QUIZ_COUNTS), metavar="N", cls=_Owned,
@@ -203,11 +261,13 @@ def _print_help(ctx, param, value):
               "seed gives the same quiz)  [default: random, printed]; with --gradcheck-sample:"
               " which elements are drawn  [default: 0]")
 @click.option("--answers", "answers_path", metavar="FILE.toml",
+              shell_complete=_complete_files,
               help="With --quiz: write the answer key, in the --problems format.")
 @click.option("--exact", is_flag=True, help="Rational arithmetic: + - * / and integer "
               "powers exact (1/x^2 at x=2 gives -1/4); other functions fall back to floats "
               "(marked ≈).")
-@click.option("--kink", "kink", metavar="POLICY", help="The convention where a derivative "
+@click.option("--kink", "kink", metavar="POLICY", shell_complete=_complete_kink,
+              help="The convention where a derivative "
               "does not exist: pytorch (default), jax, zero, one or half, or per op "
               "(relu=one,max=half; see README).")
 @click.option("--hessian", is_flag=True, help="Print the Hessian (second derivatives of the "
@@ -230,11 +290,18 @@ def _print_help(ctx, param, value):
 @click.option("--only", type=click.Choice(ONLY_CHOICES), help="Table and pictures at any "
               "size: just the output, inputs and named intermediates (pictures collapse the "
               "rest into '… N nodes').")
-@click.option("--html", "html_path", metavar="FILE.html", help="Write an interactive "
+@click.option("--html", "html_path", metavar="FILE.html", shell_complete=_complete_files,
+              help="Write an interactive "
               "report: one self-contained page (graph, step-by-step passes, node table).")
-@click.option("--html-practice", "practice_path", metavar="FILE.html", help="Write the "
+@click.option("--html-practice", "practice_path", metavar="FILE.html",
+              shell_complete=_complete_files, help="Write the "
               "report as an exercise: gradients hidden, the page checks each typed answer.")
-@click.option("--lib", "libs", multiple=True, metavar="FILE", help="Load function "
+@click.option("--open", "open_pages", is_flag=True, help="Open the --html or --html-practice "
+              "page in the system's web browser once written.")
+@click.option("--table", "show_table", is_flag=True, help="Print the node table too when "
+              "another output replaces it (--html, --render, --explain, pictures, ...).")
+@click.option("--lib", "libs", multiple=True, metavar="FILE",
+              shell_complete=_complete_files, help="Load function "
               "definitions (def f(x) = ...) from FILE (repeatable).")
 # ---- issue 19: watch mode and progress (bpdiff.watch, bpdiff.progress) ----
 @click.option("--watch", is_flag=True, help="With -f FILE: run again whenever FILE (or a "
@@ -244,19 +311,24 @@ def _print_help(ctx, param, value):
 # ----
 @click.option("-h", "--help", is_flag=True, expose_value=False, is_eager=True,
               callback=_print_help, help="Show this message and exit.")
+@click.option("--help-all", is_flag=True, expose_value=False, is_eager=True,
+              callback=_print_help_all, help="Show this message and every help topic "
+              "(bpdiff help TOPIC shows one).")
 @click.version_option(__version__, "-V", "--version", prog_name="bpdiff")
 @click.pass_context
 def command(ctx, program, file, assignments, vars_file, output, as_json, precision,
             no_share, no_split, explain, show_locals, symbolic, wrt, symbolic_max, as_dot, as_mermaid,
             as_tree, render_path, max_nodes, show_all, full, max_size, max_elements,
-            expectations, expect_file, rtol, atol,
-            run_gradcheck, gradcheck_sample, gradcheck_tol, problems_path, quiz, level, seed, answers_path,
-            exact, kink, hessian, hvp, crosscheck, crosscheck_tol, parse_echo, sheet_format,
-            top, only, html_path, practice_path, libs, watch, quiet):
-    """Differentiate PROGRAM and show every node's value and gradient.
+            expectations, expect_file, sig, rtol, atol,
+            run_gradcheck, gradcheck_sample, gradcheck_tol, problems_path, quiz, level, seed,
+            answers_path, exact, kink, hessian, hvp, crosscheck, crosscheck_tol, parse_echo,
+            sheet_format, top, only, html_path, practice_path, open_pages, show_table, libs,
+            watch, quiet):
+    """Differentiate PROGRAM and show every node's value and gradient, its inputs
+    given as --NAME VALUE:
 
-    PROGRAM is an expression such as "(a+b)*b^3" or statements separated by ';' or
-    new lines ("d = 2b; e = a + d; L = c*e"); '-' reads it from standard input.
+    \b
+      bpdiff "(a+b)*b^3" --a 7 --b 3
     """
     from bpdiff.inputs import collect_values, read_program
 
@@ -265,12 +337,15 @@ def command(ctx, program, file, assignments, vars_file, output, as_json, precisi
         return _watch(ctx, file, (vars_file, *libs), quiet)
     checks_given = bool(expectations or expect_file or problems_path is not None
                         or practice_path)
-    tolerant = checks_given or html_path is not None  # what reads rtol and atol
     rtol, atol, gradcheck_tol, crosscheck_tol = (
         _tolerance(name, value, default if used else None) for name, value, default, used in (
-            ("--rtol", rtol, RTOL, tolerant), ("--atol", atol, ATOL, tolerant),
+            ("--rtol", rtol, None, False), ("--atol", atol, None, False),
             ("--gradcheck-tol", gradcheck_tol, GRADCHECK_TOL, run_gradcheck),
             ("--crosscheck-tol", crosscheck_tol, CROSSCHECK_TOL, crosscheck)))
+    if sig is not None and (rtol is not None or atol is not None):
+        raise BpdiffError("--sig grades by the digits written; --rtol and --atol by a"
+                          " tolerance: give one or the other")
+    rule = _rule(sig, rtol, atol) if checks_given else None
     if symbolic and symbolic_max is None:
         symbolic_max = _owned(SYMBOLIC_MAX)
     pictures = as_dot or as_mermaid or as_tree or render_path
@@ -284,11 +359,17 @@ def command(ctx, program, file, assignments, vars_file, output, as_json, precisi
     _check_modifiers(ctx, {
         "--wrt": (symbolic or hessian or hvp is not None, "--symbolic, --hessian or --hvp"),
         "--symbolic-max": (symbolic, "--symbolic"),
+        "--sig": (checks_given, "--expect, --problems or --html-practice"),
         "--rtol": (checks_given, "--expect, --problems or --html-practice"),
         "--atol": (checks_given, "--expect, --problems or --html-practice"),
         "--gradcheck-tol": (run_gradcheck, "--gradcheck"),
         "--gradcheck-sample": (run_gradcheck, "--gradcheck"),
-        "--crosscheck-tol": (crosscheck, "--crosscheck")})
+        "--crosscheck-tol": (crosscheck, "--crosscheck"),
+        "--open": (html_path is not None or practice_path is not None,
+                   "--html or --html-practice"),
+        "--table": (not (as_json or quiz is not None or problems_path is not None
+                         or parse_echo), "a run that prints a table (not --json, --quiz,"
+                    " --problems or --parse)")})
     if as_json:  # stdout holds one JSON object: nothing else may print there
         _refuse_with("--json", {
             "--dot, --mermaid or --tree": bool(as_dot or as_mermaid or as_tree),
@@ -322,7 +403,7 @@ def command(ctx, program, file, assignments, vars_file, output, as_json, precisi
     if quiz is not None:
         return _run_quiz(quiz, level, seed, answers_path)
     if problems_path is not None:
-        return _run_problems(ctx, problems_path, rtol, atol, exact, as_json, precision,
+        return _run_problems(ctx, problems_path, rule, exact, as_json, precision,
                              max_elements)
     progress = ctx.obj["progress"]
     progress("reading", None)
@@ -357,7 +438,7 @@ def command(ctx, program, file, assignments, vars_file, output, as_json, precisi
                                 "--format latex": sheet_format == "latex"})
     if expectations:
         from bpdiff.analyses.expect import check
-        checks = check(result, expectations, rtol, atol)
+        checks = check(result, expectations, rule)
     grad_rows = None
     if run_gradcheck:
         from bpdiff.analyses.gradcheck import gradcheck
@@ -384,7 +465,10 @@ def command(ctx, program, file, assignments, vars_file, output, as_json, precisi
             from bpdiff.outputs import write_text
             from bpdiff.render.html import report
             write_text(path, report(result, practice, precision, None if show_all
-                                     else max_nodes, rtol, atol))
+                                     else max_nodes, rule))
+            _wrote(path)
+            if open_pages:
+                _open_page(path)
     view = None
     if pictures:
         from bpdiff.render.collapse import picture_view
@@ -392,6 +476,7 @@ def command(ctx, program, file, assignments, vars_file, output, as_json, precisi
     if render_path:
         from bpdiff.render.pictures import dot, render_file
         render_file(dot(result, precision, view), render_path)
+        _wrote(render_path)
     curvature = cross = None
     if hessian or hvp is not None:
         from bpdiff.analyses.hessian import curvature_of
@@ -420,7 +505,8 @@ def command(ctx, program, file, assignments, vars_file, output, as_json, precisi
             sys.stdout.write(piece)
         sys.stdout.flush()
         return _verdict(ctx, checks, grad_rows, cross)
-    if not (explain or show_locals or symbolic or pictures or hessian or hvp is not None):
+    if show_table or not (explain or show_locals or symbolic or pictures or hessian
+                          or hvp is not None or html_path or practice_path):
         _print_table(result, precision, None if show_all else max_nodes, top, only, full)
     if explain:
         from bpdiff.render.explain import explain_text
@@ -489,8 +575,9 @@ def _check_modifiers(ctx, modes):
     """Refuse an option that changes what another does, given without it (it would do
     nothing). `modes`: option -> (whether one of the options it serves is given, their
     names)."""
+    params = {opt: param.name for param in ctx.command.params for opt in param.opts}
     for option, (served, names) in modes.items():
-        source = ctx.get_parameter_source(option[2:].replace("-", "_"))
+        source = ctx.get_parameter_source(params[option])
         if not served and source is not click.core.ParameterSource.DEFAULT:
             raise BpdiffError(f"{option} goes with {names}")
 
@@ -528,6 +615,13 @@ def _parse_echo(text, output, share, as_json, max_rows, given, split):
         _write(echo.echo_json(text, reading, graph), raw=True)
     else:
         _write(echo.echo_text(reading, graph, max_rows))
+
+
+def _rule(sig, rtol, atol):
+    """The grading rule of --expect, --problems and --html-practice."""
+    from bpdiff.analyses.expect import Rule
+
+    return Rule(rtol=rtol, atol=atol) if sig is None else Rule(sig=sig)
 
 
 def _tolerance(name, value, owned_default):
@@ -573,12 +667,12 @@ def _verdict(ctx, checks, grad_rows, cross=None):
         ctx.exit(1)
 
 
-def _run_problems(ctx, path, rtol, atol, exact, as_json, precision, max_elements):
+def _run_problems(ctx, path, rule, exact, as_json, precision, max_elements):
     from bpdiff.analyses.problems import grade, read
     from bpdiff.render import problems_report
 
     problems, tolerances = read(path, max_elements)
-    graded = grade(problems, tolerances, rtol, atol, exact, where=path)
+    graded = grade(problems, tolerances, rule, exact, where=path)
     if as_json:
         _write(problems_report.problems_json(graded, path, precision), raw=True)
     elif _use_rich():
@@ -619,6 +713,7 @@ def _run_quiz(count, level, seed, answers_path):
     if answers_path is not None:
         from bpdiff.outputs import write_text
         write_text(answers_path, answers_toml(quiz, level, seed))
+        _wrote(answers_path)
     _write(quiz_text(quiz, level, seed))
 
 
@@ -750,6 +845,30 @@ def _write(text, raw=False):
     sys.stdout.flush()
 
 
+def _wrote(path):
+    """Say on stderr which file was written and how big it is, unless --quiet."""
+    from bpdiff.outputs import wrote_note
+    from bpdiff.terminal import say
+
+    ctx = click.get_current_context(silent=True)
+    if ctx is None or not (ctx.obj or {}).get("quiet"):
+        say(f"bpdiff: {wrote_note(path)}")
+
+
+def _open_page(path):
+    """Open a written page in the system's web browser (webbrowser: $BROWSER, else the
+    platform's opener); a warning when there is none."""
+    import pathlib
+    import webbrowser
+
+    try:
+        opened = webbrowser.open(pathlib.Path(path).resolve().as_uri())
+    except webbrowser.Error:
+        opened = False
+    if not opened:
+        _warn(f"no web browser could be started: open {path} yourself")
+
+
 def _warn(message):
     """A note or warning on stderr, unless --quiet."""
     from bpdiff.terminal import say
@@ -815,6 +934,11 @@ def main(argv=None):
     if own_process:  # the graph's lists and tuples hold no cycles, so the cyclic
         gc.disable()  # collector would only rescan the growing heap
         prepare_streams()
+    if COMPLETE_VAR in os.environ:  # the shell asks for completions
+        code = _complete(os.environ[COMPLETE_VAR])
+        if own_process:
+            _exit_now(code)
+        sys.exit(code)
     argv = sys.argv[1:] if argv is None else list(argv)
     code = run(argv, own_process)
     if own_process:
@@ -829,6 +953,11 @@ def run(argv, own_process=False, watching=False):
     from bpdiff.terminal import say
 
     try:
+        if _asks_for_help(argv):
+            code = _help_topic(argv[1] if len(argv) == 2 else None)
+            if own_process:
+                _exit_now(code)
+            sys.exit(code)
         own, pairs = split_arguments(argv, _option_arity())
         with command.make_context("bpdiff", own, obj={"pairs": pairs, "argv": argv}) as ctx:
             with _progress(ctx) as progress:
@@ -858,6 +987,47 @@ def run(argv, own_process=False, watching=False):
         _quiet_stdout()  # what is still buffered would fail again at the end
         code = 2
     return code
+
+
+COMPLETE_VAR = "_BPDIFF_COMPLETE"
+
+
+def _complete(instruction):
+    """click's shell completion: `bash_source` (zsh_source, fish_source) prints the
+    script a shell evaluates; `bash_complete` (...) the completions of COMP_WORDS and
+    COMP_CWORD. See bpdiff.render.completion."""
+    from click.shell_completion import shell_complete
+
+    try:
+        return shell_complete(command, {}, "bpdiff", COMPLETE_VAR, instruction)
+    except Exception:  # noqa: BLE001 - a half-typed line must never print a traceback
+        return 1
+
+
+def _asks_for_help(argv):
+    """`bpdiff help` or `bpdiff help TOPIC`: `help` as the first argument, alone or with
+    one more argument that is not an option. No program is lost: `help` alone would be
+    an input without a value, and a program takes no second argument; `bpdiff help
+    --set help=1` (any option after it) is still the program `help`."""
+    return bool(argv) and argv[0] == "help" and (
+        len(argv) == 1 or len(argv) == 2 and not argv[1].startswith("-"))
+
+
+def _help_topic(topic):
+    """Print the topics (None) or one topic's text; exit code 2 for an unknown one."""
+    from bpdiff.errors import did_you_mean
+    from bpdiff.render.help import TOPICS, topic_text, topics_text
+    from bpdiff.terminal import say
+
+    if topic is None:
+        sys.stdout.write(topics_text())
+        return 0
+    if topic not in TOPICS:
+        say(f"bpdiff: error: no help topic {topic!r}{did_you_mean(topic, list(TOPICS))}"
+            f"; topics: {', '.join(TOPICS)}")
+        return 2
+    sys.stdout.write(topic_text(topic))
+    return 0
 
 
 def interrupted(own_process=True):

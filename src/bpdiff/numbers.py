@@ -4,6 +4,7 @@ and non-finite values as `nan`, `inf`, `-inf` (also in JSON, where they are stri
 """
 
 import math
+import re
 
 from bpdiff.errors import BpdiffValueError
 
@@ -149,3 +150,35 @@ def to_number(name, value):
         return float(text)
     except (ValueError, ZeroDivisionError, OverflowError):
         raise BpdiffValueError(f"the value for '{name}' is not a number: {text!r}") from None
+
+
+# ---- answers as written (the grading rule of --expect, --problems and practice pages) ----
+
+_WRITTEN = r"\s*[+-]?([0-9]*)(?:\.([0-9]*))?(?:[eE]([+-]?[0-9]{1,6}))?\s*\Z"
+
+
+def written(text):
+    """How precisely `text` is written, as (digits, last): its significant digits (0 for
+    a zero, None for a fraction, which claims every digit) and the power of ten of its
+    last written digit (None for a fraction); None when it is no plain number.
+    '-0.20' -> (2, -2); '1.2e-3' -> (2, -4); '270' -> (3, 0) (an integer claims every
+    digit it writes: 2.7e2 is the way to write two); '0.0' -> (0, -1); '-1/4' ->
+    (None, None)."""
+    text = str(text).replace("\u2212", "-").strip()
+    if "/" in text:
+        return None, None
+    match = re.match(_WRITTEN, text)  # re caches the compiled pattern
+    if match is None or not (match.group(1) or match.group(2)):
+        return None
+    whole, fraction, exponent = match.group(1), match.group(2) or "", match.group(3)
+    return len((whole + fraction).lstrip("0")), int(exponent or 0) - len(fraction)
+
+
+def rounded_text(x, digits):
+    """`x` rounded to `digits` significant digits, trailing zeros kept: -0.19661, 2 ->
+    '-0.20'; 297, 2 -> '3.0e2'."""
+    text = f"{x:#.{digits}g}"
+    if "e" in text:
+        mantissa, exponent = text.split("e")
+        return f"{mantissa.rstrip('.')}e{int(exponent)}"
+    return text.rstrip(".")

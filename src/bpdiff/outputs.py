@@ -109,3 +109,23 @@ def _new_file_beside(target, mode):
             os.close(handle)
         return temporary
     raise FileExistsError(17, "cannot make a temporary file", directory)
+
+
+def size_text(size):
+    """A file size as people read it: '512 bytes', '34 KB', '2.5 MB' (1 KB = 1024
+    bytes; KB rounded up, so a non-empty file is never '0 KB')."""
+    if size < 1024:
+        return f"{size} byte{'s' if size != 1 else ''}"
+    if size < 1024 * 1024:
+        return f"{-(-size // 1024)} KB"
+    return f"{size / (1024 * 1024):.1f} MB"
+
+
+def wrote_note(path):
+    """'wrote report.html (34 KB)': the line the command says on stderr for a file it
+    wrote (the path as given, control characters escaped by the caller)."""
+    try:
+        size = os.stat(path).st_size
+    except (OSError, ValueError):
+        return f"wrote {path}"
+    return f"wrote {path} ({size_text(size)})"

@@ -1,4 +1,4 @@
-"""Checking answers against a Result: `--expect KEY=NUMBER`, the tolerance, valid
+"""Checking answers against a Result: `--expect KEY=NUMBER`, the grading rule, valid
 conventions at kinks, and tracing a wrong gradient to the step that explains it.
 
 A KEY is `value` (the output's value), a name (∂output/∂name), `name.value` (that node's
@@ -8,16 +8,22 @@ names a node by id. An answer may be an array (`W=[[1, 2], [3, 4]]`, `W=@dW.npy`
 the arrays of --expect-file FILE.npz are answers named for what they answer: the name
 of a node (or `value`, or `loss` when no node is so named) for its value, `dNAME`,
 `grad_NAME` or `NAME.grad` for ∂output/∂NAME. Arrays, and every answer on an array
-program, are checked element by element by bpdiff.analyses.array_check. Numbers are
-compared with
+program, are checked element by element by bpdiff.analyses.array_check, within a
+tolerance (ARRAY_RTOL and DEFAULT_ATOL unless --rtol/--atol are given: an array has no
+one way of being written). A number is graded the way courses round (`Rule`, by default):
 
-    |expected − got| <= atol + min(rtol·max(|expected|, |got|), half a unit in the last
-                                   digit of the expected number as written)
+    it passes when it is the true value correctly rounded at the precision written,
+    |expected − got| <= half a unit in its last written digit (+ float noise),
+    provided it has at least `sig` significant digits (2 by default, --sig N).
 
-(a fraction such as 1/3 claims every digit). With the defaults (rtol 5e-3, atol 1e-9)
-an answer rounded to three or more significant digits passes; one wrong in its last
-digit (296 for 297, 0.196 for 0.19661) or in the second digit, or rounded to fewer than
-three digits (0.20), fails. atol only absorbs float noise around 0.
+An answer with fewer digits than that (0.2, an integer such as 2 or -3), a zero (0, 0.00,
+-0) and a fraction (-1/4) claim to be exact: they pass only when they equal the true value
+up to float noise (1e-12 relative; 1e-9 absolute for a zero). An integer claims every digit it
+writes: 270 has three (2.7e2 has two). nan matches nan and an infinity itself. The
+explicit tolerance rule, when `rtol` or `atol` is given (--rtol/--atol), replaces all of
+that: |expected − got| <= atol + rtol·max(|expected|, |got|) (rtol 0 and atol 1e-9 when
+not given). The same rule, in JavaScript, checks the practice page's answers
+(bpdiff/render/assets/grading.js; both run tests/data/grading_cases.json).
 
 Everything here returns data (Check, Diagnosis); bpdiff.render.expect_report words it. No
 derivative is computed here: the backward pass's edges (their local derivatives) are
@@ -35,9 +41,14 @@ from typing import NamedTuple
 from bpdiff.errors import BpdiffValueError, did_you_mean
 from bpdiff.engine.exact import parse_number as exact_number, to_float
 from bpdiff.engine.graph import CONST, VAR
+from bpdiff.numbers import written
 
-DEFAULT_RTOL = 5e-3
+DEFAULT_SIG = 2  # the fewest significant digits a rounded answer may have
+MAX_SIG = 17
+SIG_RANGE = range(1, MAX_SIG + 1)  # --sig N
 DEFAULT_ATOL = 1e-9  # float noise around 0; 1e-6 would wave through any answer below 1e-4
+ARRAY_RTOL = 5e-3  # arrays: relative tolerance per element unless --rtol is given
+NEAR = 5e-3  # a failed answer this close (relative) is diagnosed as a wrong last digit
 MAX_COMBINATIONS = 243  # conventions tried jointly over several kinks; beyond, one at a time
 MAX_KINKS = 50  # kinks tried one at a time when there are too many to combine
 MAX_SUBSET_PATHS = 10  # up to this many paths into a node, every subset is tried
@@ -51,9 +62,32 @@ class Expectation(NamedTuple):
 
     key: str
     number: Fraction | float  # a float only for nan and ±inf
-    text: str
-    resolution: Fraction | None = None  # half a unit in the last digit written (0: a fraction)
+    text: str  # as typed: '-0.20'
+    resolution: Fraction | None = None  # half a unit in the last digit written (0: exact)
+    digits: int | None = None  # significant digits written (None: a fraction, nan, inf)
     named: bool = False  # an array's name in --expect-file: a bare name is a value
+
+
+class Rule(NamedTuple):
+    """How answers are graded: rounded at the precision written with at least `sig`
+    significant digits, or, when `rtol` or `atol` is given, within that tolerance."""
+
+    sig: int = DEFAULT_SIG
+    rtol: float | None = None
+    atol: float | None = None
+
+    @property
+    def tolerance(self):
+        """Whether the explicit tolerance rule applies."""
+        return self.rtol is not None or self.atol is not None
+
+    def describe(self):
+        """The rule in words, for reports."""
+        if self.tolerance:
+            return (f"within atol {self.atol if self.atol is not None else DEFAULT_ATOL:g}"
+                    f" + rtol {self.rtol or 0:g} × |number|")
+        return (f"rounded at the precision written, with at least {self.sig} significant"
+                f" digit{'s' if self.sig != 1 else ''}")
 
 
 class Target(NamedTuple):
@@ -67,7 +101,8 @@ class Target(NamedTuple):
 class Diagnosis(NamedTuple):
     """A single mistake that would turn bpdiff's answer into the expected one.
 
-    kind: "rounded" (bpdiff's number rounded to too few significant `digits`),
+    kind: "too_few_digits" (bpdiff's number rounded to `digits` significant digits,
+    fewer than the rule asks for),
     "last_digit" (close, but the last digit written is not bpdiff's number rounded),
     "forgot_paths" (the paths `edges` into the node left out), "sign" (the local
     derivative of `edges[0]` with its sign flipped), "one" (that local derivative taken
@@ -79,7 +114,7 @@ class Diagnosis(NamedTuple):
     edges: tuple = ()
     other: int | None = None
     count: int = 1
-    digits: int = 0  # "rounded": the answer is bpdiff's rounded to this many digits
+    digits: int = 0  # "too_few_digits": the answer's significant digits
     number: Fraction | None = None  # "last_digit": bpdiff's number to the digits written
 
 
@@ -96,6 +131,8 @@ class Check(NamedTuple):
     others: tuple = ()  # at a kink: what the other valid conventions give
     terms: tuple = ()  # the edges whose contributions sum to a gradient
     diagnosis: Diagnosis | None = None
+    text: str = ""  # the answer as typed
+    rule: Rule = Rule()
 
     @property
     def difference(self):
@@ -121,40 +158,37 @@ def parse_number(text):
         return float(str(text).strip())
     if number is not None and abs(number) > _LARGEST_FLOAT:  # 1e400: as float() reads it
         return math.inf if number > 0 else -math.inf
+    if number and to_float(number) == 0:  # 1e-400 likewise
+        return Fraction(0)
     return number
 
 
 _LARGEST_FLOAT = Fraction(sys.float_info.max)
 
 
-_WRITTEN = re.compile(r"\s*[+-]?\d*(?:\.(\d*))?(?:[eE]([+-]?\d{1,6}))?\s*\Z")
-
-
 def resolution(text):
     """Half a unit in the last digit of a number as written: '297' -> 0.5, '0.197' ->
-    0.0005, '1.5e-3' -> 5e-05; 0 for a fraction ('1/3'); None when it cannot be told.
-    An integer's trailing zeros may be padding ('1000' for 1.00e3), so they count as
-    digits only after a decimal point ('1000.' or '0.1970')."""
-    text = str(text).strip()
-    if "/" in text:
-        return Fraction(0)
-    match = _WRITTEN.match(text)
-    if match is None:
+    0.0005, '1.5e-3' -> 5e-05; 0 for a fraction ('1/3'); None when it cannot be told."""
+    found = written(text)
+    if found is None:
         return None
-    exponent = int(match.group(2) or 0) - len(match.group(1) or "")
-    if match.group(1) is None:  # no decimal point
-        mantissa = text.lower().split("e")[0].rstrip()
-        exponent += len(mantissa) - len(mantissa.rstrip("0")) if mantissa.strip("+-0") else 0
-    return Fraction(1, 2) * Fraction(10) ** max(-400, min(400, exponent))
+    last = found[1]
+    if last is None:
+        return Fraction(0)
+    return Fraction(1, 2) * Fraction(10) ** max(-400, min(400, last))
 
 
 def expectation_of(key, value):
     """An Expectation for KEY and a number (int, float or text); None if not a number."""
-    number = parse_number(value)
+    text = getattr(value, "text", None)  # a TOML float keeps its text (problems.py)
+    if text is None:
+        text = repr(value) if isinstance(value, float) else str(value).strip()
+    number = parse_number(text.replace("\u2212", "-") if isinstance(value, str) else value)
     if number is None:
         return None
-    text = repr(value) if isinstance(value, float) else str(value).strip()
-    return Expectation(key, number, text, resolution(text))
+    found = written(text)
+    digits = found[0] if found is not None else None
+    return Expectation(key, number, text, resolution(text), digits)
 
 
 def parse_expectation(item, max_elements=None):
@@ -249,21 +283,36 @@ def resolve(result, key, named=False):
                                 "NAME.value; names: " + ", ".join(graph.names))
 
 
-def close(expected, got, rtol=DEFAULT_RTOL, atol=DEFAULT_ATOL, resolution=None):
-    """Whether `got` matches `expected`: |e − g| <= atol + min(rtol·max(|e|, |g|),
-    `resolution`), the resolution never below float noise; nan matches nan and an
-    infinity itself."""
+def within(expected, got, rtol, atol):
+    """Whether |expected − got| <= atol + rtol·max(|expected|, |got|); nan matches nan
+    and an infinity itself; None (no number) matches nothing."""
     if got is None:
         return False
-    if isinstance(expected, float) or isinstance(got, float) and not math.isfinite(got):
+    if isinstance(expected, float) or isinstance(got, float):
         e, g = to_float(expected), to_float(got)
         if not (math.isfinite(e) and math.isfinite(g)):
             return e == g or (e != e and g != g)
-    scale = max(abs(expected), abs(got))
-    allowed = rtol * scale
-    if resolution is not None:
-        allowed = min(allowed, max(resolution, FLOAT_NOISE * scale))
-    return abs(expected - got) <= atol + allowed
+    return abs(expected - got) <= atol + rtol * max(abs(expected), abs(got))
+
+
+def passes(expectation, got, rule=Rule()):
+    """Whether `got` (bpdiff's number) passes as the Expectation's answer under `rule`
+    (see the module's docstring)."""
+    if rule.tolerance:
+        return within(expectation.number, got, rule.rtol or 0.0,
+                      DEFAULT_ATOL if rule.atol is None else rule.atol)
+    expected = expectation.number
+    if got is None or isinstance(expected, float) or not math.isfinite(to_float(got)):
+        return within(expected, got, 0.0, 0.0)  # nan, inf, -inf
+    if to_float(expected) == to_float(got):
+        return True  # read as a float (as the practice page reads it), it is bpdiff's number
+    allowed = FLOAT_NOISE * max(abs(expected), abs(got))
+    if expected == 0:
+        allowed += DEFAULT_ATOL  # a zero answer: float noise around 0 is zero
+    digits = expectation.digits
+    if digits is not None and digits >= rule.sig:  # else it claims to be exact
+        allowed += expectation.resolution
+    return abs(expected - got) <= allowed
 
 
 def _got(result, target):
@@ -280,10 +329,10 @@ def _got(result, target):
     return result.grads[node]
 
 
-def check(result, expectations, rtol=DEFAULT_RTOL, atol=DEFAULT_ATOL):
-    """Each Expectation checked against `result`, in order: a list of Check (ArrayCheck
-    for an array answer and on an array program). Raises BpdiffValueError for a KEY
-    that names nothing."""
+def check(result, expectations, rule=Rule()):
+    """Each Expectation checked against `result` under `rule`, in order: a list of Check
+    (ArrayCheck for an array answer and on an array program, within rule's tolerance or
+    the arrays' default one). Raises BpdiffValueError for a KEY that names nothing."""
     targets = [resolve(result, e.key, e.named) for e in expectations]
     if any(t.kind == "grad" and t.node is not None and result.grads[t.node] is None
            for t in targets):
@@ -293,14 +342,15 @@ def check(result, expectations, rtol=DEFAULT_RTOL, atol=DEFAULT_ATOL):
                                " bpdiff computes no gradient for it",
                                hint=f"check its value instead: --expect {bad.key}.value=...")
     if result.tensor or any(hasattr(e.number, "shape") for e in expectations):
-        return _check_arrays(result, expectations, targets, rtol, atol)
+        return _check_arrays(result, expectations, targets,
+                             ARRAY_RTOL if rule.rtol is None else rule.rtol,
+                             DEFAULT_ATOL if rule.atol is None else rule.atol)
     alternatives = None
     checks = []
     for expectation, target in zip(expectations, targets):
         got = _got(result, target)
         expected = expectation.number
-        matches = functools.partial(close, expected, rtol=rtol, atol=atol,
-                                    resolution=expectation.resolution)
+        matches = functools.partial(passes, expectation, rule=rule)
         passed = matches(got)
         convention, others, terms, diagnosis = (), (), (), None
         if target.kind == "grad" and target.node is not None:
@@ -313,7 +363,7 @@ def check(result, expectations, rtol=DEFAULT_RTOL, atol=DEFAULT_ATOL):
                 values = {}
                 for choice, grads in alternatives:
                     value = grads[target.node]
-                    if not close(default, value, 1e-12, 1e-12):
+                    if not within(default, value, 1e-12, 1e-12):
                         values.setdefault(value, choice)
                 others = tuple(values)
                 if not passed:
@@ -322,10 +372,11 @@ def check(result, expectations, rtol=DEFAULT_RTOL, atol=DEFAULT_ATOL):
                             passed, convention = True, choice
                             break
         if not passed:
-            found = diagnose(result, target, expectation, rtol, atol)
+            found = diagnose(result, target, expectation, rule)
             diagnosis = found[0] if found else None
         checks.append(Check(expectation.key, target.kind, target.node, expected, got,
-                            passed, convention, others, terms, diagnosis))
+                            passed, convention, others, terms, diagnosis, expectation.text,
+                            rule))
     return checks
 
 
@@ -400,22 +451,25 @@ def regrad(result, choice):
 
 # ---- tracing a wrong answer ----------------------------------------------------------
 
-def diagnose(result, target, expected, rtol=DEFAULT_RTOL, atol=DEFAULT_ATOL):
+def diagnose(result, target, expected, rule=Rule()):
     """Single mistakes that explain the Expectation `expected` instead of bpdiff's
     answer, best first (a list of Diagnosis, empty when none is found)."""
     if target.node is None or isinstance(expected.number, float):
         return []
-    matches = functools.partial(close, expected.number, rtol=rtol, atol=atol,
-                                resolution=expected.resolution)
     got = to_float(_got(result, target))
-    if math.isfinite(got) and got != 0:
-        for digits in (1, 2):
-            if float(expected.number) == float(f"{got:.{digits}g}"):
-                return [Diagnosis("rounded", digits=digits)]
-        if close(expected.number, got, rtol, atol) and expected.resolution:
-            # within rtol, but not bpdiff's number rounded to the digits written
+    digits = expected.digits
+    if not rule.tolerance:
+        if digits and digits < rule.sig and passes(expected, got, rule._replace(sig=1)):
+            return [Diagnosis("too_few_digits", digits=digits)]
+        if digits and digits >= rule.sig and math.isfinite(got) and got != 0 and (within(
+                expected.number, got, NEAR, 0) or abs(expected.number - Fraction(got))
+                <= 4 * expected.resolution):  # within two units of its last digit
+            # close, but not bpdiff's number rounded to the digits written
             unit = 2 * expected.resolution
             return [Diagnosis("last_digit", number=round(Fraction(got) / unit) * unit)]
+        # a slip is recognised in an answer rounded to 2 digits under --sig 3 too
+        rule = rule._replace(sig=min(rule.sig, DEFAULT_SIG))
+    matches = functools.partial(passes, expected, rule=rule)
     found = []
     if target.kind == "grad" and result.grads[target.node] is not None:
         found.extend(_forgotten_paths(result, target.node, matches))

@@ -1,6 +1,7 @@
 """Problem sets for `--problems FILE.toml`: load, validate and grade them.
 
-    rtol = 0.005                  # optional, for every problem (else --rtol)
+    sig = 3                       # optional, for every problem (else --sig)
+    rtol = 0.005                  # optional: a tolerance instead (else --rtol)
     atol = 1e-9                   # optional (else --atol)
 
     [[problem]]
@@ -8,7 +9,7 @@
     program = "(a+b)*b^3"         # required: an expression or statements
     output = "e"                  # optional: a named statement as the output
     exact = false                 # optional: rational arithmetic (--exact)
-    rtol = 0.005                  # optional, this problem only
+    sig = 3                       # optional, this problem only (or rtol/atol)
     [problem.values]              # the inputs (defaults in the program count too)
     a = 7
     b = "3"                       # numbers, or text such as "-1/4"
@@ -23,6 +24,10 @@ as "@FILE.npy", or all at once with `vars = "inputs.npz"` (its arrays by name, a
 --vars) and `expect_file = "answers.npz"` (as --expect-file); file paths are relative
 to the TOML file's folder. Array answers are checked element by element.
 
+Answers are graded by the rule of bpdiff.analyses.expect (a Rule): a problem's own sig
+or rtol/atol, else the file's, else the command line's. TOML floats keep their text
+(-0.20 has two significant digits, not one).
+
 A malformed file raises BpdiffValueError (exit 2) naming the problem and the field;
 grading returns data (Graded), which bpdiff.render.problems_report words.
 """
@@ -32,13 +37,14 @@ from typing import NamedTuple
 
 import os
 
-from bpdiff.analyses.expect import (DEFAULT_ATOL, DEFAULT_RTOL, array_expectation, check,
-                                    expectation_of, file_expectations)
+from bpdiff.analyses.expect import (MAX_SIG, Rule, array_expectation, check, expectation_of,
+                                    file_expectations)
 from bpdiff.errors import BpdiffError, BpdiffValueError, did_you_mean
 
-PROBLEM_FIELDS = ("name", "program", "output", "exact", "rtol", "atol", "values", "expect",
+RULE_FIELDS = ("sig", "rtol", "atol")
+PROBLEM_FIELDS = ("name", "program", "output", "exact", *RULE_FIELDS, "values", "expect",
                   "vars", "expect_file")
-TOP_FIELDS = ("problem", "rtol", "atol")
+TOP_FIELDS = ("problem", *RULE_FIELDS)
 
 
 class Problem(NamedTuple):
@@ -50,8 +56,7 @@ class Problem(NamedTuple):
     expect: tuple  # Expectation, in file order
     output: str | None = None
     exact: bool = False
-    rtol: float | None = None
-    atol: float | None = None
+    rule: dict | None = None  # its own sig, rtol, atol (as given)
 
 
 class Graded(NamedTuple):
@@ -69,7 +74,7 @@ class Graded(NamedTuple):
 
 def read(path, max_elements=None):
     """The problems of the TOML file at `path` (a list of Problem, plus the file's own
-    rtol/atol as a dict); raises BpdiffValueError naming what is wrong. Array files it
+    sig/rtol/atol as a dict); raises BpdiffValueError naming what is wrong. Array files it
     names are read relative to its folder, each at most `max_elements` elements."""
     import tomllib
 
@@ -77,7 +82,7 @@ def read(path, max_elements=None):
 
     text = read_program(None, path)
     try:
-        data = tomllib.loads(text)
+        data = tomllib.loads(text, parse_float=_WrittenFloat)
     except tomllib.TOMLDecodeError as error:
         raise BpdiffValueError(f"{path}: not valid TOML: {error}") from None
     except RecursionError:
@@ -94,8 +99,7 @@ def parse(data, where="problems", base=None, max_elements=None):
             raise BpdiffValueError(f"{where}: unknown top-level field '{key}'"
                                    f"{did_you_mean(key, TOP_FIELDS)}",
                                    hint="problems are [[problem]] tables")
-    tolerances = {k: _tolerance(data[k], f"{where}: field '{k}'") for k in ("rtol", "atol")
-                  if k in data}
+    tolerances = _rule_fields(data, where + ":")
     tables = data.get("problem")
     if not isinstance(tables, list) or not tables:
         raise BpdiffValueError(f"{where}: no problems: expected [[problem]] tables",
@@ -159,8 +163,31 @@ def _problem(table, index, where, base=None, max_elements=None):
                                    " a number")
         expectations.append(found)
     return Problem(name, program, values, tuple(expectations), output, exact,
-                   *(_tolerance(table[k], f"{label}, field '{k}'") if k in table else None
-                     for k in ("rtol", "atol")))
+                   _rule_fields(table, label + ","))
+
+
+class _WrittenFloat(float):
+    """A TOML float that remembers how it was written ('-0.20')."""
+
+    def __new__(cls, text):
+        number = super().__new__(cls, text)
+        number.text = text.replace("_", "")
+        return number
+
+
+def _rule_fields(table, label):
+    """The sig, rtol and atol a table gives, checked: a dict (empty: none)."""
+    fields = {k: _tolerance(table[k], f"{label} field '{k}'") for k in ("rtol", "atol")
+              if k in table}
+    if "sig" in table:
+        sig = table["sig"]
+        if isinstance(sig, bool) or not isinstance(sig, int) or not 1 <= sig <= MAX_SIG:
+            raise BpdiffValueError(f"{label} field 'sig': expected an integer from 1 to"
+                                   f" {MAX_SIG}")
+        if fields:
+            raise BpdiffValueError(f"{label} field 'sig': give sig or rtol/atol, not both")
+        fields["sig"] = sig
+    return fields
 
 
 def _array_values(table, values, label, base, max_elements):
@@ -232,11 +259,11 @@ def _tolerance(value, label):
     return float(value)
 
 
-def grade(problems, tolerances=None, rtol=DEFAULT_RTOL, atol=DEFAULT_ATOL, exact=False,
-          where="problems"):
-    """Run and check every problem: a list of Graded. `tolerances` (the file's own) and
-    each problem's rtol/atol override `rtol`/`atol`. A problem that cannot run (a syntax
-    error, an unknown key) raises BpdiffValueError naming it and the field."""
+def grade(problems, tolerances=None, rule=Rule(), exact=False, where="problems"):
+    """Run and check every problem: a list of Graded. `tolerances` (the file's own
+    sig/rtol/atol) and each problem's own override `rule` (the command line's). A problem
+    that cannot run (a syntax error, an unknown key) raises BpdiffValueError naming it
+    and the field."""
     from bpdiff import api
 
     tolerances = tolerances or {}
@@ -251,10 +278,8 @@ def grade(problems, tolerances=None, rtol=DEFAULT_RTOL, atol=DEFAULT_ATOL, exact
             hint = "add it to [problem.values]" if field == "values" else None
             plain = BpdiffError(error.message, error.source, error.line, error.column, hint)
             raise BpdiffValueError(f"{label}, field '{field}': {plain}") from None
-        problem_rtol = _pick(problem.rtol, tolerances.get("rtol"), rtol)
-        problem_atol = _pick(problem.atol, tolerances.get("atol"), atol)
         try:
-            checks = check(result, problem.expect, problem_rtol, problem_atol)
+            checks = check(result, problem.expect, _rule(problem.rule, tolerances, rule))
         except BpdiffError as error:
             key, _, message = error.message.removeprefix("--expect ").partition(": ")
             raise BpdiffValueError(f"{label}, field 'expect.{key}': {message}",
@@ -275,5 +300,7 @@ def _field(error):
     return "program"
 
 
-def _pick(*choices):
-    return next(c for c in choices if c is not None)
+def _rule(own, file_fields, rule):
+    """The Rule of a problem: its own fields, else the file's, else `rule`."""
+    fields = own or file_fields
+    return Rule(**fields) if fields else rule

@@ -125,7 +125,9 @@ def backward(graph: Graph, values: list[Any], m: MathNamespace = scalar,
              record: list[Edge] | None = None,
              kink: dict[str, tuple[float, ...]] | None = None) -> list[Any]:
     """∂output/∂node for every node, in namespace `m`; None for nodes that depend on no
-    input. A non-scalar output is seeded with ones: the gradients are those of sum(output).
+    input, except the output: ∂output/∂output is the seed, 1, even in a program with no
+    inputs (2^3^2). A non-scalar output is seeded with ones: the gradients are those of
+    sum(output).
 
     With a list as `record`, every edge's Edge is appended to it in the order visited.
     `kink` (op name -> local derivatives, from kinks.KinkPolicy.overrides) replaces an
@@ -156,6 +158,7 @@ def backward(graph: Graph, values: list[Any], m: MathNamespace = scalar,
                 grads[source] += contribution
                 if record is not None:
                     record.append(Edge(node, position, source, local, upstream, contribution))
+    depends[graph.output] = 1  # the seed is shown whatever the output depends on
     if arrays:  # m is an ArrayNamespace
         return [m.settle(g) if d else None  # type: ignore[attr-defined]
                 for g, d in zip(grads, depends)]

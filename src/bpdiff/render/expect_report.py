@@ -9,7 +9,7 @@ from fractions import Fraction
 
 from bpdiff.engine.exact import to_float
 from bpdiff.language.labels import label
-from bpdiff.numbers import format_fraction, format_number, json_number
+from bpdiff.numbers import format_fraction, format_number, json_number, rounded_text
 from bpdiff.render.explain import edge_formula, references
 from bpdiff.render.table import plain_rows
 
@@ -58,10 +58,11 @@ def quantity(graph, check):
 
 
 def check_rows(result, checks, precision):
-    """The check table's rows: mark, quantity, expected, got, expected − got."""
+    """The check table's rows: mark, quantity, expected (as typed), got, expected − got."""
     fractions = result.exact is not None
     return [(PASS if c.passed else FAIL, quantity(result.graph, c),
-             _number(c.expected, precision, fractions), _number(c.got, precision, fractions),
+             c.text or _number(c.expected, precision, fractions),
+             _number(c.got, precision, fractions),
              _number(c.difference, precision, fractions)) for c in checks]
 
 
@@ -90,7 +91,7 @@ def explanations(result, check, precision):
     if check.passed:
         return lines
     what = quantity(graph, check)
-    head = f"expected {what} = {fmt(check.expected)}; bpdiff gets {fmt(check.got)}"
+    head = f"expected {what} = {check.text or fmt(check.expected)}; bpdiff gets {fmt(check.got)}"
     terms = check.terms
     if len(terms) > 1:
         head += " = " + " + ".join(f"{fmt(e.contribution)} (via {_via(graph, e.node)})"
@@ -131,16 +132,17 @@ def _diagnosis_text(result, check, ref, fmt):
     d = check.diagnosis
     out = ref(graph.output)
     target = ref(check.node)
-    if d.kind == "rounded":
-        better = _number(Fraction(f"{to_float(check.got):.3g}"), 3)
-        return (f"your answer is bpdiff's number rounded too far ({fmt(check.got)} →"
-                f" {fmt(check.expected)}): give 3 significant digits ({better}), or loosen"
-                " --rtol")
+    if d.kind == "too_few_digits":
+        sig = check.rule.sig
+        better = rounded_text(to_float(check.got), sig)
+        s_have, s_need = "s" if d.digits != 1 else "", "s" if sig != 1 else ""
+        return (f"{check.text} has {d.digits} significant digit{s_have}: an answer with fewer"
+                f" than {sig} must be exact; give {sig} digit{s_need} ({better}) or more")
     if d.kind == "last_digit":
         scale = max(abs(to_float(check.expected)), abs(to_float(check.got)))
         off = abs(to_float(check.difference)) / scale
         return (f"your answer is {off:.2%} off, more than its last digit allows: to the"
-                f" digits you wrote, bpdiff's number is {_number(d.number, 12)}")
+                f" digits you wrote, bpdiff's number is {_last_digit(d.number, check.text)}")
     if d.kind in ("gradient_of", "value_of"):
         other = ref(d.other)
         if d.kind == "gradient_of":
@@ -180,6 +182,17 @@ def _diagnosis_text(result, check, ref, fmt):
         return f"your answer counts {what} twice{also}"
     return (f"your answer matches {step} = {shown} alone: did you forget to multiply by"
             f" the upstream gradient ∂{out}/∂{parent} = {fmt(e.upstream)}?")
+
+
+def _last_digit(number, text):
+    """`number` (bpdiff's, rounded to the last digit of `text`) with as many decimals as
+    `text` writes: 0.197 for 0.196."""
+    from bpdiff.numbers import written
+
+    shown = written(text)
+    if shown is None or shown[1] is None or "e" in text.lower():
+        return _number(number, 12)
+    return f"{to_float(number):.{max(0, -shown[1])}f}"
 
 
 def _described(graph, node):
@@ -266,7 +279,8 @@ def checks_json(result, checks, precision=6):
         note = lines[0] if check.passed and lines else None
         hint = "\n".join(lines) if not check.passed else None
         entries.append({"key": check.key, "quantity": quantity(result.graph, check),
-                        "node": check.node, "expected": _json(check.expected),
+                        "node": check.node, "answer": check.text,
+                        "expected": _json(check.expected),
                         "got": _json(check.got), "difference": _json(check.difference),
                         "passed": check.passed, "note": note, "hint": hint})
     return entries

@@ -6,7 +6,8 @@ node table, the narration, and the data as JSON in a <script type="application/j
 block. That data is `--json --explain --locals`'s object ("result") plus what the script
 needs to show it ("view": formatted numbers, each step's narration lines and highlighted
 edges, the order of the answers); the script computes nothing but the answer check
-(`--expect`'s tolerance rule, mirrored). Without JavaScript the page still shows the
+(`--expect`'s grading rule: assets/grading.js, tested against the same cases as
+bpdiff.analyses.expect.passes). Without JavaScript the page still shows the
 graph, the table and the whole narration.
 
 Over `max_nodes` nodes the page is a summary instead (the table's rows for big graphs:
@@ -22,7 +23,7 @@ from html import escape
 from importlib import resources
 
 from bpdiff.version import __version__
-from bpdiff.analyses.expect import DEFAULT_ATOL, DEFAULT_RTOL, close, kink_gradients
+from bpdiff.analyses.expect import Rule, kink_gradients, within
 from bpdiff.engine.graph import CONST
 from bpdiff.render.explain import backward_lines, explain_steps, forward_line, references, \
     tensor_backward_lines
@@ -49,9 +50,9 @@ def script_json(data):
 
 
 def report(result, practice=False, precision=DEFAULT_PRECISION, max_nodes=DEFAULT_MAX_NODES,
-           rtol=DEFAULT_RTOL, atol=DEFAULT_ATOL, engine="auto"):
+           rule=None, engine="auto"):
     """The HTML page for a Result, as text. `practice`: gradients hidden, for the
-    student to type and the page to check with tolerance `rtol`, `atol`; `max_nodes`
+    student to type and the page to check by `rule` (an expect.Rule); `max_nodes`
     (None: no limit): above it, the summary; `engine`: the layout's (see layout.layout)."""
     graph = result.graph
     body, note = rows(result, precision, max_nodes)
@@ -65,8 +66,11 @@ def report(result, practice=False, precision=DEFAULT_PRECISION, max_nodes=DEFAUL
     shapes = {node["id"]: node["shape"] for node in data["nodes"] if "shape" in node}
     out = graph.name_of.get(graph.output, "out")
     fmt = lambda x: format_number(x, precision)  # noqa: E731
-    view = {"practice": practice, "summary": bool(note), "out": out, "rtol": rtol,
-            "atol": atol, "nodes": {str(node): dict(text) for node, text in shown.items()}}
+    rule = rule or Rule()
+    view = {"practice": practice, "summary": bool(note), "out": out,
+            "rule": {"sig": rule.sig} if not rule.tolerance else
+            {"rtol": rule.rtol, "atol": rule.atol},
+            "nodes": {str(node): dict(text) for node, text in shown.items()}}
     if note:
         view["steps"] = []
         view["answers"] = [node for node in shown
@@ -84,16 +88,25 @@ def report(result, practice=False, precision=DEFAULT_PRECISION, max_nodes=DEFAUL
     if practice:
         view["conventions"] = _conventions(result, view["answers"])
     page = _PAGE.format(
-        title=escape(_short(result.text)), css=asset("report.css"), js=asset("report.js"),
+        title=escape(_short(result.text)), css=asset("report.css"), js=asset("grading.js") + asset("report.js"),
         program=escape(result.text), version=escape(__version__),
         headline=escape(_headline(result, out, precision, practice)),
         meta=escape(_meta(graph, engine_used, practice, note)),
         drawing=drawing, narration=escape(narration),
         table=_table(result, body, shapes, out, practice),
-        practice=(_PRACTICE.replace("<noscript>", _ARRAYS + "<noscript>") if result.tensor
-                  else _PRACTICE) if practice else "",
+        practice=_PRACTICE.replace("{rule}", escape(_rule_text(rule))).replace(
+            "<noscript>", (_ARRAYS if result.tensor else "") + "<noscript>")
+        if practice else "",
         data=script_json({"result": data, "view": view}))
     return page
+
+
+def _rule_text(rule):
+    if rule.tolerance:
+        return f"an answer passes {rule.describe()}"
+    return (f"an answer passes when it is the true value rounded at the precision you write"
+            f" (-0.20 for -0.19661), with at least {rule.sig} significant digit"
+            f"{'s' if rule.sig != 1 else ''}; fewer digits, such as 0.2 or 3, must be exact")
 
 
 def _conventions(result, nodes):
@@ -106,7 +119,7 @@ def _conventions(result, nodes):
     for _choice, grads in kink_gradients(result):
         for node in nodes:
             value = grads[node]
-            if value is not None and not close(result.grads[node], value, 1e-12, 1e-12):
+            if value is not None and not within(result.grads[node], value, 1e-12, 1e-12):
                 found = others.setdefault(str(node), [])
                 if json_number(value) not in found:
                     found.append(json_number(value))
@@ -232,8 +245,7 @@ _PRACTICE = """<section id="practice" class="practice" aria-labelledby="practice
 <h2 id="practice-title">Practice</h2>
 <p>Type ∂(output)/∂node for each node in the table's last column, output first (its
 gradient is the seed, 1). Each answer is checked when you press Enter or leave the box,
-with the same tolerance as <code>bpdiff --expect</code>: three significant digits are
-enough, and the last digit you write must be right. The first node, in backward order,
+by the same rule as <code>bpdiff --expect</code>: {rule}. The first node, in backward order,
 whose answer is wrong is marked: that is where your chain rule went off course. In the
 graph and the table, green marks a right answer, red a wrong one, and a thick red box with
 a red row the node where your chain diverges.</p>

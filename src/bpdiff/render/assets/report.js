@@ -1,8 +1,7 @@
 // bpdiff HTML report: stepping through the passes, selection, and practice answers.
 // Everything shown comes from the JSON block that bpdiff wrote (#bpdiff-data); the only
-// arithmetic here is the answer check, --expect's tolerance rule (bpdiff/check.py):
-//   |expected - got| <= atol + min(rtol * max(|expected|, |got|), half a unit in the
-//   last digit written), nan matches nan and an infinity itself.
+// arithmetic here is the answer check, --expect's grading rule (view.rule), which
+// grading.js (inlined before this file) implements.
 (function () {
   "use strict";
   var data = JSON.parse(document.getElementById("bpdiff-data").textContent);
@@ -22,51 +21,6 @@
   function both(node) { return [$("n" + node), $("row" + node)].filter(Boolean); }
 
   // ---- the answer check ---------------------------------------------------------
-  var DECIMAL = /^\s*[+-]?(\d*)\.?(\d*)(?:[eE]([+-]?\d+))?\s*$/;
-  var WRITTEN = /^\s*[+-]?\d*(?:\.(\d*))?(?:[eE]([+-]?\d{1,6}))?\s*$/;
-
-  function parseDecimal(text) {
-    var m = DECIMAL.exec(text);
-    return m && (m[1] || m[2]) ? Number(text.trim()) : null;
-  }
-
-  function parseNumber(text) {  // bpdiff.check.parse_number, as a float
-    text = text.replace(/\u2212/g, "-").trim();
-    var special = { "nan": NaN, "inf": Infinity, "+inf": Infinity, "-inf": -Infinity };
-    if (special.hasOwnProperty(text.toLowerCase())) { return special[text.toLowerCase()]; }
-    var parts = text.split("/");
-    if (parts.length === 2) {
-      var top = parseDecimal(parts[0]), bottom = parseDecimal(parts[1]);
-      return top === null || bottom === null || bottom === 0 ? null : top / bottom;
-    }
-    return parts.length === 1 ? parseDecimal(text) : null;
-  }
-
-  function resolution(text) {  // bpdiff.check.resolution
-    text = text.replace(/\u2212/g, "-").trim();
-    if (text.indexOf("/") >= 0) { return 0; }
-    var m = WRITTEN.exec(text);
-    if (!m) { return null; }
-    var exponent = parseInt(m[2] || "0", 10) - (m[1] || "").length;
-    if (m[1] === undefined) {  // no decimal point: an integer's trailing zeros may be padding
-      var mantissa = text.toLowerCase().split("e")[0].replace(/\s+$/, "");
-      if (mantissa.replace(/^[+\-0]+|[+\-0]+$/g, "")) {
-        exponent += mantissa.length - mantissa.replace(/0+$/, "").length;
-      }
-    }
-    return 0.5 * Math.pow(10, Math.max(-400, Math.min(400, exponent)));
-  }
-
-  function close(expected, got, res) {  // bpdiff.check.close
-    if (!isFinite(expected) || !isFinite(got)) {
-      return expected === got || (isNaN(expected) && isNaN(got));
-    }
-    var scale = Math.max(Math.abs(expected), Math.abs(got));
-    var allowed = view.rtol * scale;
-    if (res !== null) { allowed = Math.min(allowed, Math.max(res, 1e-12 * scale)); }
-    return Math.abs(expected - got) <= view.atol + allowed;
-  }
-
   function number(json) {  // a JSON number of bpdiff's: "nan", "inf", "-inf" are strings
     if (typeof json !== "string") { return json; }
     return json === "nan" ? NaN : json === "inf" ? Infinity : -Infinity;
@@ -82,13 +36,14 @@
     var pieces = want.length === 1 ? [text] :
       text.replace(/[\[\]()]/g, " ").split(/[\s,;]+/).filter(Boolean);
     if (pieces.length !== want.length) { return null; }
-    var numbers = pieces.map(parseNumber);
-    if (numbers.some(function (x) { return x === null; })) { return null; }
-    var wrong = [];
-    numbers.forEach(function (x, k) {
-      if (!close(x, want[k], resolution(pieces[k]))) { wrong.push(k); }
+    var grades = pieces.map(function (piece, k) {
+      return bpdiffGrading.grade(piece, want[k], view.rule);
     });
-    return { numbers: numbers, right: wrong.length === 0, wrong: wrong, text: text };
+    if (grades.some(function (x) { return x === null; })) { return null; }
+    var wrong = [];
+    grades.forEach(function (x, k) { if (!x.right) { wrong.push(k); } });
+    return { numbers: grades.map(function (x) { return x.number; }), text: text,
+             right: wrong.length === 0, wrong: wrong };
   }
 
   // Element k (in row-major order) of an array of `shape`, as bpdiff names it: [1,2].
@@ -251,7 +206,7 @@
       if (upstream === null) { return false; }
       sum += upstream * number(s.terms[k].local);
     }
-    return close(answer.numbers[0], sum, resolution(answer.text));
+    return bpdiffGrading.grade(answer.text, sum, view.rule).right;
   }
 
   function update() {
