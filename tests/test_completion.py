@@ -72,7 +72,8 @@ def test_function_names_from_a_lib(tmp_path):
 def test_the_programs_inputs_after_a_file():
     offered = values(complete(["-f", str(NEURON), "--"]))
     assert {"--w0", "--x0", "--w1", "--x1", "--w2"} <= set(offered)
-    assert values(complete(["-f", str(NEURON), "--w"])) == ["--wrt", "--w0", "--w1", "--w2"]
+    assert values(complete(["-f", str(NEURON), "--w"])) == ["--wrt", "--watch", "--w0", "--w1",
+                                                             "--w2"]
     # inputs already given are not offered again; the --NAME VALUE pairs do not confuse click
     offered = values(complete(["-f", str(NEURON), "--w0", "2", "--x0=1", "--set", "w1=3",
                                "--"]))

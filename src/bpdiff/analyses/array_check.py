@@ -50,6 +50,7 @@ class ArrayCheck(NamedTuple):
     first: bool = False  # the first node in backward order whose gradient disagrees
     upstream_ok: tuple = ()  # then: the checked nodes using it whose gradients agree
     alone: bool = False  # a failed gradient check with no other gradient checked
+    answer: str = ""  # the answer as given: '[[1, 2], [3, 4]]', '@dW.npy', 'answers.npz: dW'
 
     @property
     def size(self):

@@ -389,7 +389,8 @@ def _check_arrays(result, expectations, targets, rtol, atol):
         expected = expectation.number
         if isinstance(expected, Fraction):
             expected = to_float(expected)
-        checks.append(check_array(result, target, expected, got, rtol, atol))
+        checks.append(check_array(result, target, expected, got, rtol, atol)._replace(
+            answer=expectation.text))
     return mark_first_diverging(checks, result)
 
 

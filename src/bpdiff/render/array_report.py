@@ -219,7 +219,7 @@ def check_json(result, check, precision=6):
                  "got": json_number(float(check.got[check.worst])),
                  "relative_error": json_number(check.error)}
     return {"key": check.key, "quantity": quantity(result.graph, check), "node": check.node,
-            "expected": json_number(check.expected), "got": json_number(check.got),
+            "answer": check.answer, "expected": json_number(check.expected), "got": json_number(check.got),
             "difference": json_number(np.subtract(check.expected, check.got)) if same
             else None,
             "passed": check.passed, "note": None,
