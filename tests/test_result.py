@@ -16,7 +16,7 @@ def test_every_field_is_declared():
     result = bpdiff.differentiate("(a+b)*b^3", a=7, b=3)
     fields = [f.name for f in dataclasses.fields(Result)]
     assert fields == ["text", "graph", "inputs", "values", "grads", "math", "kink_policy",
-                      "nonfinite", "kinks", "exact", "recorded_edges"]
+                      "nonfinite", "kinks", "exact", "recorded_edges", "seed", "seed_kind"]
     with pytest.raises(AttributeError):
         result.unknown = 1  # slots: nothing undeclared can be attached
 

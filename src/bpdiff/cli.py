@@ -166,6 +166,16 @@ def _print_help(ctx, param, value):
 @click.option("--max-elements", type=click.IntRange(min=1), default=DEFAULT_MAX_ELEMENTS,
               show_default=True, metavar="N", help="Refuse an array operation whose result "
               "would hold more numbers than this (before it allocates them).")
+@click.option("--grad-output", metavar="ARRAY", help="The upstream gradient ∂L/∂output of an "
+              "array output, shaped like it (PyTorch's backward(gradient=...)): a nested "
+              "list such as '[[1,0],[0,1]]', or @FILE.npy.")
+@click.option("--sum-output", is_flag=True, help="Seed an array output with ones: the "
+              "gradients of sum(output).")
+@click.option("--jacobian", "show_jacobian", is_flag=True, help="Print the Jacobian of the "
+              "output (or --of NODE) with respect to each input (or --wrt NAMES), one table "
+              "each, rows and columns labelled by element.")
+@click.option("--of", metavar="NODE", help="With --jacobian: the named node (or "
+              "#ID) whose Jacobian to print, instead of the output.")
 @click.option("--expect", "expectations", multiple=True, metavar="KEY=NUMBER",
               help="Check an answer (repeatable): KEY is 'value' (the output), an input or "
               "named intermediate (∂output/∂NAME) or NAME.value; NUMBER a decimal or a "
@@ -235,7 +245,8 @@ def command(ctx, program, file, assignments, vars_file, output, as_json, precisi
             expectations, rtol, atol,
             run_gradcheck, gradcheck_tol, problems_path, quiz, level, seed, answers_path,
             exact, kink, hessian, hvp, crosscheck, crosscheck_tol, parse_echo, sheet_format,
-            top, only, html_path, practice_path, libs):
+            top, only, html_path, practice_path, libs, grad_output, sum_output, show_jacobian,
+            of):
     """Differentiate PROGRAM and show every node's value and gradient.
 
     PROGRAM is an expression such as "(a+b)*b^3" or statements separated by ';' or
@@ -258,9 +269,11 @@ def command(ctx, program, file, assignments, vars_file, output, as_json, precisi
         "--symbolic": symbolic, "--expect": bool(expectations), "--gradcheck": run_gradcheck,
         "pictures": pictures, "--exact": exact, "--quiz": quiz is not None,
         "--problems": problems_path is not None, "--hessian": hessian,
-        "--hvp": hvp is not None, "--crosscheck": crosscheck})
+        "--hvp": hvp is not None, "--crosscheck": crosscheck, "--jacobian": show_jacobian})
     _check_modifiers(ctx, {
-        "--wrt": (symbolic or hessian or hvp is not None, "--symbolic, --hessian or --hvp"),
+        "--wrt": (symbolic or hessian or hvp is not None or show_jacobian,
+                  "--symbolic, --hessian, --hvp or --jacobian"),
+        "--of": (show_jacobian, "--jacobian"),
         "--symbolic-max": (symbolic, "--symbolic"),
         "--rtol": (checks_given, "--expect, --problems or --html-practice"),
         "--atol": (checks_given, "--expect, --problems or --html-practice"),
@@ -286,7 +299,9 @@ def command(ctx, program, file, assignments, vars_file, output, as_json, precisi
             "--explain, --locals, --symbolic or pictures": bool(
                 explain or show_locals or symbolic or as_dot or as_mermaid or as_tree
                 or render_path),
-            "--json or --exact": quiz is not None and (as_json or exact), "--lib": bool(libs)})
+            "--json or --exact": quiz is not None and (as_json or exact), "--lib": bool(libs),
+            "--grad-output, --sum-output or --jacobian": bool(
+                grad_output is not None or sum_output or show_jacobian)})
     _check_outputs({"--html": html_path, "--html-practice": practice_path,
                     "--render": render_path, "--answers": answers_path},
                    {"-f": [file], "--vars": [vars_file], "--lib": libs,
@@ -307,13 +322,16 @@ def command(ctx, program, file, assignments, vars_file, output, as_json, precisi
         from bpdiff.analyses.expect import parse_expectation
         expectations = [parse_expectation(item) for item in expectations]
     from bpdiff.api import differentiate
+    from bpdiff.inputs import array_argument
 
+    grad_output = array_argument("--grad-output", grad_output)
     needs_edges = bool(explain or show_locals or as_dot or as_mermaid or render_path
                        or html_path or practice_path or expectations)  # result.edges' readers
     try:
         result = differentiate(text, values, output=output, share=not no_share, kink=kink,
                                lib=libs, exact=exact, edges=needs_edges,
-                               max_elements=max_elements, split=not no_split)
+                               max_elements=max_elements, split=not no_split,
+                               grad_output=grad_output, sum_output=sum_output)
     except BpdiffError as error:
         raise _with_option_clashes(ctx, error) from None
     if result.tensor:
@@ -321,6 +339,13 @@ def command(ctx, program, file, assignments, vars_file, output, as_json, precisi
                                 "--hessian": hessian, "--hvp": hvp is not None,
                                 "--crosscheck": crosscheck,
                                 "--format latex": sheet_format == "latex"})
+    _require_gradients(result, {"--locals": show_locals, "--html": html_path,
+                                "--html-practice": practice_path})
+    jacobians = None
+    if show_jacobian:
+        from bpdiff.analyses.jacobian import jacobians as jacobians_of
+        jacobians = jacobians_of(result, of, _names(wrt),
+                                 None if show_all else max_nodes)
     if expectations:
         from bpdiff.analyses.expect import check
         checks = check(result, expectations, rtol, atol)
@@ -330,6 +355,11 @@ def command(ctx, program, file, assignments, vars_file, output, as_json, precisi
         grad_rows = gradcheck(result, gradcheck_tol, force=show_all)
     for note in result.graph.notes:
         _warn(note)
+    if not result.output_is_scalar:
+        from bpdiff.api import seed_note
+        note = seed_note(result, jacobian=show_jacobian)
+        if note:
+            _warn(note)
     if result.nonfinite or result.kinks:
         from bpdiff.render.nonfinite import describe_kink, describe_nonfinite
         for finding in result.nonfinite:
@@ -379,12 +409,16 @@ def command(ctx, program, file, assignments, vars_file, output, as_json, precisi
         for piece in pieces(result, explain=explain, locals_=show_locals, symbolic=gradients,
                             checks=checks, gradcheck=None if grad_rows is None
                             else (grad_rows, gradcheck_tol), curvature=curvature,
-                            crosscheck=cross):
+                            crosscheck=cross, jacobians=jacobians):
             sys.stdout.write(piece)
         sys.stdout.flush()
         return _verdict(ctx, checks, grad_rows, cross)
-    if not (explain or show_locals or symbolic or pictures or hessian or hvp is not None):
+    if not (explain or show_locals or symbolic or pictures or hessian or hvp is not None
+            or show_jacobian):
         _print_table(result, precision, None if show_all else max_nodes, top, only, full)
+    if jacobians is not None:
+        from bpdiff.render.jacobian import jacobian_text
+        _write(jacobian_text(result, jacobians, precision))
     if explain:
         from bpdiff.render.explain import explain_text
         _write(explain_text(result, precision))
@@ -419,6 +453,16 @@ def command(ctx, program, file, assignments, vars_file, output, as_json, precisi
         _print(render_cross.crosscheck_rich(result, cross) if _use_rich()
                else render_cross.crosscheck_plain(result, cross))
     return _verdict(ctx, checks, grad_rows, cross)
+
+
+def _require_gradients(result, options):
+    """Refuse the options given (option -> given) that read gradients, on a result with
+    none (an array output given neither --grad-output nor --sum-output)."""
+    from bpdiff.api import require_gradients
+
+    for option, given in options.items():
+        if given:
+            require_gradients(result, option)
 
 
 def _tensor_checks(result, options):

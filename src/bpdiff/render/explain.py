@@ -44,12 +44,14 @@ def explain_steps(result, style=SYMBOLIC):
             if node in graph.call_of:
                 step["call"] = call_label(graph, node)
         steps.append(step)
+    if not result.has_gradients:  # an array output with no seed: no backward pass
+        return steps
     uses = {}
     for edge in result.edges:
         uses.setdefault(edge.source, []).append(edge)
     out = ref(graph.output)
-    steps.append({"stage": "backward", "node": graph.output, "ref": out, "grad": 1.0,
-                  "terms": []})
+    steps.append({"stage": "backward", "node": graph.output, "ref": out,
+                  "grad": result.seed, "terms": []})
     for node in range(graph.output - 1, -1, -1):
         if result.grads[node] is None or node not in uses:
             continue
@@ -96,6 +98,9 @@ def explain_text(result, precision):
         if step["stage"] == "forward":
             lines.append(forward_line(result.graph, step, fmt))
     lines.append("")
+    if not result.has_gradients:
+        from bpdiff.api import seed_note
+        return "\n".join([*lines, f"No backward pass: {seed_note(result)}."]) + "\n"
     lines.append(f"Backward pass (∂{out}/∂node, output first; upstream × local, summed over uses):")
     for step in steps:
         if step["stage"] == "backward":
@@ -152,7 +157,9 @@ def tensor_backward_lines(out, step, fmt, hide_gradients=False):
     elementwise op, summed back over broadcast axes; the op's rule applied to the
     upstream for the others), then their sum."""
     if not step["terms"]:
-        return backward_lines(out, step, fmt)
+        if _shape(step["grad"]) == ():
+            return backward_lines(out, step, fmt)
+        return [f"  ∂{out}/∂{step['ref']} = {fmt(step['grad'])}   (the output: the seed)"]
     if hide_gradients:
         fmt = lambda x: "?"  # noqa: E731 - every number here follows from the gradients
     target = step["ref"]
