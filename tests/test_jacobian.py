@@ -327,3 +327,95 @@ def test_jacobian_of_a_matrix_output_equals_pytorch_layout():
     # ∂Y[i,j]/∂A[k,l] = δik B[l,j]
     want = np.einsum("ik,lj->ijkl", np.eye(2), np.array([[0, 1], [1, 0]])).reshape(4, 4)
     assert np.array_equal(np.array(ja.matrix), want)
+
+
+# ---- 3. --explain on tensor ops: element, vectorised rule, shape check ------------------
+
+def _explained(program, *args):
+    code, out, err = bpdiff_cli(program, *args, "--explain")
+    assert code == 0, err
+    return out
+
+
+@pytest.mark.parametrize("program, args, lines", [
+    ("y = W @ x; L = sum(y)", ARGS[:4], [
+        "one element: ∂y[i]/∂W[i,j] = x[j], 0 for another row of W",
+        "so ∂L/∂W = ∂L/∂y xᵀ, an outer product",
+        "shapes: ∂L/∂W (2,3) = ∂L/∂y (2,1) @ xᵀ (1,3)",
+        "one element: ∂y[i]/∂x[j] = W[i,j]",
+        "so ∂L/∂x = Wᵀ @ ∂L/∂y",
+        "shapes: ∂L/∂x (3,) = Wᵀ (3,2) @ ∂L/∂y (2,)"]),
+    ("Y = A @ B; L = sum(Y)", ["--A", "[[1,2,3],[4,5,6]]", "--B", "[[1],[2],[3]]"], [
+        "one element: ∂Y[i,j]/∂A[i,l] = B[l,j], 0 for another row of A",
+        "shapes: ∂L/∂A (2,3) = ∂L/∂Y (2,1) @ Bᵀ (1,3)",
+        "one element: ∂Y[i,j]/∂B[l,j] = A[i,l], 0 for another column of B",
+        "shapes: ∂L/∂B (3,1) = Aᵀ (3,2) @ ∂L/∂Y (2,1)"]),
+    ("y = x @ W; L = sum(y)", ["--x", "[1,2]", "--W", "[[1,2,3],[4,5,6]]"], [
+        "one element: ∂y[j]/∂x[i] = W[i,j]",
+        "shapes: ∂L/∂x (2,) = ∂L/∂y (3,) @ Wᵀ (3,2)",
+        "one element: ∂y[j]/∂W[i,j] = x[i], 0 for another column of W",
+        "so ∂L/∂W = x ∂L/∂yᵀ, an outer product",
+        "shapes: ∂L/∂W (2,3) = x (2,1) @ ∂L/∂yᵀ (1,3)"]),
+    ("L = u @ v", ["--u", "[1,2]", "--v", "[3,4]"], [
+        "one element: ∂L/∂u[i] = v[i]",
+        "shapes: ∂L/∂u (2,) = ∂L/∂L () · v (2,)"]),
+    ("Z = M + c; L = sum(tanh(Z))", ["--M", "[[1,2,3],[4,5,6]]", "--c", "[1,0,-1]"], [
+        "one element: ∂Z[i,j]/∂c[j] = 1 for every i: c is broadcast along axis 0 of Z",
+        "so ∂L/∂c = ∂L/∂Z ⊙ 1, summed over i",
+        "shapes: ∂L/∂c (3,) = ∂L/∂Z (2,3) ⊙ 1 (), summed to (3,)",
+        "one element: ∂#3[i,j]/∂Z[i,j] = (1 - #3^2)[i,j], 0 off the diagonal (no other"
+        " element of #3 uses Z[i,j])",
+        "so ∂L/∂Z = ∂L/∂#3 ⊙ (1 - #3^2)"]),
+    ("L = mean(x)", ["--x", "[[1,2,3],[4,5,6]]"], [
+        "one element: ∂L/∂x[…] = 1/N for every element of x, N = 6",
+        "shapes: ∂L/∂x (2,3) = ∂L/∂L () · ones (2,3) / 6"]),
+    ("s = sum(x, axis=0); L = sum(s)", ["--x", "[[1,2,3],[4,5,6]]"], [
+        "so ∂L/∂x = ∂L/∂s copied along axis 0",
+        "shapes: ∂L/∂x (2,3) = ∂L/∂s (3,) copied along axis 0 to (2,3)"]),
+    ("p = softmax(z); L = p[0]", ["--z", "[1,2,3]"], [
+        "one element: ∂p[i]/∂z[j] = p[i] (δij − p[j])",
+        "so ∂L/∂z = p ⊙ (∂L/∂p − Σ(∂L/∂p ⊙ p))",
+        "shapes: ∂L/∂z (3,) = p (3,) ⊙ (∂L/∂p (3,) − Σ(∂L/∂p ⊙ p) ())"]),
+    ("P = softmax(Z); L = sum(P * Z)", ["--Z", "[[1,2,3],[0,0,1]]"], [
+        "one element: ∂P[r,i]/∂Z[r,j] = P[r,i] (δij − P[r,j]), 0 across rows",
+        "shapes: ∂L/∂Z (2,3) = P (2,3) ⊙ (∂L/∂P (2,3) − rowsum(∂L/∂P ⊙ P) (2,1))"]),
+    ("T = W.T; L = sum(T @ b)", ["--W", "[[1,2,3],[4,5,6]]", "--b", "[1,-1]"], [
+        "one element: ∂T[j,i]/∂W[i,j] = 1, 0 elsewhere: each element moves to one place",
+        "so ∂L/∂W = (∂L/∂T)ᵀ",
+        "shapes: ∂L/∂W (2,3) = (∂L/∂T (3,2))ᵀ"]),
+])
+def test_explain_writes_out_the_local_jacobian_then_the_rule_then_the_shapes(program, args,
+                                                                           lines):
+    shown = [line.strip() for line in _explained(program, *args).splitlines()]
+    for line in lines:
+        assert line in shown, (line, shown)
+
+
+def test_explain_reads_the_jacobian_text_from_the_primitive_table():
+    from bpdiff.engine.ops import BY_NAME, JacobianText
+
+    from conftest import run_main
+
+    transpose = BY_NAME["transpose"]
+    saved = transpose.jacobian_text
+    object.__setattr__(transpose, "jacobian_text", ((JacobianText(
+        (None,), "ELEMENT {out}/{0}", "RULE {g}", "SHAPES {g} (n,k)", ("k,n",)),),))
+    try:
+        code, out, err = run_main("T = W.T; L = sum(T)", "--W", "[[1,2,3],[4,5,6]]",
+                                  "--explain")
+    finally:
+        object.__setattr__(transpose, "jacobian_text", saved)
+    assert code == 0, err
+    assert "one element: ELEMENT T/W" in out
+    assert "so ∂L/∂W = RULE ∂L/∂T" in out
+    assert "shapes: ∂L/∂W (2,3) = SHAPES ∂L/∂T (3,2)" in out
+
+
+def test_explain_json_terms_carry_the_jacobian_text():
+    code, out, err = bpdiff_cli("y = W @ x; L = sum(y)", *ARGS[:4], "--explain", "--json")
+    assert code == 0, err
+    terms = [t for step in json.loads(out)["explain"] for t in step.get("terms", ())]
+    assert {"element": "∂y[i]/∂W[i,j] = x[j], 0 for another row of W",
+            "rule": "∂L/∂W = ∂L/∂y xᵀ, an outer product",
+            "shapes": "∂L/∂W (2,3) = ∂L/∂y (2,1) @ xᵀ (1,3)"} in [t.get("jacobian")
+                                                              for t in terms]
