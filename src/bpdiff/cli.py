@@ -103,6 +103,7 @@ Examples:
   bpdiff -f examples/sigmoid_neuron.bp
   echo "sigmoid(w*x + b)" | bpdiff - --w 2 --x -1 --b 0.5
   bpdiff "def sq(x) = x*x; sq(a - b)" --a 3 --b 1
+  bpdiff "y = W @ x" --W "[[1,2],[3,4]]" --x "[1,-1]" --jacobian
 
 \b
 Inputs are given as --NAME VALUE, --NAME=VALUE or --set NAME=VALUE (for names that
@@ -141,8 +142,8 @@ def _print_help(ctx, param, value):
 @click.option("--locals", "show_locals", is_flag=True,
               help="Table of every edge: local derivative, upstream, contribution.")
 @click.option("--symbolic", is_flag=True, help="Print each gradient as an expression.")
-@click.option("--wrt", metavar="NAMES", help="With --symbolic: these inputs or named "
-              "intermediates (comma-separated); with --hessian or --hvp: these inputs.")
+@click.option("--wrt", metavar="NAMES", help="With --symbolic or --jacobian: these inputs or "
+              "named intermediates (comma-separated); with --hessian or --hvp: these inputs.")
 @click.option("--symbolic-max", type=click.IntRange(min=SHORTEST_SYMBOLIC_MAX),
               cls=_Owned, owned=SYMBOLIC_MAX, metavar="CHARS",
               help="Longest gradient expression to print.")

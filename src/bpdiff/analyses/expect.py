@@ -223,6 +223,10 @@ def check(result, expectations, rtol=DEFAULT_RTOL, atol=DEFAULT_ATOL):
     """Each Expectation checked against `result`, in order: a list of Check.
     Raises BpdiffValueError for a KEY that names nothing."""
     targets = [resolve(result, e.key) for e in expectations]
+    if any(t.kind == "grad" for t in targets):
+        from bpdiff.api import require_gradients
+        require_gradients(result, "--expect " + next(t.key for t in targets
+                                                     if t.kind == "grad"))
     if any(t.kind == "grad" and t.node is not None and result.grads[t.node] is None
            for t in targets):
         bad = next(t for t in targets if t.kind == "grad" and t.node is not None
