@@ -405,6 +405,45 @@ _SOFTMAX_TEXT = _cases(
                          "{out} (m,n) ⊙ ({g} (m,n) − rowsum({g} ⊙ {out}) (m,1))")))
 
 
+_NOT_DIFFERENTIATED = ("0: an index is not differentiated", "0", "0")
+
+_DOT_TEXT = _cases(_jt((None, None), ("", ""),
+                       ("∂{out}/∂{0}[…] = {1}[…]", "{g} {1}", "{g} () · {1} {1:shape}"),
+                       ("∂{out}/∂{1}[…] = {0}[…]", "{g} {0}", "{g} () · {0} {0:shape}")))
+
+_NORM2_TEXT = _cases(_jt((None,), ("",), (
+    "∂{out}/∂{0}[…] = 2 {0}[…]", "2 {g} {0}", "2 {g} () · {0} {0:shape}")))
+
+_NORM_TEXT = _cases(_jt((None,), ("",), (
+    "∂{out}/∂{0}[…] = {0}[…] / {out}", "{g} {0} / {out}", "{g} () · {0} {0:shape} / {out} ()")))
+
+_LOGSUMEXP_TEXT = _cases(
+    _jt((1,), ("n",), ("∂{out}/∂{0}[i] = softmax({0})[i]", "{g} softmax({0})",
+                       "{g} () · softmax({0}) (n,)")),
+    _jt((2,), ("m,n",), ("∂{out}[r]/∂{0}[r,i] = softmax({0})[r,i], 0 across rows",
+                         "{g} (as a column) ⊙ softmax({0})", "{g} (m,1) ⊙ softmax({0}) (m,n)")))
+
+_CROSS_ENTROPY_TEXT = _cases(
+    _jt((1, None), ("n", ""),
+        ("∂{out}/∂{0}[i] = softmax({0})[i] − (1 if i = {1} else 0)",
+         "{g} (softmax({0}) − onehot({1}))", "{g} () · (softmax({0}) − onehot({1})) (n,)"),
+        _NOT_DIFFERENTIATED),
+    _jt((2, None), ("m,n", "m"),
+        ("∂{out}/∂{0}[r,i] = (softmax({0})[r,i] − (1 if i = {1}[r] else 0)) / m, the mean over"
+         " m rows", "{g} (softmax({0}) − onehot({1})) / m",
+         "{g} () · (softmax({0}) − onehot({1})) (m,n) / m"),
+        _NOT_DIFFERENTIATED))
+
+_INDEX_TEXT = _cases(_jt((None, None), ("", ""), (
+    "∂{out}/∂{0}[k] = 1 at k = {1:value}, 0 elsewhere", "{g} at [{1:value}], 0 elsewhere",
+    "{g} () placed in zeros {0:shape}"), _NOT_DIFFERENTIATED))
+
+_INDEX2_TEXT = _cases(_jt((None, None, None), ("", "", ""), (
+    "∂{out}/∂{0}[k,l] = 1 at k, l = {1:value}, {2:value}, 0 elsewhere",
+    "{g} at [{1:value}, {2:value}], 0 elsewhere", "{g} () placed in zeros {0:shape}"),
+    _NOT_DIFFERENTIATED, _NOT_DIFFERENTIATED))
+
+
 def _tensor(name: str, arity: int, forward: Rule, vjps: tuple[Rule, ...],
             formulas: tuple[str, ...], doc: str, **extra: Any) -> Primitive:
     return Primitive(name, arity, forward, (), formulas, doc, vjps=vjps, **extra)
@@ -437,20 +476,23 @@ TENSOR_PRIMITIVES = (
             ("g/n (copied along axis {1})", "0"), "mean along an axis",
             form="mean({0}, axis={1})", callable=False, jacobian_text=_MEAN_AXIS_TEXT),
     _tensor("dot", 2, _dot, (lambda m, g, a, b, out: g * b, lambda m, g, a, b, out: g * a),
-            ("g*{1}", "g*{0}"), "dot product: sum of a*b over equal shapes"),
+            ("g*{1}", "g*{0}"), "dot product: sum of a*b over equal shapes",
+            jacobian_text=_DOT_TEXT),
     _tensor("norm2", 1, lambda m, a: m.total(a * a), (lambda m, g, a, out: 2.0 * g * a,),
-            ("2*g*{0}",), "squared Euclidean norm ‖x‖², the sum of squares"),
+            ("2*g*{0}",), "squared Euclidean norm ‖x‖², the sum of squares",
+            jacobian_text=_NORM2_TEXT),
     _tensor("norm", 1, lambda m, a: m.sqrt(m.total(a * a)),
             (lambda m, g, a, out: m.where(out == 0, 0.0, g * m.div(a, out)),),
             ("g*{0}/{out}",), "Euclidean norm ‖x‖", kink="norm'(0) = 0 (a subgradient)",
-            at_kink=lambda a: (a == 0).all()),
+            at_kink=lambda a: (a == 0).all(), jacobian_text=_NORM_TEXT),
     _tensor("softmax", 1, _softmax,
             (lambda m, g, z, out: out * (g - m.last_axis_sum(g * out)),),
             ("{out}*(g - sum(g*{out}))",), "softmax over the last axis, stable",
             jacobian_text=_SOFTMAX_TEXT),
     _tensor("logsumexp", 1, _logsumexp,
             (lambda m, g, z, out: m.keep_last(g) * _softmax(m, z),),
-            ("g*softmax({0})",), "log(sum(exp(z))) over the last axis, stable"),
+            ("g*softmax({0})",), "log(sum(exp(z))) over the last axis, stable",
+            jacobian_text=_LOGSUMEXP_TEXT),
     _tensor("log_softmax", 1, _log_softmax,
             (lambda m, g, z, out: g - m.exp(out) * m.last_axis_sum(g),),
             ("g - softmax({0})*sum(g)",), "log(softmax(z)) over the last axis, stable"),
@@ -459,15 +501,15 @@ TENSOR_PRIMITIVES = (
                                                 m.batch_size(z)), _no_grad),
             ("g*(softmax({0}) - onehot({1}))", "0"),
             "-log(softmax(z)[k]) for class index k; for a matrix of rows of scores and a "
-            "vector of classes, the mean over rows"),
+            "vector of classes, the mean over rows", jacobian_text=_CROSS_ENTROPY_TEXT),
     _tensor("index", 2, lambda m, a, i: m.element(a, i),
             (lambda m, g, a, i, out: m.scatter(g, a, i), _no_grad), ("g at [{1}]", "0"),
             "element z[i] (indices from 0; negative from the end)", form="{0}[{1}]",
-            callable=False),
+            callable=False, jacobian_text=_INDEX_TEXT),
     _tensor("index2", 3, lambda m, a, i, j: m.element(a, i, j),
             (lambda m, g, a, i, j, out: m.scatter(g, a, i, j), _no_grad, _no_grad),
             ("g at [{1}, {2}]", "0", "0"), "element W[i, j]", form="{0}[{1}, {2}]",
-            callable=False),
+            callable=False, jacobian_text=_INDEX2_TEXT),
 )
 
 SCALAR_PRIMITIVES = PRIMITIVES
