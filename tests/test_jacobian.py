@@ -379,6 +379,15 @@ def _explained(program, *args):
     ("P = softmax(Z); L = sum(P * Z)", ["--Z", "[[1,2,3],[0,0,1]]"], [
         "one element: ∂P[r,i]/∂Z[r,j] = P[r,i] (δij − P[r,j]), 0 across rows",
         "shapes: ∂L/∂Z (2,3) = P (2,3) ⊙ (∂L/∂P (2,3) − rowsum(∂L/∂P ⊙ P) (2,1))"]),
+    ("L = cross_entropy(Z, k)", ["--Z", "[[1,2,0],[0,1,3]]", "--k", "[2,0]"], [
+        "one element: ∂L/∂Z[r,i] = (softmax(Z)[r,i] − (1 if i = k[r] else 0)) / m, the mean"
+        " over m rows",
+        "so ∂L/∂Z = ∂L/∂L (softmax(Z) − onehot(k)) / m",
+        "shapes: ∂L/∂Z (2,3) = ∂L/∂L () · (softmax(Z) − onehot(k)) (2,3) / m"]),
+    ("L = W[0, 1] + norm2(W)", ["--W", "[[1,2],[3,4]]"], [
+        "one element: ∂#3/∂W[k,l] = 1 at k, l = 0, 1, 0 elsewhere",
+        "one element: ∂#4/∂W[…] = 2 W[…]",
+        "shapes: ∂L/∂W (2,2) = 2 ∂L/∂#4 () · W (2,2)"]),
     ("T = W.T; L = sum(T @ b)", ["--W", "[[1,2,3],[4,5,6]]", "--b", "[1,-1]"], [
         "one element: ∂T[j,i]/∂W[i,j] = 1, 0 elsewhere: each element moves to one place",
         "so ∂L/∂W = (∂L/∂T)ᵀ",
