@@ -16,6 +16,7 @@ stderr when not 0 and nothing on stdout on exit 2; --json output is strict JSON 
 test_fuzz's helpers (streams, time limits, violation records, main() runner) are reused.
 """
 
+import io
 import itertools
 import json
 import math
@@ -336,7 +337,8 @@ FLAGS = [["--json"], ["--json"], ["--full"], ["--explain"], ["--locals"], ["--do
          ["--mermaid"], ["--tree"], ["--no-share"], ["--all"], ["--precision", "3"],
          ["--precision", "17"], ["--max-nodes", "1"], ["--symbolic"], ["--gradcheck"],
          ["--exact"], ["--expect", "x=1"], ["--expect", "value=0"], ["--output", "t0"],
-         ["--output", "A"], ["--wrt", "x"]]
+         ["--output", "A"], ["--wrt", "x"], ["--sum-output"], ["--grad-output", "[1, 0]"],
+         ["--grad-output", "@g.npy"], ["--jacobian"], ["--jacobian", "--of", "t0"]]
 
 
 @st.composite
@@ -360,7 +362,18 @@ def tensor_invocations(draw):
                 ["--set", f"{name}={text_value}", *argv]
     for flag in draw(st.lists(st.sampled_from(FLAGS), max_size=3)):
         argv = [*flag, *argv]
+        if "@g.npy" in flag and ("g.npy", _NPY_SEED) not in files:
+            files.append(("g.npy", _NPY_SEED))
     return Invocation(tuple(argv), tuple(files))
+
+
+def _npy_bytes(array):
+    buffer = io.BytesIO()
+    np.save(buffer, array)
+    return buffer.getvalue()
+
+
+_NPY_SEED = _npy_bytes(np.array([1.0, 0.0]))  # what --grad-output @g.npy reads
 
 
 # ---------------------------------------------------------------------------------------

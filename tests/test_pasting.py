@@ -208,7 +208,8 @@ def test_a_name_with_a_value_or_a_default_is_never_split():
 
 @pytest.mark.parametrize("program, args, needle", [
     ("W x", ["--W", "[[1,2],[3,4]]", "--x", "[1,1]"], "elementwise product"),
-    ("x * 2", ["--x", "[1,2]"], "usual seed of ones"),
+    ("x * 2", ["--x", "[1,2]"], "so it has no single gradient: add --grad-output"),
+    ("x * 2", ["--x", "[1,2]", "--sum-output"], "seeded with ones (--sum-output)"),
     ("9^9^9^9 * x", ["--x", "1", "--exact"], "exact arithmetic gave up"),
 ])
 def test_every_warning_on_stderr_is_in_json(program, args, needle):

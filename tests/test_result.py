@@ -13,8 +13,9 @@ from bpdiff.engine.autodiff import backward
 
 def test_every_field_is_declared():
     result = bpdiff.differentiate("(a+b)*b^3", a=7, b=3)
-    assert list(Result.__slots__) == ["text", "graph", "inputs", "values", "grads", "math", "kink_policy",
-                      "nonfinite", "kinks", "exact", "recorded_edges"]
+    assert list(Result.__slots__) == ["text", "graph", "inputs", "values", "grads", "math",
+                                      "kink_policy", "nonfinite", "kinks", "exact",
+                                      "recorded_edges", "seed", "seed_kind"]
     with pytest.raises(AttributeError):
         result.unknown = 1  # slots: nothing undeclared can be attached
 

@@ -888,6 +888,10 @@ def test_json_has_nested_lists_and_shapes_and_fits_the_schema():
     ["c = [1, 2]; sum(c * x)", "--x", "3"],  # a constant array: no gradient
     ["sum(x) + y", "--x", "[1]", "--y", "2", "--explain", "--locals"],
     ["cross_entropy(z, k)", "--z", "[[1, 2], [0, 1]]", "--k", "[1, 0]"],
+    ["x", "--x", "[[1, 2], [3, 4]]", "--sum-output"],  # seeded with ones
+    ["2 * x", "--x", "[1, 2]", "--grad-output", "[1, 0]", "--explain", "--locals"],
+    ["y = W @ x", "--W", "[[1, 2], [3, 4]]", "--x", "[1, -1]", "--jacobian"],
+    ["L = sum(W @ x + x)", "--W", "[[1, 2], [3, 4]]", "--x", "[1, -1]", "--explain"],
 ])
 def test_json_of_tensor_runs_fits_the_schema(args):
     data = _json_run(*args)

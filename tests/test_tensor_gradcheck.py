@@ -6,6 +6,7 @@ import json
 import pytest
 
 from bpdiff.api import differentiate
+from bpdiff.errors import BpdiffError
 from bpdiff.analyses.gradcheck import gradcheck, passed
 from bpdiff.engine import ops
 from conftest import run_main
@@ -61,10 +62,23 @@ def test_each_element_gets_the_status_of_the_same_scalar_program(program, xs, ys
         assert (by_name[f"x[{i}]"], by_name[f"y[{i}]"]) == (scalar["x"], scalar["y"]), program
 
 
-def test_an_array_output_is_checked_as_its_sum():
-    rows = gradcheck(differentiate("x^3", x=[1, -2]))
+def test_an_array_output_is_checked_as_its_sum_with_sum_output():
+    rows = gradcheck(differentiate("x^3", x=[1, -2], sum_output=True))
     assert [r.analytic for r in rows] == pytest.approx([3, 12])
     assert all(r.status == "ok" for r in rows)
+
+
+def test_an_array_output_is_checked_against_its_grad_output():
+    rows = gradcheck(differentiate("x^3", x=[1, -2], grad_output=[2, -1]))
+    assert [r.analytic for r in rows] == pytest.approx([6, -12])
+    assert [r.numeric for r in rows] == pytest.approx([6, -12])
+    assert all(r.status == "ok" for r in rows)
+
+
+def test_an_array_output_with_no_seed_has_nothing_to_check():
+    with pytest.raises(BpdiffError, match="--gradcheck needs gradients, but the output is an"
+                       r" array of shape \(2,\)"):
+        gradcheck(differentiate("x^3", x=[1, -2]))
 
 
 def test_cli_gradcheck_on_a_network_exits_0_and_reports_elements():

@@ -33,6 +33,10 @@ if TYPE_CHECKING:
 
 MAX_DIMENSIONS = 64  # NumPy's limit
 
+SEED_KINDS = ("scalar", "grad_output", "sum_output", "none")
+"""How a Result's backward pass was seeded: a number output (seed 1), the given upstream
+gradient (grad_output=), ones for an array output (sum_output=True), or not at all."""
+
 
 class Node(NamedTuple):
     """One node of a finished run, as the table and JSON show it."""
@@ -68,10 +72,14 @@ class Result:
     kinks: ids of the nodes evaluated at a point where their derivative does not exist.
     exact: an --exact run's fractions, else None.
     recorded_edges: see `edges`; None when not recorded.
+    seed: the upstream gradient backward started from at the output (1 for a number,
+        the grad_output array, or ones for sum_output); None when an array output was
+        given neither, so no gradient was computed (grads all None).
+    seed_kind: SEED_KINDS: how that seed was chosen.
     """
 
     __slots__ = ("text", "graph", "inputs", "values", "grads", "math", "kink_policy",
-                 "nonfinite", "kinks", "exact", "recorded_edges")
+                 "nonfinite", "kinks", "exact", "recorded_edges", "seed", "seed_kind")
     text: str
     graph: Graph
     inputs: dict
@@ -83,25 +91,31 @@ class Result:
     kinks: list
     exact: Exact | None
     recorded_edges: list[Edge] | None
+    seed: Any
+    seed_kind: str
 
     def __init__(self, text: str, graph: Graph, inputs: dict, values: list, grads: list,
                  math: ModuleType, kink_policy: KinkPolicy, nonfinite: list, kinks: list,
-                 exact: Exact | None = None, recorded_edges: list[Edge] | None = None) -> None:
+                 exact: Exact | None = None, recorded_edges: list[Edge] | None = None,
+                 seed: Any = 1.0, seed_kind: str = "scalar") -> None:
         self.text, self.graph, self.inputs, self.values, self.grads = (
             text, graph, inputs, values, grads)
         self.math, self.kink_policy, self.nonfinite, self.kinks = (
             math, kink_policy, nonfinite, kinks)
         self.exact, self.recorded_edges = exact, recorded_edges
+        self.seed, self.seed_kind = seed, seed_kind
 
     @classmethod
     def from_passes(cls, text: str, graph: Graph, inputs: dict[str, Any], values: list[Any],
                     grads: list[Any], math: ModuleType = scalar,
-                    kink_policy: KinkPolicy = PYTORCH, edges: list[Edge] | None = None) -> Result:
+                    kink_policy: KinkPolicy = PYTORCH, edges: list[Edge] | None = None,
+                    seed: Any = 1.0, seed_kind: str = "scalar") -> Result:
         """The Result of forward and backward passes already run (`edges`: the Edges
-        backward recorded, or None): finds the non-finite numbers and the kinks."""
+        backward recorded, or None; `seed`, `seed_kind`: what backward started from):
+        finds the non-finite numbers and the kinks."""
         return cls(text, graph, inputs, values, grads, math, kink_policy,
                    find_nonfinite(graph, values, grads, math), find_kinks(graph, values, math),
-                   recorded_edges=edges)
+                   recorded_edges=edges, seed=seed, seed_kind=seed_kind)
 
     @property
     def edges(self) -> list[Edge]:
@@ -120,8 +134,14 @@ class Result:
 
     @property
     def output_is_scalar(self) -> bool:
-        """False for an array-valued output (its gradients are those of sum(output))."""
+        """False for an array-valued output (whose gradients need a seed: see `seed`)."""
         return not self.tensor or self.values[self.graph.output].ndim == 0
+
+    @property
+    def has_gradients(self) -> bool:
+        """Whether the backward pass ran: False for an array output given neither
+        grad_output nor sum_output (the values alone were computed)."""
+        return self.seed is not None
 
     @property
     def value(self) -> Any:
@@ -156,6 +176,7 @@ def differentiate(text: str, /, values: Mapping[str, object] | None = None, *,
                   exact: bool = False, edges: bool = False,
                   max_elements: int | None = DEFAULT_MAX_ELEMENTS, split: bool = True,
                   progress: Callable[[str, int, str], None] | None = None,
+                  grad_output: object = None, sum_output: bool = False,
                   **named_values: object) -> Result:
     """Parse `text`, evaluate it at the given input values and backpropagate.
 
@@ -174,7 +195,14 @@ def differentiate(text: str, /, values: Mapping[str, object] | None = None, *,
     inputs or given values is read as their product (`bc` as b·c, with a note).
     `progress(phase, count, unit)`, if given, is called as each phase starts: ("parsing",
     the text's length, "characters"), then ("forward", nodes, "nodes") and ("backward",
-    ...); the CLI shows them. Raises BpdiffError subclasses on bad input.
+    ...); the CLI shows them.
+
+    An array-valued output has no single gradient: give `grad_output` (the upstream
+    gradient ∂L/∂output, shaped like the output, as PyTorch's `backward(gradient=...)`:
+    a nested list, a NumPy array or its JSON text) or `sum_output=True` (the gradients
+    of sum(output), a seed of ones); with neither, only the values are computed and
+    every gradient is None (`result.has_gradients` is False). Raises BpdiffError
+    subclasses on bad input (a grad_output of another shape than the output's included).
     """
     report = progress or _no_progress
     policy = kink if isinstance(kink, KinkPolicy) else parse_policy(kink)
@@ -188,6 +216,9 @@ def differentiate(text: str, /, values: Mapping[str, object] | None = None, *,
     record: list[Edge] | None = [] if edges else None
     report("forward", len(graph), "nodes")
     if exact:
+        if grad_output is not None:
+            raise BpdiffError("--grad-output is for an array output; --exact works on"
+                              " scalar programs, whose output is a number")
         return _differentiate_exact(text, graph, given, inputs, policy, record)
     namespace: ModuleType = scalar
     if graph.tensor or any(type(v) is not float for v in inputs.values()):
@@ -197,11 +228,91 @@ def differentiate(text: str, /, values: Mapping[str, object] | None = None, *,
         node_values = forward(graph, inputs, namespace, max_elements)
     except TensorError as error:
         raise _shape_error(graph, error) from None
-    report("backward", len(graph), "nodes")
-    grads = backward(graph, node_values, namespace, record=record, kink=policy.overrides())
+    seed, seed_kind = choose_seed(graph, node_values[graph.output], grad_output, sum_output)
+    if seed is None:
+        grads: list[Any] = [None] * len(node_values)
+        record = None if record is None else []
+    else:
+        report("backward", len(graph), "nodes")
+        grads = backward(graph, node_values, namespace, record=record,
+                         kink=policy.overrides(), seed=seed)
     if namespace.ARRAYS:
         graph.notes.extend(_array_notes(graph, node_values))
-    return Result.from_passes(text, graph, inputs, node_values, grads, namespace, policy, record)
+    return Result.from_passes(text, graph, inputs, node_values, grads, namespace, policy, record,
+                              seed, seed_kind)
+
+
+def _output_words(result: Result) -> tuple[str, str]:
+    """('the output y', 'y') for a named output, ('the output', 'output') otherwise."""
+    name = result.graph.name_of.get(result.graph.output)
+    return (f"the output {name}", name) if name else ("the output", "output")
+
+
+def seed_note(result: Result, jacobian: bool = False) -> str | None:
+    """The note an array output needs: what to add for its gradients when none were
+    computed (not with `jacobian`, which needs none), or that a seed of ones makes them
+    those of its sum; None for a number output or a given grad_output."""
+    if result.seed_kind not in ("none", "sum_output") or (jacobian and result.seed is None):
+        return None
+    from bpdiff.numbers import shape_text
+
+    output, name = _output_words(result)
+    shape = shape_text(result.value.shape)
+    if result.seed_kind == "sum_output":
+        return (f"{output} is an array of shape {shape}, seeded with ones (--sum-output):"
+                f" the gradients are those of sum({name})")
+    return (f"{output} is an array of shape {shape}, so it has no single gradient: add"
+            f" --grad-output ARRAY (∂L/∂{name}, shape {shape}), --sum-output (the gradients"
+            f" of sum({name})) or --jacobian")
+
+
+def require_gradients(result: Result, option: str) -> None:
+    """Refuse `option` (exit 2), which reads gradients, on a Result that has none (an
+    array output given neither grad_output nor sum_output)."""
+    if result.has_gradients:
+        return
+    from bpdiff.numbers import shape_text
+
+    output, _ = _output_words(result)
+    shape = shape_text(result.value.shape)
+    raise BpdiffError(f"{option} needs gradients, but {output} is an array of shape {shape}"
+                      " and no upstream gradient was given",
+                      hint=f"add --grad-output ARRAY (shape {shape}) or --sum-output")
+
+
+def choose_seed(graph: Graph, out: Any, grad_output: object,
+                sum_output: bool) -> tuple[Any, str]:
+    """The upstream gradient backward starts from at the output, and its kind (one of
+    SEED_KINDS): `grad_output` as a value of the output's shape (a shape mismatch is
+    refused naming both), ones for `sum_output`, 1 for a number output; (None, "none")
+    for an array output given neither."""
+    if grad_output is not None and sum_output:
+        raise BpdiffError("give either --grad-output or --sum-output, not both",
+                          hint="--sum-output is --grad-output of ones")
+    arrays = hasattr(out, "shape")
+    shape = out.shape if arrays else ()
+    if grad_output is not None and not shape:
+        raise BpdiffError("--grad-output is for an array output; this output is a number,"
+                          " whose gradients start from 1", hint="leave --grad-output out")
+    if grad_output is not None:
+        seed = to_value("--grad-output", grad_output)
+        seed_shape = getattr(seed, "shape", ())
+        if seed_shape != shape:
+            from bpdiff.numbers import shape_text
+
+            who = graph.name_of.get(graph.output, "the output")
+            raise BpdiffValueError(
+                f"--grad-output has shape {shape_text(seed_shape)}, but {who} has shape"
+                f" {shape_text(shape)}: the upstream gradient is shaped like the output",
+                hint=f"give an array of shape {shape_text(shape)}")
+        return seed, "grad_output"
+    if not arrays:
+        return 1.0, "scalar"
+    if sum_output or not shape:
+        import numpy as np
+
+        return np.ones_like(out), "sum_output" if shape else "scalar"
+    return None, "none"
 
 
 def _no_progress(phase: str, count: int, unit: str) -> None:
@@ -210,7 +321,7 @@ def _no_progress(phase: str, count: int, unit: str) -> None:
 
 def _array_notes(graph: Graph, values: list) -> list[str]:
     """What a reader of an array program should know: a seed-style `W x` that is an
-    elementwise product, and an array output (its gradients are those of its sum)."""
+    elementwise product."""
     notes = []
     for node in sorted(graph.implicit):
         a, b = (values[i] for i in graph.inputs[node])
@@ -218,10 +329,6 @@ def _array_notes(graph: Graph, values: list) -> list[str]:
             notes.append(f"{expression(graph, node)} is an elementwise product (as * in"
                          f" NumPy) of shapes {a.shape} and {b.shape}; for the matrix product"
                          " write @")
-    if values[graph.output].ndim:
-        notes.append(f"the output is an array of shape {values[graph.output].shape}, not a"
-                     " number: the gradients are those of sum(output), the usual seed of"
-                     " ones")
     return notes
 
 

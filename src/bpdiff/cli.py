@@ -196,8 +196,8 @@ def _print_help_all(ctx, param, value):
 @click.option("--locals", "show_locals", is_flag=True,
               help="Table of every edge: local derivative, upstream, contribution.")
 @click.option("--symbolic", is_flag=True, help="Print each gradient as an expression.")
-@click.option("--wrt", metavar="NAMES", help="With --symbolic: these inputs or named "
-              "intermediates (comma-separated); with --hessian or --hvp: these inputs.")
+@click.option("--wrt", metavar="NAMES", help="With --symbolic or --jacobian: these inputs or "
+              "named intermediates (comma-separated); with --hessian or --hvp: these inputs.")
 @click.option("--symbolic-max", type=click.IntRange(min=SHORTEST_SYMBOLIC_MAX),
               cls=_Owned, owned=SYMBOLIC_MAX, metavar="CHARS",
               help="Longest gradient expression to print.")
@@ -222,6 +222,16 @@ def _print_help_all(ctx, param, value):
 @click.option("--max-elements", type=click.IntRange(min=1), default=DEFAULT_MAX_ELEMENTS,
               show_default=True, metavar="N", help="Refuse an array operation whose result "
               "would hold more numbers than this (before it allocates them).")
+@click.option("--grad-output", metavar="ARRAY", help="The upstream gradient ∂L/∂output of an "
+              "array output, shaped like it (PyTorch's backward(gradient=...)): a nested "
+              "list such as '[[1,0],[0,1]]', or @FILE.npy.")
+@click.option("--sum-output", is_flag=True, help="Seed an array output with ones: the "
+              "gradients of sum(output).")
+@click.option("--jacobian", "show_jacobian", is_flag=True, help="Print the Jacobian of the "
+              "output (or --of NODE) with respect to each input (or --wrt NAMES), one table "
+              "each, rows and columns labelled by element.")
+@click.option("--of", metavar="NODE", help="With --jacobian: the named node (or "
+              "#ID) whose Jacobian to print, instead of the output.")
 @click.option("--expect", "expectations", multiple=True, metavar="KEY=NUMBER",
               help="Check an answer (repeatable): KEY is 'value' (the output), an input or "
               "named intermediate (∂output/∂NAME) or NAME.value; NUMBER a decimal or a "
@@ -323,7 +333,7 @@ def command(ctx, program, file, assignments, vars_file, output, as_json, precisi
             run_gradcheck, gradcheck_sample, gradcheck_tol, problems_path, quiz, level, seed,
             answers_path, exact, kink, hessian, hvp, crosscheck, crosscheck_tol, parse_echo,
             sheet_format, top, only, html_path, practice_path, open_pages, show_table, libs,
-            watch, quiet):
+            grad_output, sum_output, show_jacobian, of, watch, quiet):
     """Differentiate PROGRAM and show every node's value and gradient, its inputs
     given as --NAME VALUE:
 
@@ -355,9 +365,11 @@ def command(ctx, program, file, assignments, vars_file, output, as_json, precisi
         "--gradcheck": run_gradcheck,
         "pictures": pictures, "--exact": exact, "--quiz": quiz is not None,
         "--problems": problems_path is not None, "--hessian": hessian,
-        "--hvp": hvp is not None, "--crosscheck": crosscheck})
+        "--hvp": hvp is not None, "--crosscheck": crosscheck, "--jacobian": show_jacobian})
     _check_modifiers(ctx, {
-        "--wrt": (symbolic or hessian or hvp is not None, "--symbolic, --hessian or --hvp"),
+        "--wrt": (symbolic or hessian or hvp is not None or show_jacobian,
+                  "--symbolic, --hessian, --hvp or --jacobian"),
+        "--of": (show_jacobian, "--jacobian"),
         "--symbolic-max": (symbolic, "--symbolic"),
         "--sig": (checks_given, "--expect, --problems or --html-practice"),
         "--rtol": (checks_given, "--expect, --problems or --html-practice"),
@@ -393,7 +405,9 @@ def command(ctx, program, file, assignments, vars_file, output, as_json, precisi
             "--explain, --locals, --symbolic or pictures": bool(
                 explain or show_locals or symbolic or as_dot or as_mermaid or as_tree
                 or render_path),
-            "--json or --exact": quiz is not None and (as_json or exact), "--lib": bool(libs)})
+            "--json or --exact": quiz is not None and (as_json or exact), "--lib": bool(libs),
+            "--grad-output, --sum-output or --jacobian": bool(
+                grad_output is not None or sum_output or show_jacobian)})
     _check_outputs({"--html": html_path, "--html-practice": practice_path,
                     "--render": render_path, "--answers": answers_path},
                    {"-f": [file], "--vars": [vars_file], "--lib": libs,
@@ -420,14 +434,17 @@ def command(ctx, program, file, assignments, vars_file, output, as_json, precisi
         if expect_file:
             expectations += file_expectations(expect_file, max_elements)
     from bpdiff.api import differentiate
+    from bpdiff.inputs import array_argument
 
+    grad_output = array_argument("--grad-output", grad_output)
     needs_edges = bool(explain or show_locals or as_dot or as_mermaid or render_path
                        or html_path or practice_path or expectations)  # result.edges' readers
     try:
         result = differentiate(text, values, output=output, share=not no_share, kink=kink,
                                lib=libs, exact=exact, edges=needs_edges,
                                max_elements=max_elements, split=not no_split,
-                               progress=progress)
+                               progress=progress, grad_output=grad_output,
+                               sum_output=sum_output)
     except BpdiffError as error:
         raise _with_option_clashes(ctx, error) from None
     progress("writing", len(result.graph))
@@ -436,6 +453,13 @@ def command(ctx, program, file, assignments, vars_file, output, as_json, precisi
                                 "--hessian": hessian, "--hvp": hvp is not None,
                                 "--crosscheck": crosscheck,
                                 "--format latex": sheet_format == "latex"})
+    _require_gradients(result, {"--locals": show_locals, "--html": html_path,
+                                "--html-practice": practice_path})
+    jacobians = None
+    if show_jacobian:
+        from bpdiff.analyses.jacobian import jacobians as jacobians_of
+        jacobians = jacobians_of(result, of, _names(wrt),
+                                 None if show_all else max_nodes)
     if expectations:
         from bpdiff.analyses.expect import check
         checks = check(result, expectations, rule)
@@ -446,6 +470,11 @@ def command(ctx, program, file, assignments, vars_file, output, as_json, precisi
                               sample=gradcheck_sample, seed=seed or 0)
     for note in result.graph.notes:
         _warn(note)
+    if not result.output_is_scalar:
+        from bpdiff.api import seed_note
+        note = seed_note(result, jacobian=show_jacobian)
+        if note:
+            _warn(note)
     if result.nonfinite or result.kinks:
         from bpdiff.render.nonfinite import describe_kink, describe_nonfinite
         for finding in result.nonfinite:
@@ -501,13 +530,16 @@ def command(ctx, program, file, assignments, vars_file, output, as_json, precisi
         for piece in pieces(result, explain=explain, locals_=show_locals, symbolic=gradients,
                             checks=checks, gradcheck=None if grad_rows is None
                             else (grad_rows, gradcheck_tol), curvature=curvature,
-                            crosscheck=cross):
+                            crosscheck=cross, jacobians=jacobians):
             sys.stdout.write(piece)
         sys.stdout.flush()
         return _verdict(ctx, checks, grad_rows, cross)
     if show_table or not (explain or show_locals or symbolic or pictures or hessian
-                          or hvp is not None or html_path or practice_path):
+                          or hvp is not None or html_path or practice_path or show_jacobian):
         _print_table(result, precision, None if show_all else max_nodes, top, only, full)
+    if jacobians is not None:
+        from bpdiff.render.jacobian import jacobian_text
+        _write(jacobian_text(result, jacobians, precision))
     if explain:
         from bpdiff.render.explain import explain_text
         _write(explain_text(result, precision))
@@ -542,6 +574,16 @@ def command(ctx, program, file, assignments, vars_file, output, as_json, precisi
         _print(render_cross.crosscheck_rich(result, cross) if _use_rich()
                else render_cross.crosscheck_plain(result, cross))
     return _verdict(ctx, checks, grad_rows, cross)
+
+
+def _require_gradients(result, options):
+    """Refuse the options given (option -> given) that read gradients, on a result with
+    none (an array output given neither --grad-output nor --sum-output)."""
+    from bpdiff.api import require_gradients
+
+    for option, given in options.items():
+        if given:
+            require_gradients(result, option)
 
 
 def _tensor_checks(result, options):

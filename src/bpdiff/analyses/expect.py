@@ -334,6 +334,10 @@ def check(result, expectations, rule=Rule()):
     (ArrayCheck for an array answer and on an array program, within rule's tolerance or
     the arrays' default one). Raises BpdiffValueError for a KEY that names nothing."""
     targets = [resolve(result, e.key, e.named) for e in expectations]
+    if any(t.kind == "grad" for t in targets):
+        from bpdiff.api import require_gradients
+        require_gradients(result, "--expect " + next(t.key for t in targets
+                                                     if t.kind == "grad"))
     if any(t.kind == "grad" and t.node is not None and result.grads[t.node] is None
            for t in targets):
         bad = next(t for t in targets if t.kind == "grad" and t.node is not None

@@ -19,10 +19,12 @@ table's at_kink), or its local derivative jumps between x − h and x + h (the s
 crossed the kink), the row is flagged "kink" and does not fail. Where the analytic or
 the numeric gradient is not finite, the row is "n/a".
 
-In tensor mode every element of every input is a row (`W[0,1]`), perturbed alone; the
-output of an array-valued program is summed (the seed of ones), as in backward. With
-`sample=K` only K elements of each array input, drawn at random (seeded: the same seed
-draws the same elements), are rows: for arrays too big to check whole.
+In tensor mode every element of every input is a row (`W[0,1]`), perturbed alone; an
+array output is weighted by the seed backward started from (Σ seed ⊙ output: the
+--grad-output array, or ones for --sum-output), so that the numbers compared are the
+gradients of the same scalar. An array output with no seed has no gradients to check.
+With `sample=K` only K elements of each array input, drawn at random (seeded: the same
+seed draws the same elements), are rows: for arrays too big to check whole.
 """
 
 import math
@@ -68,7 +70,11 @@ def gradcheck(result, tol=DEFAULT_TOL, force=False, sample=None, seed=0):
     """One Row per input of `result` (per element of an array input; with `sample`, per
     one of `sample` elements of each array input drawn with the random `seed`), in order
     of first appearance. Raises BpdiffError when the work would exceed MAX_WORK node
-    evaluations, unless `force`."""
+    evaluations, unless `force`, and when `result` has no gradients (an array output
+    with neither grad_output nor sum_output)."""
+    from bpdiff.api import require_gradients
+
+    require_gradients(result, "--gradcheck")
     graph, m = result.graph, result.math
     inputs = dict(result.inputs)
     chosen = {name: _elements(x, m, sample, seed) for name, x in inputs.items()}
@@ -92,9 +98,10 @@ def gradcheck(result, tol=DEFAULT_TOL, force=False, sample=None, seed=0):
         for index in chosen[name]:
             analytic = _element(result.gradient[name], index, m)
             h = STEP * max(1.0, abs(_element(x, index, m)))
-            numeric, noise, up, down = _difference(graph, inputs, name, index, h, m)
+            numeric, noise, up, down = _difference(graph, inputs, name, index, h, m,
+                                                   result.seed)
             wide, wide_noise, wide_up, wide_down = _difference(graph, inputs, name, index,
-                                                               2 * h, m)
+                                                               2 * h, m, result.seed)
             kinks = tuple(node for node in kink_ops
                           if _near_kink(graph, node, result.values, up, down, m)
                           or _near_kink(graph, node, result.values, wide_up, wide_down, m))
@@ -143,15 +150,15 @@ def _moved(x, index, h, m):
     return moved
 
 
-def _difference(graph, inputs, name, index, h, m):
-    """The central difference quotient of the output (summed, when an array) in element
-    `index` of input `name` with step h, the rounding noise it may carry, and the node
-    values at x + h and x − h."""
+def _difference(graph, inputs, name, index, h, m, seed=1.0):
+    """The central difference quotient of the output (Σ seed ⊙ output, when an array) in
+    element `index` of input `name` with step h, the rounding noise it may carry, and
+    the node values at x + h and x − h."""
     plus, minus = dict(inputs), dict(inputs)
     plus[name], minus[name] = _moved(inputs[name], index, h, m), _moved(inputs[name], index, -h, m)
     up, down = forward(graph, plus, m), forward(graph, minus, m)
     with m.quiet():
-        f_up, f_down = _summed(up[graph.output], m), _summed(down[graph.output], m)
+        f_up, f_down = _seeded(up[graph.output], seed, m), _seeded(down[graph.output], seed, m)
     width = _element(plus[name], index, m) - _element(minus[name], index, m)
     numeric = scalar.div(f_up - f_down, width)
     # a few ulps of f (and of the smallest normal float, below which digits are lost)
@@ -160,8 +167,9 @@ def _difference(graph, inputs, name, index, h, m):
     return numeric, noise, up, down
 
 
-def _summed(value, m):
-    return float(m.total(value)) if m.ARRAYS else value
+def _seeded(value, seed, m):
+    """The scalar whose gradients backward computed: Σ seed ⊙ value."""
+    return float(m.total(seed * value)) if m.ARRAYS else seed * value
 
 
 def _near_kink(graph, node, here, up, down, m):

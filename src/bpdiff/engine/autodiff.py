@@ -123,11 +123,16 @@ class Edge(NamedTuple):
 
 def backward(graph: Graph, values: list[Any], m: MathNamespace = scalar,
              record: list[Edge] | None = None,
-             kink: dict[str, tuple[float, ...]] | None = None) -> list[Any]:
-    """∂output/∂node for every node, in namespace `m`; None for nodes that depend on no
-    input, except the output: ∂output/∂output is the seed, 1, even in a program with no
-    inputs (2^3^2). A non-scalar output is seeded with ones: the gradients are those of
-    sum(output).
+             kink: dict[str, tuple[float, ...]] | None = None,
+             seed: Any = None, root: int | None = None) -> list[Any]:
+    """∂root/∂node for every node, in namespace `m` (root: the output unless given);
+    None for nodes that depend on no input, 0 for nodes the root does not use; the
+    root's own is the seed, even in a program with no inputs (2^3^2).
+
+    `seed` is the upstream gradient the walk starts from at the root (PyTorch's
+    `backward(gradient=...)`), shaped like the root's value; None seeds ones, which for
+    an array root gives the gradients of its sum. The API decides whether that may
+    happen; a one-hot seed gives one row of the root's Jacobian (analyses/jacobian.py).
 
     With a list as `record`, every edge's Edge is appended to it in the order visited.
     `kink` (op name -> local derivatives, from kinks.KinkPolicy.overrides) replaces an
@@ -137,9 +142,10 @@ def backward(graph: Graph, values: list[Any], m: MathNamespace = scalar,
     simple = not arrays and not kink  # numbers under the table's own conventions
     depends = depends_on_inputs(graph)
     grads = [0.0] * len(ops)
+    top = graph.output if root is None else root
     with m.quiet():
-        grads[graph.output] = m.ones_like(values[graph.output])
-        for node in range(graph.output, -1, -1):
+        grads[top] = m.ones_like(values[top]) if seed is None else seed
+        for node in range(top, -1, -1):
             args = sources[node]
             if not args or not depends[node]:
                 continue
@@ -158,7 +164,7 @@ def backward(graph: Graph, values: list[Any], m: MathNamespace = scalar,
                 grads[source] += contribution
                 if record is not None:
                     record.append(Edge(node, position, source, local, upstream, contribution))
-    depends[graph.output] = 1  # the seed is shown whatever the output depends on
+    depends[top] = 1  # the seed is shown whatever the root depends on
     if arrays:  # m is an ArrayNamespace
         return [m.settle(g) if d else None  # type: ignore[attr-defined]
                 for g, d in zip(grads, depends)]

@@ -56,6 +56,49 @@ ATOM = 9
 """The precedence of what never needs parentheses: a name, a number, a call."""
 
 
+class JacobianText:
+    """For --explain on arrays: how one input's gradient follows from the op's local
+    Jacobian, for operands of the numbers of dimensions `ndims` (None: any number).
+
+    `element` writes one element of the local Jacobian, `rule` the vectorised rule it
+    leads to, `shapes` that rule with each factor's shape. Templates: {0}, {1} the
+    operands, {out} the result, {g} the upstream gradient ∂L/∂out, {local} the
+    elementwise local derivative's formula, {i} / {j} the result's / the operand's
+    element index (elementwise ops); a parenthesised list of the letters in `dims` (each
+    operand's dimensions: 'n,k') is a shape, printed with the sizes those letters have
+    ('(n,1)' -> '(2,1)'); {0:shape}, {g:shape}, {local:shape} an actual shape,
+    {0:size} an operand's element count, {1:value} an operand's value (an axis)."""
+
+    __slots__ = ("ndims", "element", "rule", "shapes", "dims")
+    ndims: tuple[int | None, ...]
+    element: str
+    rule: str
+    shapes: str
+    dims: tuple[str, ...]
+
+    def __init__(self, ndims: tuple[int | None, ...], element: str, rule: str, shapes: str,
+                 dims: tuple[str, ...] = ()) -> None:
+        self.ndims, self.element, self.rule, self.shapes, self.dims = (
+            ndims, element, rule, shapes, dims)
+
+    def __repr__(self) -> str:
+        return f"JacobianText({self.ndims!r}, {self.element!r})"
+
+
+ELEMENTWISE_JACOBIAN = JacobianText(
+    (), "∂{out}[{i}]/∂{x}[{j}] = ({local})[{i}]", "{g} ⊙ ({local})",
+    "{g} {g:shape} ⊙ ({local}) {local:shape}")
+"""The local Jacobian of every operation on numbers applied elementwise to arrays
+(`{x}` the operand): diagonal, with the op's local derivative (its grad_formulas) on
+the diagonal, ELEMENTWISE_DIAGONAL; an operand broadcast along some axes is used by
+every element along them, and its gradient is summed over them (BROADCAST_USE,
+BROADCAST_SUM)."""
+
+ELEMENTWISE_DIAGONAL = ", 0 off the diagonal (no other element of {out} uses {x}[{j}])"
+BROADCAST_USE = " for every {axes}: {x} is broadcast along axis {numbers} of {out}"
+BROADCAST_SUM = ", summed over {axes}"
+
+
 class Primitive:
     """One operation: how it computes, differentiates and prints. Read-only once made.
     (A slots class, not a tuple: the passes read a few fields at every node, and slots
@@ -83,6 +126,8 @@ class Primitive:
         parenthesised arguments follow ('\\sin'); None: the symbol, or \\operatorname{name}.
     switched_off: a rule (m, *inputs, out) or None per input: where its branch is
         switched off, so that its contribution is 0 whatever the upstream gradient.
+    jacobian_text: tensor-only ops: per input, its JacobianText cases for --explain,
+        the first that fits applies (elementwise ops all use ELEMENTWISE_JACOBIAN).
     plain (derived): no vjps and no switched_off, so backward() takes upstream × local
         as it is.
     """
@@ -90,7 +135,7 @@ class Primitive:
     __slots__ = ("name", "arity", "forward", "local_grads", "grad_formulas", "doc", "symbol",
                  "precedence", "right_assoc", "aliases", "kink", "at_kink", "subgradients",
                  "vjps", "form", "callable", "with_axis", "kink_rules", "latex",
-                 "switched_off", "plain")
+                 "switched_off", "jacobian_text", "plain")
     name: str
     arity: int
     forward: Rule
@@ -111,6 +156,7 @@ class Primitive:
     kink_rules: dict[str, tuple[float, ...]] | None
     latex: str | None
     switched_off: tuple[Rule | None, ...] | None
+    jacobian_text: tuple[tuple[JacobianText, ...], ...] | None
     plain: bool
 
     def __init__(self, name: str, arity: int, forward: Rule, local_grads: tuple[Rule, ...],
@@ -122,7 +168,8 @@ class Primitive:
                  with_axis: str | None = None,
                  kink_rules: dict[str, tuple[float, ...]] | None = None,
                  latex: str | None = None,
-                 switched_off: tuple[Rule | None, ...] | None = None) -> None:
+                 switched_off: tuple[Rule | None, ...] | None = None,
+                 jacobian_text: tuple[tuple[JacobianText, ...], ...] | None = None) -> None:
         fields = locals()
         for field in self.__slots__[:-1]:
             object.__setattr__(self, field, fields[field])
@@ -341,6 +388,110 @@ def _dot(m: ArrayNamespace, a: Any, b: Any) -> Any:
     return m.total(a * b)
 
 
+def _jt(ndims: tuple[int | None, ...], dims: tuple[str, ...],
+        *per_input: tuple[str, str, str]) -> tuple[JacobianText, ...]:
+    """One JacobianText case per input (element, rule, shapes), for operands of `ndims`
+    with dimensions `dims`: a column of the table below, read as rows."""
+    return tuple(JacobianText(ndims, *texts, dims=dims) for texts in per_input)
+
+
+def _cases(*cases: tuple[JacobianText, ...]) -> tuple[tuple[JacobianText, ...], ...]:
+    """Cases given per shape (each a tuple over inputs), regrouped per input."""
+    return tuple(zip(*cases))
+
+
+_MATMUL_TEXT = _cases(
+    _jt((2, 2), ("n,k", "k,m"),
+        ("∂{out}[i,j]/∂{0}[i,l] = {1}[l,j], 0 for another row of {0}", "{g} @ {1}ᵀ",
+         "{g} (n,m) @ {1}ᵀ (m,k)"),
+        ("∂{out}[i,j]/∂{1}[l,j] = {0}[i,l], 0 for another column of {1}", "{0}ᵀ @ {g}",
+         "{0}ᵀ (k,n) @ {g} (n,m)")),
+    _jt((2, 1), ("n,k", "k"),
+        ("∂{out}[i]/∂{0}[i,j] = {1}[j], 0 for another row of {0}",
+         "{g} {1}ᵀ, an outer product", "{g} (n,1) @ {1}ᵀ (1,k)"),
+        ("∂{out}[i]/∂{1}[j] = {0}[i,j]", "{0}ᵀ @ {g}", "{0}ᵀ (k,n) @ {g} (n,)")),
+    _jt((1, 2), ("k", "k,m"),
+        ("∂{out}[j]/∂{0}[i] = {1}[i,j]", "{g} @ {1}ᵀ", "{g} (m,) @ {1}ᵀ (m,k)"),
+        ("∂{out}[j]/∂{1}[i,j] = {0}[i], 0 for another column of {1}",
+         "{0} {g}ᵀ, an outer product", "{0} (k,1) @ {g}ᵀ (1,m)")),
+    _jt((1, 1), ("k", "k"),
+        ("∂{out}/∂{0}[i] = {1}[i]", "{g} {1}, a number times a vector", "{g} () · {1} (k,)"),
+        ("∂{out}/∂{1}[i] = {0}[i]", "{g} {0}, a number times a vector", "{g} () · {0} (k,)")))
+
+_TRANSPOSE_TEXT = _cases(
+    _jt((2,), ("n,k",), ("∂{out}[j,i]/∂{0}[i,j] = 1, 0 elsewhere: each element moves to"
+                         " one place", "({g})ᵀ", "({g} (k,n))ᵀ")),
+    _jt((None,), ("",), ("∂{out}[i]/∂{0}[i] = 1: a vector or number is its own transpose",
+                         "{g}", "{g} {g:shape}")))
+
+_SUM_TEXT = _cases(_jt((None,), ("",), (
+    "∂{out}/∂{0}[…] = 1 for every element of {0}", "{g} copied to every element",
+    "{g} () · ones {0:shape}")))
+
+_MEAN_TEXT = _cases(_jt((None,), ("",), (
+    "∂{out}/∂{0}[…] = 1/N for every element of {0}, N = {0:size}",
+    "{g} / N copied to every element", "{g} () · ones {0:shape} / {0:size}")))
+
+_SUM_AXIS_TEXT = _cases(_jt((None, None), ("", ""), (
+    "∂{out}[…]/∂{0}[…, i, …] = 1 for every i along axis {1:value}, 0 for another position"
+    " off that axis", "{g} copied along axis {1:value}",
+    "{g} {g:shape} copied along axis {1:value} to {0:shape}"), (
+    "0: an axis is not differentiated", "0", "0")))
+
+_MEAN_AXIS_TEXT = _cases(_jt((None, None), ("", ""), (
+    "∂{out}[…]/∂{0}[…, i, …] = 1/n for every i along axis {1:value} (n elements there), 0"
+    " off that axis", "{g} / n copied along axis {1:value}",
+    "{g} {g:shape} / n copied along axis {1:value} to {0:shape}"), (
+    "0: an axis is not differentiated", "0", "0")))
+
+_SOFTMAX_TEXT = _cases(
+    _jt((1,), ("n",), ("∂{out}[i]/∂{0}[j] = {out}[i] (δij − {out}[j])",
+                       "{out} ⊙ ({g} − Σ({g} ⊙ {out}))",
+                       "{out} (n,) ⊙ ({g} (n,) − Σ({g} ⊙ {out}) ())")),
+    _jt((2,), ("m,n",), ("∂{out}[r,i]/∂{0}[r,j] = {out}[r,i] (δij − {out}[r,j]), 0 across"
+                         " rows", "{out} ⊙ ({g} − rowsum({g} ⊙ {out}))",
+                         "{out} (m,n) ⊙ ({g} (m,n) − rowsum({g} ⊙ {out}) (m,1))")))
+
+
+_NOT_DIFFERENTIATED = ("0: an index is not differentiated", "0", "0")
+
+_DOT_TEXT = _cases(_jt((None, None), ("", ""),
+                       ("∂{out}/∂{0}[…] = {1}[…]", "{g} {1}", "{g} () · {1} {1:shape}"),
+                       ("∂{out}/∂{1}[…] = {0}[…]", "{g} {0}", "{g} () · {0} {0:shape}")))
+
+_NORM2_TEXT = _cases(_jt((None,), ("",), (
+    "∂{out}/∂{0}[…] = 2 {0}[…]", "2 {g} {0}", "2 {g} () · {0} {0:shape}")))
+
+_NORM_TEXT = _cases(_jt((None,), ("",), (
+    "∂{out}/∂{0}[…] = {0}[…] / {out}", "{g} {0} / {out}", "{g} () · {0} {0:shape} / {out} ()")))
+
+_LOGSUMEXP_TEXT = _cases(
+    _jt((1,), ("n",), ("∂{out}/∂{0}[i] = softmax({0})[i]", "{g} softmax({0})",
+                       "{g} () · softmax({0}) (n,)")),
+    _jt((2,), ("m,n",), ("∂{out}[r]/∂{0}[r,i] = softmax({0})[r,i], 0 across rows",
+                         "{g} (as a column) ⊙ softmax({0})", "{g} (m,1) ⊙ softmax({0}) (m,n)")))
+
+_CROSS_ENTROPY_TEXT = _cases(
+    _jt((1, None), ("n", ""),
+        ("∂{out}/∂{0}[i] = softmax({0})[i] − (1 if i = {1} else 0)",
+         "{g} (softmax({0}) − onehot({1}))", "{g} () · (softmax({0}) − onehot({1})) (n,)"),
+        _NOT_DIFFERENTIATED),
+    _jt((2, None), ("m,n", "m"),
+        ("∂{out}/∂{0}[r,i] = (softmax({0})[r,i] − (1 if i = {1}[r] else 0)) / m, the mean over"
+         " m rows", "{g} (softmax({0}) − onehot({1})) / m",
+         "{g} () · (softmax({0}) − onehot({1})) (m,n) / m"),
+        _NOT_DIFFERENTIATED))
+
+_INDEX_TEXT = _cases(_jt((None, None), ("", ""), (
+    "∂{out}/∂{0}[k] = 1 at k = {1:value}, 0 elsewhere", "{g} at [{1:value}], 0 elsewhere",
+    "{g} () placed in zeros {0:shape}"), _NOT_DIFFERENTIATED))
+
+_INDEX2_TEXT = _cases(_jt((None, None, None), ("", "", ""), (
+    "∂{out}/∂{0}[k,l] = 1 at k, l = {1:value}, {2:value}, 0 elsewhere",
+    "{g} at [{1:value}, {2:value}], 0 elsewhere", "{g} () placed in zeros {0:shape}"),
+    _NOT_DIFFERENTIATED, _NOT_DIFFERENTIATED))
+
+
 def _tensor(name: str, arity: int, forward: Rule, vjps: tuple[Rule, ...],
             formulas: tuple[str, ...], doc: str, **extra: Any) -> Primitive:
     return Primitive(name, arity, forward, (), formulas, doc, vjps=vjps, **extra)
@@ -351,40 +502,45 @@ TENSOR_PRIMITIVES = (
             (_matmul_grad_left, _matmul_grad_right), ("g @ {1}ᵀ", "{0}ᵀ @ g"),
             "matrix product a @ b of matrices and vectors (a vector is a row on the left, "
             "a column on the right, so g @ bᵀ is an outer product for vectors)",
-            symbol="@", precedence=2),
+            symbol="@", precedence=2, jacobian_text=_MATMUL_TEXT),
     _tensor("transpose", 1, lambda m, a: m.transpose(a),
             (lambda m, g, a, out: m.transpose(g),), ("g.T",),
             "transpose x.T or transpose(x) (a vector is its own transpose)",
-            form="{0}.T", callable=True),
+            form="{0}.T", callable=True, jacobian_text=_TRANSPOSE_TEXT),
     _tensor("sum", 1, lambda m, a: m.total(a), (lambda m, g, a, out: m.spread(g, a),),
             ("g (copied to every element)",), "sum of all elements; sum(x, axis=k) along one",
-            with_axis="sum_axis"),
+            with_axis="sum_axis", jacobian_text=_SUM_TEXT),
     _tensor("sum_axis", 2, lambda m, a, k: m.total(a, k),
             (lambda m, g, a, k, out: m.spread(g, a, k), _no_grad),
             ("g (copied along axis {1})", "0"), "sum along an axis",
-            form="sum({0}, axis={1})", callable=False),
+            form="sum({0}, axis={1})", callable=False, jacobian_text=_SUM_AXIS_TEXT),
     _tensor("mean", 1, lambda m, a: m.div(m.total(a), m.count(a)),
             (lambda m, g, a, out: m.div(m.spread(g, a), m.count(a)),),
             ("g/n (copied to every element)",),
-            "mean of all elements; mean(x, axis=k) along one", with_axis="mean_axis"),
+            "mean of all elements; mean(x, axis=k) along one", with_axis="mean_axis",
+            jacobian_text=_MEAN_TEXT),
     _tensor("mean_axis", 2, lambda m, a, k: m.div(m.total(a, k), m.count(a, k)),
             (lambda m, g, a, k, out: m.div(m.spread(g, a, k), m.count(a, k)), _no_grad),
             ("g/n (copied along axis {1})", "0"), "mean along an axis",
-            form="mean({0}, axis={1})", callable=False),
+            form="mean({0}, axis={1})", callable=False, jacobian_text=_MEAN_AXIS_TEXT),
     _tensor("dot", 2, _dot, (lambda m, g, a, b, out: g * b, lambda m, g, a, b, out: g * a),
-            ("g*{1}", "g*{0}"), "dot product: sum of a*b over equal shapes"),
+            ("g*{1}", "g*{0}"), "dot product: sum of a*b over equal shapes",
+            jacobian_text=_DOT_TEXT),
     _tensor("norm2", 1, lambda m, a: m.total(a * a), (lambda m, g, a, out: 2.0 * g * a,),
-            ("2*g*{0}",), "squared Euclidean norm ‖x‖², the sum of squares"),
+            ("2*g*{0}",), "squared Euclidean norm ‖x‖², the sum of squares",
+            jacobian_text=_NORM2_TEXT),
     _tensor("norm", 1, lambda m, a: m.sqrt(m.total(a * a)),
             (lambda m, g, a, out: m.where(out == 0, 0.0, g * m.div(a, out)),),
             ("g*{0}/{out}",), "Euclidean norm ‖x‖", kink="norm'(0) = 0 (a subgradient)",
-            at_kink=lambda a: (a == 0).all()),
+            at_kink=lambda a: (a == 0).all(), jacobian_text=_NORM_TEXT),
     _tensor("softmax", 1, _softmax,
             (lambda m, g, z, out: out * (g - m.last_axis_sum(g * out)),),
-            ("{out}*(g - sum(g*{out}))",), "softmax over the last axis, stable"),
+            ("{out}*(g - sum(g*{out}))",), "softmax over the last axis, stable",
+            jacobian_text=_SOFTMAX_TEXT),
     _tensor("logsumexp", 1, _logsumexp,
             (lambda m, g, z, out: m.keep_last(g) * _softmax(m, z),),
-            ("g*softmax({0})",), "log(sum(exp(z))) over the last axis, stable"),
+            ("g*softmax({0})",), "log(sum(exp(z))) over the last axis, stable",
+            jacobian_text=_LOGSUMEXP_TEXT),
     _tensor("log_softmax", 1, _log_softmax,
             (lambda m, g, z, out: g - m.exp(out) * m.last_axis_sum(g),),
             ("g - softmax({0})*sum(g)",), "log(softmax(z)) over the last axis, stable"),
@@ -393,15 +549,15 @@ TENSOR_PRIMITIVES = (
                                                 m.batch_size(z)), _no_grad),
             ("g*(softmax({0}) - onehot({1}))", "0"),
             "-log(softmax(z)[k]) for class index k; for a matrix of rows of scores and a "
-            "vector of classes, the mean over rows"),
+            "vector of classes, the mean over rows", jacobian_text=_CROSS_ENTROPY_TEXT),
     _tensor("index", 2, lambda m, a, i: m.element(a, i),
             (lambda m, g, a, i, out: m.scatter(g, a, i), _no_grad), ("g at [{1}]", "0"),
             "element z[i] (indices from 0; negative from the end)", form="{0}[{1}]",
-            callable=False),
+            callable=False, jacobian_text=_INDEX_TEXT),
     _tensor("index2", 3, lambda m, a, i, j: m.element(a, i, j),
             (lambda m, g, a, i, j, out: m.scatter(g, a, i, j), _no_grad, _no_grad),
             ("g at [{1}, {2}]", "0", "0"), "element W[i, j]", form="{0}[{1}, {2}]",
-            callable=False),
+            callable=False, jacobian_text=_INDEX2_TEXT),
 )
 
 SCALAR_PRIMITIVES = PRIMITIVES

@@ -74,3 +74,11 @@ def _shape_text(shape: tuple[int, ...]) -> str:
 def total_elements(values: Iterable[Any]) -> int:
     """The numbers in a list of node values (floats count 1, arrays their size)."""
     return sum(getattr(value, "size", 1) for value in values)
+
+
+def broadcast_axes(shape: tuple[int, ...], result: tuple[int, ...]) -> tuple[int, ...]:
+    """The axes of `result` along which an operand of `shape` was broadcast to make it
+    (added in front, or stretched from length 1): those its gradient is summed over."""
+    extra = len(result) - len(shape)
+    return tuple(range(extra)) + tuple(extra + k for k, n in enumerate(shape)
+                                       if n == 1 and result[extra + k] != 1)

@@ -44,12 +44,14 @@ def explain_steps(result, style=SYMBOLIC):
             if node in graph.call_of:
                 step["call"] = call_label(graph, node)
         steps.append(step)
+    if not result.has_gradients:  # an array output with no seed: no backward pass
+        return steps
     uses = {}
     for edge in result.edges:
         uses.setdefault(edge.source, []).append(edge)
     out = ref(graph.output)
-    steps.append({"stage": "backward", "node": graph.output, "ref": out, "grad": 1.0,
-                  "terms": []})
+    steps.append({"stage": "backward", "node": graph.output, "ref": out,
+                  "grad": result.seed, "terms": []})
     for node in range(graph.output - 1, -1, -1):
         if result.grads[node] is None or node not in uses:
             continue
@@ -57,6 +59,11 @@ def explain_steps(result, style=SYMBOLIC):
                   "formula": edge_formula(result, e, ref, style),
                   "local": e.local, "contribution": e.contribution}
                  for e in sorted(uses[node], key=lambda e: (e.node, e.position))]
+        if result.tensor:
+            for term, e in zip(terms, sorted(uses[node], key=lambda e: (e.node, e.position))):
+                jacobian = jacobian_steps(result, e, ref)
+                if jacobian is not None:
+                    term["jacobian"] = jacobian
         steps.append({"stage": "backward", "node": node, "ref": ref(node),
                       "grad": result.grads[node], "terms": terms})
     return steps
@@ -84,6 +91,94 @@ def edge_formula(result, edge, ref, style=SYMBOLIC):
 
 
 _PLACEHOLDER = re.compile(r"\{\d+\}|\{out\}|\bg\b")
+_TEMPLATE = re.compile(r"\{(\w+)(?::(shape|size|value))?\}")
+_LETTER_SHAPE = re.compile(r"\(([a-z0-9]+(?:,[a-z0-9]+)*,?)?\)")
+_INDEX_LETTERS = "ijklmn"
+_NUMBER = re.compile(r"-?\d+(\.\d+)?")
+_SIMPLE = re.compile(r"#?\w+")
+
+
+def jacobian_steps(result, edge, ref):
+    """For --explain on arrays, how the edge's contribution follows from its op's local
+    Jacobian: {"element": one element of it, "rule": the vectorised rule, "shapes":
+    the rule with each factor's shape}, from the primitive table's JacobianText; None
+    where the op declares none for these shapes, or every value is a number."""
+    from bpdiff.engine.ops import (BROADCAST_SUM, BROADCAST_USE, ELEMENTWISE_DIAGONAL,
+                                   ELEMENTWISE_JACOBIAN)
+
+    graph = result.graph
+    op = graph.ops[edge.node]
+    operands = [result.values[i] for i in graph.inputs[edge.node]]
+    out_shape = _shape(result.values[edge.node])
+    target, x_shape = ref(edge.source), _shape(operands[edge.position])
+    if not out_shape and not x_shape:
+        return None
+    lhs = f"∂{ref(graph.output)}/∂{target}"
+    fields = {"out": ref(edge.node), "g": f"∂{ref(graph.output)}/∂{ref(edge.node)}",
+              "x": target, **{str(k): ref(i) for k, i in enumerate(graph.inputs[edge.node])}}
+    shapes = {"g": out_shape, "out": out_shape, "local": _shape(edge.local),
+              **{str(k): _shape(v) for k, v in enumerate(operands)}}
+    summed = used = ""
+    if op.vjps is None:
+        text = ELEMENTWISE_JACOBIAN
+        from bpdiff.engine.sizes import broadcast_axes
+
+        axes = broadcast_axes(x_shape, out_shape)
+        letters = _INDEX_LETTERS[:len(out_shape)]
+        offset = len(out_shape) - len(x_shape)
+        fields.update(local=edge_formula(result, edge, ref), i=",".join(letters),
+                      j=",".join("0" if offset + k in axes else letters[offset + k]
+                                 for k in range(len(x_shape))))
+        where = {**fields, "axes": ", ".join(letters[a] for a in axes),
+                 "numbers": ", ".join(map(str, axes))}
+        if axes:
+            summed = _fill(BROADCAST_SUM, where, shapes, operands)
+            used = _fill(BROADCAST_USE, where, shapes, operands)
+        else:
+            used = _fill(ELEMENTWISE_DIAGONAL, where, shapes, operands)
+    else:
+        cases = (op.jacobian_text or ((),) * op.arity)[edge.position]
+        text = next((case for case in cases
+                     if all(n is None or n == len(_shape(v))
+                            for n, v in zip(case.ndims, operands))), None)
+        if text is None:
+            return None
+    sizes = {}
+    for dims, value in zip(text.dims, operands):
+        sizes.update(zip(filter(None, dims.split(",")), _shape(value)))
+
+    def fill(template):
+        template = _LETTER_SHAPE.sub(lambda match: shape_text(tuple(
+            int(sizes.get(d, d)) for d in filter(None, (match.group(1) or "").split(",")))),
+            template)
+        filled = _fill(template, fields, shapes, operands).replace("[]", "")
+        local = fields.get("local")
+        if local is not None and _NUMBER.fullmatch(local):  # '(1)[i]' reads as '1'
+            filled = filled.replace(f"({local})[{fields['i']}]", local).replace(
+                f"({local})", local)
+        elif local is not None and _SIMPLE.fullmatch(local):  # '(x)[i]' as 'x[i]'
+            filled = filled.replace(f"({local})", local)
+        return filled
+
+    return {"element": fill(text.element) + used.replace("[]", ""),
+            "rule": f"{lhs} = {fill(text.rule)}{summed}",
+            "shapes": f"{lhs} {shape_text(x_shape)} = {fill(text.shapes)}"
+                      + (f", summed to {shape_text(x_shape)}" if summed else "")}
+
+
+def _fill(template, fields, shapes, operands):
+    """`template` with {name} as fields[name] and {name:shape}, {k:size}, {k:value} as
+    that shape, operand k's element count or value."""
+    def one(match):
+        name, kind = match.groups()
+        if kind == "shape":
+            return shape_text(shapes[name])
+        if kind == "size":
+            return str(getattr(operands[int(name)], "size", 1))
+        if kind == "value":
+            return format_number(operands[int(name)])
+        return fields[name]
+    return _TEMPLATE.sub(one, template)
 
 
 def explain_text(result, precision):
@@ -96,6 +191,9 @@ def explain_text(result, precision):
         if step["stage"] == "forward":
             lines.append(forward_line(result.graph, step, fmt))
     lines.append("")
+    if not result.has_gradients:
+        from bpdiff.api import seed_note
+        return "\n".join([*lines, f"No backward pass: {seed_note(result)}."]) + "\n"
     lines.append(f"Backward pass (∂{out}/∂node, output first; upstream × local, summed over uses):")
     for step in steps:
         if step["stage"] == "backward":
@@ -152,7 +250,9 @@ def tensor_backward_lines(out, step, fmt, hide_gradients=False):
     elementwise op, summed back over broadcast axes; the op's rule applied to the
     upstream for the others), then their sum."""
     if not step["terms"]:
-        return backward_lines(out, step, fmt)
+        if _shape(step["grad"]) == ():
+            return backward_lines(out, step, fmt)
+        return [f"  ∂{out}/∂{step['ref']} = {fmt(step['grad'])}   (the output: the seed)"]
     if hide_gradients:
         fmt = lambda x: "?"  # noqa: E731 - every number here follows from the gradients
     target = step["ref"]
@@ -162,12 +262,14 @@ def tensor_backward_lines(out, step, fmt, hide_gradients=False):
         via = term["via_ref"]
         if term["local"] is None:
             lines.append(f"    via {via}: {term['formula']} = {fmt(term['contribution'])}")
+            lines.extend(_jacobian_lines(term))
             continue
         summed = (" (summed over broadcast axes)"
                   if _shape(term["upstream"]) != _shape(term["contribution"]) else "")
         lines.append(f"    via {via}: (∂{out}/∂{via}) ⊙ (∂{via}/∂{target} = {term['formula']})"
                      f" = ({fmt(term['upstream'])}) ⊙ ({fmt(term['local'])})"
                      f" = {fmt(term['contribution'])}{summed}")
+        lines.extend(_jacobian_lines(term))
     if len(step["terms"]) > 1:
         total = " + ".join(f"[via {t['via_ref']}]" for t in step["terms"])
         lines.append(f"    ∂{out}/∂{target} = {total} = {fmt(step['grad'])}")
@@ -176,8 +278,17 @@ def tensor_backward_lines(out, step, fmt, hide_gradients=False):
     return lines
 
 
+def _jacobian_lines(term):
+    """The term's local Jacobian, vectorised rule and shape check, indented under it."""
+    jacobian = term.get("jacobian")
+    if jacobian is None:
+        return []
+    return [f"      one element: {jacobian['element']}", f"      so {jacobian['rule']}",
+            f"      shapes: {jacobian['shapes']}"]
+
+
 def _shape(x):
-    return getattr(x, "shape", ())
+    return tuple(getattr(x, "shape", ()))
 
 
 def _with_values(graph, node, operand_values, fmt):

@@ -31,7 +31,8 @@ OPTION_SECTIONS = {
     "--crosscheck-tol": "Check answers",
     "--quiz": "Teaching", "--level": "Teaching", "--seed": "Teaching", "--answers": "Teaching",
     "--html-practice": "Teaching",
-    "--full": "Tensors", "--max-elements": "Tensors",
+    "--full": "Tensors", "--max-elements": "Tensors", "--grad-output": "Tensors",
+    "--sum-output": "Tensors", "--jacobian": "Tensors", "--of": "Tensors",
     "--max-nodes": "Limits", "--all": "Limits", "--top": "Limits", "--only": "Limits",
     "--max-size": "Limits",
     "--help": "Help", "--help-all": "Help", "--version": "Help",
@@ -57,6 +58,7 @@ EXAMPLES = {
                  "bpdiff -f examples/sigmoid_neuron.bp --html-practice exercise.html"],
     "Tensors": ["bpdiff \"h = tanh(W @ x + b); L = sum(h)\" --W '[[1,2],[3,4]]'"
                 " --x '[1,-1]' --b '[0,1]'",
+                'bpdiff "y = W @ x" --W "[[1,2],[3,4]]" --x "[1,-1]" --jacobian',
                 "bpdiff -f examples/homework/softmax_loss.bp --vars examples/homework/inputs.npz"],
     "Limits": ['bpdiff "sum(x)" --x "[1,2,3]" --max-elements 100',
                "bpdiff -f examples/advanced_u1_u4.bp --only named"],

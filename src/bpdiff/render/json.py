@@ -15,12 +15,13 @@ from bpdiff.render.nonfinite import describe_kink, describe_nonfinite
 
 
 def to_dict(result, explain=False, locals_=False, symbolic=None, checks=None, gradcheck=None,
-            _nodes=True, curvature=None, crosscheck=None):
+            _nodes=True, curvature=None, crosscheck=None, jacobians=None):
     """The result as plain JSON-ready data; with `explain`, `locals_` or `symbolic`
     (name -> expression text) their sections are added, and so are `checks` (from
     bpdiff.analyses.expect), `gradcheck` ((rows, tolerance) from bpdiff.analyses.gradcheck), `curvature`
-    (bpdiff.analyses.hessian) and `crosscheck` (bpdiff.analyses.crosscheck). An --exact run adds the
-    fractions as text (an "exact" object, and one in each node)."""
+    (bpdiff.analyses.hessian), `crosscheck` (bpdiff.analyses.crosscheck) and `jacobians`
+    (bpdiff.analyses.jacobian). An --exact run adds the fractions as text (an "exact"
+    object, and one in each node); a tensor run says how its output was seeded."""
     graph = result.graph
     nodes = _node_dicts(result) if _nodes else _NODES_PLACEHOLDER
     data = {
@@ -31,6 +32,7 @@ def to_dict(result, explain=False, locals_=False, symbolic=None, checks=None, gr
         "output": graph.output,
         "nodes": nodes,
         "warnings": list(graph.notes)
+                    + _seed_notes(result, jacobians is not None)
                     + [describe_nonfinite(result, f) for f in result.nonfinite]
                     + [describe_kink(result, node) for node in result.kinks],
         "kink_policy": result.kink_policy.as_dict(),
@@ -38,6 +40,7 @@ def to_dict(result, explain=False, locals_=False, symbolic=None, checks=None, gr
     if result.tensor:
         data["shapes"] = {"value": _shape(result.value),
                           "inputs": {k: _shape(v) for k, v in result.inputs.items()}}
+        data["seed"] = {"kind": result.seed_kind, "value": json_number(result.seed)}
     if explain:
         from bpdiff.render.explain import explain_steps
         data["explain"] = [_numbers_to_json(step) for step in explain_steps(result)]
@@ -62,7 +65,20 @@ def to_dict(result, explain=False, locals_=False, symbolic=None, checks=None, gr
     if crosscheck is not None:
         from bpdiff.render.crosscheck import crosscheck_json
         data["crosscheck"] = crosscheck_json(crosscheck)
+    if jacobians is not None:
+        from bpdiff.render.jacobian import jacobians_json
+        data["jacobian"] = jacobians_json(result, jacobians)
     return data
+
+
+def _seed_notes(result, jacobian):
+    """The note on an array output's seed (see bpdiff.api.seed_note), as a list."""
+    if result.output_is_scalar:
+        return []
+    from bpdiff.api import seed_note
+
+    note = seed_note(result, jacobian)
+    return [note] if note else []
 
 
 def _add_exact(data, result):
