@@ -33,11 +33,13 @@ _WORDS = {**{g: g for g in _GREEK}, "varepsilon": "epsilon", "vartheta": "theta"
           "intercal": "T", "lvert": "abs(", "rvert": ")", "lVert": "norm(", "rVert": ")",
           "quad": " ", "qquad": " ", "displaystyle": "", **dict.fromkeys(_SIZES, "")}
 _FUNCTIONS = {"sigma": "sigmoid", "ln": "log", **{f: f for f in (
-    "tanh", "exp", "log", "sin", "cos", "tan", "max", "min")}}
+    "tanh", "exp", "log", "sin", "cos", "tan", "max", "min", "arctan", "arcsin", "arccos",
+    "sinh", "cosh")}}
 _WRAPPERS = ("mathrm", "operatorname", "text", "textrm", "mathit", "mathbf", "mathsf",
              "boldsymbol", "bm", "vec", "rm", "hat", "bar", "tilde", "dot")  # accents last
 _KNOWN_NAMES = {"relu", "sigmoid", "softmax", "softplus", "tanh", "exp", "log", "sin", "cos",
-                "tan", "sqrt", "abs", "max", "min", "sign", "step", "sum", "mean", "norm"}
+                "tan", "sqrt", "abs", "max", "min", "sign", "step", "sum", "mean", "norm",
+                "arctan", "arcsin", "arccos", "atan", "asin", "acos"}
 _HINTS = {"partial": "bpdiff takes the derivatives itself: write the function, not them",
           "sum": "write the terms out (a + b + c), or sum(x) on an array",
           "\\|": "write \\left\\| x \\right\\| or norm(x)"}
