@@ -32,6 +32,7 @@ def line_column(text: str, position: int) -> tuple[int, int]:
 _MUL = BY_NAME["mul"]
 _AUGMENTED = {"+=": "add", "-=": "sub", "*=": "mul", "/=": "div", "**=": "pow", "^=": "pow"}
 _POW = BY_NAME["pow"]
+_ID = BY_NAME["id"]
 
 
 class _Keyword(NamedTuple):
@@ -68,7 +69,7 @@ class Builder:
     def __init__(self, text: str, patterns: dict, share: bool = True,
                  definitions: dict[str, defs.Definition] | None = None,
                  where: str | None = None, constants: dict[str, float] | None = None,
-                 splits: dict[str, list[str]] | None = None) -> None:
+                 splits: dict[str, list[str]] | None = None, free_t: bool = True) -> None:
         self.graph = Graph(share)
         self.source = text
         self.last: int | None = None  # node id of the last statement
@@ -87,6 +88,7 @@ class Builder:
         self.splits = splits or {}  # names read as products of their letters, bc as b·c
         self.after = 0  # where the statement after the last definition may start
         self.versions: dict[str, int] = {}  # name -> its latest version (c += 1: c')
+        self.free_t = free_t  # no value is given for T: x^T may be the transpose
 
     def __default__(self, data: str, children: list, meta: object) -> object:
         if data[0] == "_":  # Lark's helper rules for repetition: expanded by their parent
@@ -116,6 +118,29 @@ class Builder:
             raise self.error(BpdiffSyntaxError, f"cannot read the superscript {token.value!r}",
                              token, hint="write the power with ^, e.g. x^(-2)")
         return self.graph.apply(_POW, (base, exponent))
+
+    def sup_t(self, children: list) -> int:
+        """`x^T`, `x**T`, `xᵀ`: the transpose x.T, as in matrix notation, unless T has a
+        value (given, or assigned or used as an input before): then the power x^T, with
+        a note saying which. A number to the T (2^T, e^T) is always a power."""
+        base, token = children
+        graph = self.graph
+        if graph.ops[base] is _ID and graph.name_of.get(base) in self.constants:
+            base_value = graph.is_constant_literal(graph.inputs[base][0])  # e, pi
+        else:
+            base_value = graph.is_constant_literal(base)
+        number = type(base_value) is float
+        if not number:
+            transposed = self.free_t and "T" not in graph.names
+            note = ("read '^T' as the transpose .T: T has no value (give --T or assign T"
+                    " to make it a power)") if transposed else \
+                "read '^T' as a power: T has a value (write x.T for the transpose)"
+            if note not in graph.notes:
+                graph.notes.append(note)
+            if transposed:
+                return self._tensor_op("transpose", [base])
+        exponent = self.var([scanner.Token("NAME", "T", token.start_pos + len(token.value) - 1)])
+        return graph.apply(_POW, (base, exponent))
 
     def var(self, children: list) -> int:
         token = children[0]

@@ -7,7 +7,7 @@ One left-to-right pass with an explicit stack of open braces: linear time, no re
     \\cdot, \\times -> *   \\sigma(x) -> sigmoid(x) (else sigma)   \\ln -> log   \\log x -> log(x)
     \\left( \\right] -> ( ]   \\left| x \\right| -> abs( x )   \\left\\| x \\right\\| -> norm( x )
     \\mathrm{ReLU}(z) -> relu(z)   \\text{loss} -> loss   \\alpha -> alpha   \\hat{y} -> yhat
-    x^\\top -> x^T   $ $$ & \\! -> nothing   \\, \\; \\quad -> a space   \\\\ -> a new line
+    x^\\top, x^{T} -> x^T   $ $$ & \\! -> nothing   \\, \\; \\quad -> a space   \\\\ -> a new line
 
 Subscripts stay in the name: x_1, x_{12} -> x_12, W_{i,j} -> W_i_j. Unbraced, a subscript
 is a run of digits or one letter (TeX's rule but for the digits) and the name ends after
@@ -55,7 +55,7 @@ _ARG = re.compile(r"[ \t]*(?:(\{)|([A-Za-z0-9]))")
 _SUB = re.compile(r"_(?:([0-9]+|[A-Za-z])|\{\s*(?:\\(?:text|mathrm|rm|mathit)\s*"
                   r"\{([A-Za-z0-9, ]*)\}|([A-Za-z0-9, ]*))\s*\})")
 _LAYER = re.compile(r"\^\{\s*[(\[]\s*([A-Za-z0-9]+)\s*[)\]]\s*\}")
-_TOP = re.compile(r"\^\s*(?:\\top|\\intercal|\{\s*(?:\\top|\\intercal)\s*\})")
+_TOP = re.compile(r"\^\s*(?:\\top|\\intercal|\{\s*(?:\\top|\\intercal|T)\s*\})")
 _DELIMITER = re.compile(r"\\(left|right)\s*(\(|\)|\[|\]|\.|\||\\\||\\[{}]|\\[lr](?:vert|Vert)"
                         r"|\\[lr]angle)")
 _WRAPPED = re.compile(r"\\([A-Za-z]+)\s*\{\s*([A-Za-z0-9 ]*?)\s*\}")

@@ -42,7 +42,7 @@ _TERMINAL_NAMES = {
     "$END": "the end of the input", "DEF": "'def'", "HEAD": "a name",
     "METHOD": "a method call such as .relu()", "SUPERSCRIPT": "a superscript such as ²",
     "FRACTION": "a fraction such as ½", "AUGOP": "'+=' or another assignment",
-    "_ROOT": "'√'",
+    "_ROOT": "'√'", "SUP_T": "'^T'",
 }
 
 
@@ -52,7 +52,7 @@ CONSTANTS = {"e": math.e, "pi": math.pi, "π": math.pi}
 
 def _run(text: str, share: bool, definitions: dict[str, Definition],
          where: str | None = None, constants: dict[str, float] | None = None,
-         splits: dict[str, list[str]] | None = None) -> Builder:
+         splits: dict[str, list[str]] | None = None, free_t: bool = True) -> Builder:
     """Parse `text`, the user functions `definitions` known: the Builder that did it,
     whose graph holds every definition, old and new, in graph.definitions. `where`
     names a --lib file: then only definitions are allowed.
@@ -65,7 +65,7 @@ def _run(text: str, share: bool, definitions: dict[str, Definition],
     tables, patterns = loaded()
 
     def fresh() -> Builder:
-        return Builder(text, patterns, share, definitions, where, constants, splits)
+        return Builder(text, patterns, share, definitions, where, constants, splits, free_t)
 
     builder = fresh()
     try:
@@ -130,7 +130,8 @@ def parse(text: str, share: bool = True, output: str | None = None,
 
     The output is the last statement, or the name `output`; `lib` names --lib files
     (a path or several) whose functions the program may call. `e`, `pi` and `π` are
-    the constants unless they are among the names `given` values, or assigned. LaTeX
+    the constants unless they are among the names `given` values, or assigned; `x^T` is
+    the transpose x.T unless T is given a value or assigned before (then a power). LaTeX
     is read as such (`latex=True`, or by default when the text looks like LaTeX:
     bpdiff.language.latex). Raises BpdiffSyntaxError or BpdiffNameError with the
     position of the problem (in the LaTeX's reading, for LaTeX).
@@ -148,7 +149,8 @@ def parse(text: str, share: bool = True, output: str | None = None,
     definitions = load_library(lib, share) if lib else {}
     given = set(given)
     constants = {name: value for name, value in CONSTANTS.items() if name not in given}
-    builder = _run(text, share, definitions, constants=constants, splits=splits)
+    builder = _run(text, share, definitions, constants=constants, splits=splits,
+                   free_t="T" not in given)
     builder.graph.notes[:0] = notes
     graph = builder.graph
     if output is not None:
