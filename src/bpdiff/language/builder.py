@@ -89,6 +89,8 @@ class Builder:
         self.after = 0  # where the statement after the last definition may start
         self.versions: dict[str, int] = {}  # name -> its latest version (c += 1: c')
         self.free_t = free_t  # no value is given for T: x^T may be the transpose
+        self.split_tails: dict[int, tuple[int, int]] = {}  # a name read as a product,
+        # `abc` as a·b·c: its node -> (a·b, c), so that abc² is a·b·c²
 
     def __default__(self, data: str, children: list, meta: object) -> object:
         if data[0] == "_":  # Lark's helper rules for repetition: expanded by their parent
@@ -117,7 +119,22 @@ class Builder:
         else:
             raise self.error(BpdiffSyntaxError, f"cannot read the superscript {token.value!r}",
                              token, hint="write the power with ^, e.g. x^(-2)")
-        return self.graph.apply(_POW, (base, exponent))
+        return self.power(base, exponent)
+
+    def power(self, base: int, exponent: int) -> int:
+        """base ^ exponent; for a name read as a product of its letters, its last letter
+        to the power: `ab²` is a·b², as notes mean it (see SplittingBuilder)."""
+        tail = self.split_tails.get(base)
+        if tail is None:
+            return self.graph.apply(_POW, (base, exponent))
+        head, last = tail
+        return self.graph.apply(_MUL, (head, self.graph.apply(_POW, (last, exponent))))
+
+    def ungrouped(self, node: int) -> int:
+        """`node` in parentheses: a name read as a product is a plain product there, so
+        that (ab)² is (a·b)²."""
+        tail = self.split_tails.get(node)
+        return node if tail is None else self.graph.apply(_MUL, tail)
 
     def sup_t(self, children: list) -> int:
         """`x^T`, `x**T`, `xᵀ`: the transpose x.T, as in matrix notation, unless T has a
@@ -140,7 +157,7 @@ class Builder:
             if transposed:
                 return self._tensor_op("transpose", [base])
         exponent = self.var([scanner.Token("NAME", "T", token.start_pos + len(token.value) - 1)])
-        return graph.apply(_POW, (base, exponent))
+        return self.power(base, exponent)
 
     def var(self, children: list) -> int:
         token = children[0]
@@ -156,9 +173,11 @@ class Builder:
                                    f" its letters do (give --{name} to keep it a name)")
                 factors = [self.var([scanner.Token("NAME", piece, token.start_pos)])
                            for piece in pieces]
-                node = factors[0]
-                for factor in factors[1:]:
-                    node = graph.apply(_MUL, (node, factor))
+                head = factors[0]
+                for factor in factors[1:-1]:
+                    head = graph.apply(_MUL, (head, factor))
+                node = graph.apply_unshared(_MUL, (head, factors[-1]))  # (b·c)² is not bc²
+                self.split_tails[node] = (head, factors[-1])
                 graph.names[name] = node  # a later use is the same product, noted once
                 return node
             if name in self.constants:
@@ -303,8 +322,7 @@ class Builder:
         graph = self.graph
         items = [graph.is_constant_literal(node) for node in children]
         if len(items) == 1 and items[0] is None:  # `[a + b] c`: the notes' grouping
-            node: int = children[0]
-            return node
+            return self.ungrouped(children[0])
         graph.tensor = True
         if any(item is None for item in items):
             raise BpdiffSyntaxError(
@@ -459,3 +477,19 @@ class Builder:
 
 
 _BLANK = re.compile(r"(?:[ \t\f\r;\n]|#[^\n]*|\\\r?\n)*")
+
+
+class SplittingBuilder(Builder):
+    """The Builder of a parse that reads names as products of their letters (`bc` as b·c;
+    bpdiff.api.split_names): its `pow` sees that `ab^2` raises b only, and `grouped`
+    that `(ab)^2` raises the product. Its own tables (grammar.splitting) call them at `^`
+    and at parentheses, which the plain Builder's tables leave to the primitive table's
+    pow and pass through, so that other parses pay nothing for them."""
+
+    def pow(self, children: list) -> int:
+        base, exponent = children
+        return self.power(base, exponent)
+
+    def grouped(self, children: list) -> int:
+        """`(sum)`: see ungrouped (the plain Builder's tables pass the value through)."""
+        return self.ungrouped(children[0])

@@ -18,8 +18,8 @@ from typing import TYPE_CHECKING
 
 from bpdiff.errors import BpdiffError, BpdiffNameError, BpdiffSyntaxError, did_you_mean
 from bpdiff.language import defs, lalr, scanner
-from bpdiff.language.builder import Builder, line_column
-from bpdiff.language.grammar import loaded
+from bpdiff.language.builder import Builder, SplittingBuilder, line_column
+from bpdiff.language.grammar import loaded, splitting
 from bpdiff.language.pasted import python_hint, skip_driving_lines
 
 if TYPE_CHECKING:
@@ -63,9 +63,12 @@ def _run(text: str, share: bool, definitions: dict[str, Definition],
     again for the error's position; a syntax error, the commonest, is found by
     counting tokens instead."""
     tables, patterns = loaded()
+    kind = Builder
+    if splits:
+        tables, kind = splitting(), SplittingBuilder
 
     def fresh() -> Builder:
-        return Builder(text, patterns, share, definitions, where, constants, splits, free_t)
+        return kind(text, patterns, share, definitions, where, constants, splits, free_t)
 
     builder = fresh()
     try:
