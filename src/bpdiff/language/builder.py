@@ -89,6 +89,8 @@ class Builder:
         self.after = 0  # where the statement after the last definition may start
         self.versions: dict[str, int] = {}  # name -> its latest version (c += 1: c')
         self.free_t = free_t  # no value is given for T: x^T may be the transpose
+        self.matrix_notation: set[int] = set()  # transposes written x^T, and the matrix
+        # products of implicit products after them (x^T W x), see implicit_mul
         self.split_tails: dict[int, tuple[int, int]] = {}  # a name read as a product,
         # `abc` as a·b·c: its node -> (a·b, c), so that abc² is a·b·c²
 
@@ -155,7 +157,10 @@ class Builder:
             if note not in graph.notes:
                 graph.notes.append(note)
             if transposed:
-                return self._tensor_op("transpose", [base])
+                graph.tensor = True
+                node = graph.apply_unshared(BY_NAME["transpose"], (base,))  # not x.T's node
+                self.matrix_notation.add(node)
+                return node
         exponent = self.var([scanner.Token("NAME", "T", token.start_pos + len(token.value) - 1)])
         return self.power(base, exponent)
 
@@ -260,10 +265,29 @@ class Builder:
         return self.graph.apply(BY_NAME[name], tuple(children))
 
     def implicit_mul(self, children: list) -> int:
+        """`2b`, `c(a + b)`, `W x`: a product, elementwise on arrays; but after a
+        transpose written x^T (x^T x, 2 x^T W x, W^T d) the matrix product, as in the
+        notes' matrix notation."""
         self._no_function_without_parentheses(*children)
+        if self.matrix_notation and self._in_matrix_notation(children[0]):
+            note = ("read an implicit product after a transpose written ^T as the matrix"
+                    " product @ (write * for an elementwise one)")
+            if note not in self.graph.notes:
+                self.graph.notes.append(note)
+            node = self._tensor_op("matmul", children)
+            self.matrix_notation.add(node)
+            return node
         node = self.graph.apply(_MUL, tuple(children))
         self.graph.implicit.add(node)  # W x on arrays is elementwise: the CLI warns
         return node
+
+    def _in_matrix_notation(self, node: int) -> bool:
+        """Whether `node` ends in a transpose written x^T: is one, or a product whose
+        last factor is (2 x^T), or a matrix product made after one (x^T W)."""
+        graph = self.graph
+        while node not in self.matrix_notation and graph.ops[node] is _MUL:
+            node = graph.inputs[node][1]
+        return node in self.matrix_notation
 
     def _no_function_without_parentheses(self, left: int, right: int) -> None:
         """`sin x` and `sin^2(x)` are not products of an input `sin`: they are calls
