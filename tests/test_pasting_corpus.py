@@ -491,3 +491,159 @@ def test_each_formula_reads_and_computes_as_meant(text, values, read, function):
     assert reading(text, values)[0] == read
     result = bpdiff.differentiate(text, values)
     _sympy_check(result, _point(result, values), function)
+
+
+# ---- matrix notation: arrays, against NumPy and central differences --------------------
+# (text, input values, the reading, the function in NumPy)
+TENSOR_ROWS = [
+    ("2 x^T x", dict(x=[0.0, 1.0, 2.0, 3.0]), "(2 * transpose(x)) @ x",
+     lambda x: 2 * x.T @ x),
+    ("x^\\top x", dict(x=[1.0, -2.0, 0.5]), "transpose(x) @ x", lambda x: x.T @ x),
+    ("xᵀ x", dict(x=[1.0, -2.0, 0.5]), "transpose(x) @ x", lambda x: x.T @ x),
+    ("x^T W x", dict(x=[1.0, 2.0], W=[[1.0, 2.0], [3.0, 4.0]]), "(transpose(x) @ W) @ x",
+     lambda x, W: x @ W @ x),
+    ("W^T @ d", dict(W=[[1.0, 2.0, 0.5], [3.0, -4.0, 1.0]], d=[0.5, -1.0]),
+     "transpose(W) @ d", lambda W, d: W.T @ d),
+    ("W^T d", dict(W=[[1.0, 2.0, 0.5], [3.0, -4.0, 1.0]], d=[0.5, -1.0]),
+     "transpose(W) @ d", lambda W, d: W.T @ d),
+    ("W^{T} d", dict(W=[[1.0, 2.0], [3.0, -4.0]], d=[0.5, -1.0]), "transpose(W) @ d",
+     lambda W, d: W.T @ d),
+    ("A**T @ B", dict(A=[[1.0, 2.0], [3.0, 4.0]], B=[[0.5, -1.0], [2.0, 1.0]]),
+     "transpose(A) @ B", lambda A, B: A.T @ B),
+    ("sum(W^T * W)", dict(W=[[1.0, 2.0], [3.0, 4.0]]), "sum(transpose(W) * W)",
+     lambda W: (W.T * W).sum()),
+    ("(W @ x)^T (W @ x)", dict(W=[[1.0, 2.0], [3.0, 4.0]], x=[0.5, -1.0]),
+     "transpose(W @ x) @ (W @ x)", lambda W, x: (W @ x) @ (W @ x)),
+    ("L = ½ (y − t)ᵀ (y − t)", dict(y=[1.0, 2.0, 3.0], t=[0.5, 2.5, 2.0]),
+     "L = (0.5 * transpose(y - t)) @ (y - t)", lambda y, t: 0.5 * (y - t) @ (y - t)),
+    ("h = tanh(W^T x + b); sum(h)", dict(W=[[1.0, 2.0], [0.5, -1.0]], x=[0.3, -0.2],
+                                           b=[0.1, 0.2]),
+     "h = tanh((transpose(W) @ x) + b); sum(h)   (output)",
+     lambda W, x, b: np.tanh(W.T @ x + b).sum()),
+    ("x.T @ x + x^T x", dict(x=[1.0, 2.0]), "(transpose(x) @ x) + (transpose(x) @ x)",
+     lambda x: 2 * x @ x),
+]
+
+
+def _numeric_gradient(function, point, name, h=1e-6):
+    """Central differences of sum(function) against each element of input `name`."""
+    slope = np.zeros_like(point[name])
+    for index in np.ndindex(slope.shape):
+        up = {k: v.copy() for k, v in point.items()}
+        down = {k: v.copy() for k, v in point.items()}
+        up[name][index] += h
+        down[name][index] -= h
+        slope[index] = (np.sum(function(**up)) - np.sum(function(**down))) / (2 * h)
+    return slope
+
+
+@pytest.mark.parametrize("text, values, read, function", TENSOR_ROWS,
+                         ids=[row[0] for row in TENSOR_ROWS])
+def test_matrix_notation_reads_and_computes_as_meant(text, values, read, function):
+    assert reading(text, values)[0] == read
+    result = bpdiff.differentiate(text, values)
+    point = {name: np.array(value) for name, value in values.items()}
+    assert np.allclose(result.value, function(**point), rtol=1e-12, atol=1e-12)
+    for name in values:
+        assert np.allclose(result.gradient[name], _numeric_gradient(function, point, name),
+                           rtol=1e-6, atol=1e-8), name
+
+
+def test_the_corpus_holds_at_least_150_formulas():
+    assert len(ROWS) + len(TENSOR_ROWS) >= 150
+    assert len({row[0] for row in ROWS + TENSOR_ROWS}) == len(ROWS) + len(TENSOR_ROWS)
+
+
+# ---- the notes: how a text that could be read two ways was read -------------------------
+NOTES = [
+    ("2 x^T x", dict(x=[1.0, 2.0]), ["read '^T' as the transpose .T", "as the matrix product @"]),
+    ("x^T", dict(x=2.0, T=3.0), ["read '^T' as a power: T has a value"]),
+    ("T = 2; x^T", dict(x=1.5), ["read '^T' as a power"]),
+    ("2^T", dict(T=3.0), []),
+    ("2πr", dict(r=1.0), ["read 'πr' as π·r", "read 'π' as the constant"]),
+    ("ab^2", dict(a=1.0, b=2.0), ["read 'ab' as a·b"]),
+    ("import torch\ny = torch.atan(x)", dict(x=1.0), ["skipped line 1"]),
+    ("a = np.float64(3.0)\na^2", {}, ["read 1 framework value(s)"]),
+    ("\\arctan(x)", dict(x=1.0), ["read as LaTeX: arctan(x)"]),
+]
+
+
+@pytest.mark.parametrize("text, values, needles", NOTES, ids=[n[0] for n in NOTES])
+def test_each_reading_that_could_go_two_ways_is_noted(text, values, needles):
+    notes = reading(text, values)[1]
+    for needle in needles:
+        assert any(needle in note for note in notes), (needle, notes)
+    if not needles:
+        assert notes == []
+
+
+def test_x_to_the_t_is_a_power_when_t_has_a_value():
+    result = bpdiff.differentiate("x^T", x=2.0, T=3.0)
+    assert result.value == 8.0 and result.gradient == {"x": 12.0, "T": 8.0 * math.log(2.0)}
+    result = bpdiff.differentiate("T = 3\ny = x^T", x=2.0)
+    assert result.value == 8.0
+
+
+@pytest.mark.parametrize("text, point, want", [
+    ("arcsin(x)", 1.0, math.inf), ("arcsin(x)", -1.0, math.inf),
+    ("arccos(x)", 1.0, -math.inf), ("arccos(x)", -1.0, -math.inf),
+])
+def test_arcsin_and_arccos_at_plus_minus_one_are_kinks_of_infinite_slope(text, point, want):
+    result = bpdiff.differentiate(text, x=point)
+    assert result.gradient["x"] == want
+    assert result.kinks == [result.graph.output]
+    exact = bpdiff.differentiate(text, x=point, exact=True)
+    assert exact.gradient["x"] == want
+
+
+@pytest.mark.parametrize("text", ["arcsin(x)", "arccos(x)"])
+def test_arcsin_and_arccos_outside_their_domain_are_nan(text):
+    result = bpdiff.differentiate(text, x=1.5)
+    assert math.isnan(result.value) and math.isnan(result.gradient["x"])
+
+
+# ---- a handful through the installed CLI -------------------------------------------------
+def _bpdiff(*args):
+    script = Path(sys.executable).with_name("bpdiff")
+    command = [str(script)] if script.exists() else [sys.executable, "-m", "bpdiff"]
+    return subprocess.run([*command, *args], capture_output=True, text=True, timeout=120)
+
+
+def _options(values):
+    return [a for name, v in values.items() for a in (f"--{name}", json.dumps(v))]
+
+
+CLI_ROWS = [row for row in ROWS if row[0] in (
+    "f(x, y, z) = (x + y) z", "2πr", "ArcSin(x) - ACos(x)", "2ab^2 + (ab)^2",
+    "\\arctan(x) + \\arcsin(y) + \\arccos(y)")] + [MICROGRAD_ROW := next(
+        row for row in ROWS if row[0] == MICROGRAD_README)]
+
+
+@pytest.mark.parametrize("text, values, read, function", CLI_ROWS,
+                         ids=[row[0][:30] for row in CLI_ROWS])
+def test_the_cli_reads_and_computes_as_the_api(text, values, read, function):
+    parsed = _bpdiff(text, "--parse", *_options(values))
+    assert parsed.returncode == 0, parsed.stderr
+    block = parsed.stdout.split("read as:\n", 1)[1].split("\n\n", 1)[0]
+    assert "; ".join(line.strip() for line in block.splitlines()) == read
+    done = _bpdiff(text, "--json", *_options(values))
+    assert done.returncode == 0, done.stderr
+    data = json.loads(done.stdout)
+    result = bpdiff.differentiate(text, values)
+    assert data["value"] == result.value and data["gradient"] == result.gradient
+    for note in reading(text, values)[1]:  # every note on stderr and in the JSON
+        assert note in done.stderr and note in data["warnings"]
+
+
+@pytest.mark.parametrize("text, values, read, function", TENSOR_ROWS[:4],
+                         ids=[row[0] for row in TENSOR_ROWS[:4]])
+def test_the_cli_reads_matrix_notation(text, values, read, function):
+    done = _bpdiff(text, "--json", *_options(values))
+    assert done.returncode == 0, done.stderr
+    data = json.loads(done.stdout)
+    point = {name: np.array(value) for name, value in values.items()}
+    assert np.allclose(data["value"], function(**point))
+    for name in values:
+        assert np.allclose(data["gradient"][name], _numeric_gradient(function, point, name),
+                           rtol=1e-6, atol=1e-8)
+    assert any("as the matrix product @" in w for w in data["warnings"])
