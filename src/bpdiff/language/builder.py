@@ -145,11 +145,8 @@ class Builder:
         base, token = children
         graph = self.graph
         if graph.ops[base] is _ID and graph.name_of.get(base) in self.constants:
-            base_value = graph.is_constant_literal(graph.inputs[base][0])  # e, pi
-        else:
-            base_value = graph.is_constant_literal(base)
-        number = type(base_value) is float
-        if not number:
+            base = graph.inputs[base][0]  # e, pi: the number
+        if type(graph.is_constant_literal(base)) is not float:
             transposed = self.free_t and "T" not in graph.names
             note = ("read '^T' as the transpose .T: T has no value (give --T or assign T"
                     " to make it a power)") if transposed else \
@@ -161,8 +158,8 @@ class Builder:
                 node = graph.apply_unshared(BY_NAME["transpose"], (base,))  # not x.T's node
                 self.matrix_notation.add(node)
                 return node
-        exponent = self.var([scanner.Token("NAME", "T", token.start_pos + len(token.value) - 1)])
-        return self.power(base, exponent)
+        exponent = self.var([scanner.Token("NAME", "T", token.start_pos)])
+        return self.power(children[0], exponent)
 
     def var(self, children: list) -> int:
         token = children[0]
