@@ -252,7 +252,9 @@ def _may_have_heads(text: str) -> bool:
     tells them: rare, so a quick look for `)=` comes first)."""
     if ")=" not in text and ") =" not in text and ")\t=" not in text:
         return False
-    return re.search(f"{_LISTED}{HEAD}", text) is not None
+    # a name is tried from its first character only: from each of a long name's
+    # characters, the search took time quadratic in its length (a hang, found by fuzzing)
+    return re.search(f"(?<![A-Za-z0-9_α-ωΑ-Ω]){_LISTED}{HEAD}", text) is not None
 
 
 def _may_have_rare(text: str) -> bool:
