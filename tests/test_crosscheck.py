@@ -29,7 +29,8 @@ SCHEMA = json.loads((Path(bpdiff.__file__).parent / "schema" / "result.schema.js
                     .read_text())
 KINKED = [("relu(x)", {"x": 0}), ("abs(x)", {"x": 0}), ("sqrt(x)", {"x": 0}),
           ("max(x, y)", {"x": 1, "y": 1}), ("min(x, y)", {"x": 1, "y": 1}),
-          ("step(x)", {"x": 0}), ("sign(x)", {"x": 0}),
+          ("step(x)", {"x": 0}), ("sign(x)", {"x": 0}), ("arcsin(x)", {"x": 1}),
+          ("arccos(x)", {"x": -1}),
           ("relu(x)*y + abs(x - y) + max(x, y)^2", {"x": 0, "y": 0})]
 
 

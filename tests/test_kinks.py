@@ -30,6 +30,8 @@ TABLE = {  # the README's table: the local derivative(s) at the kink under each 
     "relu": {"pytorch": (0,), "jax": (0,), "zero": (0,), "one": (1,), "half": (0.5,)},
     "abs": {"pytorch": (0,), "jax": (1,), "zero": (0,), "one": (1,), "half": (0.5,)},
     "sqrt": {"pytorch": (INF,), "jax": (INF,), "zero": (0,), "one": (1,), "half": (0.5,)},
+    "arcsin": {"pytorch": (INF,), "jax": (INF,), "zero": (0,), "one": (1,), "half": (0.5,)},
+    "arccos": {"pytorch": (-INF,), "jax": (-INF,), "zero": (0,), "one": (1,), "half": (0.5,)},
     "max": {"pytorch": (0.5, 0.5), "jax": (0.5, 0.5), "zero": (0, 1), "one": (1, 0),
             "half": (0.5, 0.5)},
     "min": {"pytorch": (0.5, 0.5), "jax": (0.5, 0.5), "zero": (0, 1), "one": (1, 0),
@@ -38,6 +40,13 @@ TABLE = {  # the README's table: the local derivative(s) at the kink under each 
     "sign": dict.fromkeys(POLICIES, (0,)),
 }
 AT_KINK = {1: {"x": 0.0}, 2: {"x": 1.5, "y": 1.5}}  # by arity
+KINK_AT = {"arcsin": 1.0, "arccos": -1.0}  # a one-input op's kink, where it is not at 0
+
+
+def _at_kink(op):
+    """The point (name -> value) where `op` (its name) is at its kink."""
+    arity = ops.BY_NAME[op].arity
+    return {"x": KINK_AT[op]} if op in KINK_AT else AT_KINK[arity]
 PROGRAM = {1: "{op}(x)", 2: "{op}(x, y)"}
 
 
@@ -54,12 +63,12 @@ def test_the_table_covers_every_op_with_a_kink():
 @pytest.mark.parametrize("op, policy", _cases())
 def test_each_policy_on_each_kinked_op_through_the_api(op, policy):
     arity = ops.BY_NAME[op].arity
-    r = bpdiff.differentiate(PROGRAM[arity].format(op=op), AT_KINK[arity], kink=policy)
+    r = bpdiff.differentiate(PROGRAM[arity].format(op=op), _at_kink(op), kink=policy)
     assert r.kinks == [r.graph.output]
     assert tuple(r.gradient.values()) == TABLE[op][policy]
     assert r.kink_policy.of(op) == policy
     # upstream factors multiply the convention like any local derivative
-    r = bpdiff.differentiate(f"3 * {PROGRAM[arity].format(op=op)}", AT_KINK[arity],
+    r = bpdiff.differentiate(f"3 * {PROGRAM[arity].format(op=op)}", _at_kink(op),
                              kink=policy)
     assert tuple(r.gradient.values()) == tuple(3 * c for c in TABLE[op][policy])
 
@@ -67,12 +76,12 @@ def test_each_policy_on_each_kinked_op_through_the_api(op, policy):
 @pytest.mark.parametrize("op, policy", _cases())
 def test_each_policy_on_each_kinked_op_through_the_cli(op, policy):
     arity = ops.BY_NAME[op].arity
-    args = [a for name, v in AT_KINK[arity].items() for a in (f"--{name}", str(v))]
+    args = [a for name, v in _at_kink(op).items() for a in (f"--{name}", str(v))]
     code, out, err = run_main(PROGRAM[arity].format(op=op), *args, "--kink", policy, "--json")
     assert code == 0, err
     data = json.loads(out)
     jsonschema.validate(data, SCHEMA)
-    want = [c if math.isfinite(c) else "inf" for c in TABLE[op][policy]]
+    want = [c if math.isfinite(c) else f"{c}" for c in TABLE[op][policy]]
     assert list(data["gradient"].values()) == want
     assert data["kink_policy"]["default"] == policy
     assert data["kink_policy"]["ops"][op] == policy
@@ -106,7 +115,7 @@ def test_the_pytorch_policy_is_the_tables_own_rule_and_text():
     """kink_rules["pytorch"] is what the derivative rules give at the kink (so the default
     needs no override), and the words for it are the op's documented `kink`."""
     for op in KINKED.values():
-        args = (0.0,) if op.arity == 1 else (2.0, 2.0)
+        args = (KINK_AT.get(op.name, 0.0),) if op.arity == 1 else (2.0, 2.0)
         assert op.at_kink(*args)
         out = op.forward(scalar, *args)
         assert tuple(r(scalar, *args, out) for r in op.local_grads) == \
@@ -120,7 +129,7 @@ def test_every_policy_gives_a_valid_subgradient_where_one_exists():
     for op in KINKED.values():
         if op.subgradients is None:
             continue
-        args = (0.0,) if op.arity == 1 else (2.0, 2.0)
+        args = (KINK_AT.get(op.name, 0.0),) if op.arity == 1 else (2.0, 2.0)
         valid = op.subgradients(*args)
         for policy in POLICIES:
             locals_ = op.kink_rules[policy]

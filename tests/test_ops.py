@@ -64,6 +64,9 @@ SYMPY = {
     "expm1": lambda a: sp.exp(a) - 1,
     "sinh": sp.sinh,
     "cosh": sp.cosh,
+    "arctan": sp.atan,
+    "arcsin": sp.asin,
+    "arccos": sp.acos,
 }
 """Op name -> the same function built from SymPy expressions."""
 
@@ -96,6 +99,8 @@ DOMAINS = {
     "log1p": st.one_of(st.tuples(_floats(1e-25, 1e3)), st.tuples(_floats(-0.9, -1e-25))),
     "expm1": st.one_of(st.tuples(_floats(1e-25, 20)), st.tuples(_floats(-20, -1e-25))),
     "sinh": st.tuples(_floats(-10, 10)), "cosh": st.tuples(_floats(-10, 10)),
+    "arctan": st.tuples(_floats(-50, 50)),  # inside [-1, 1], away from ±1 (kinks, inf)
+    "arcsin": st.tuples(_floats(-0.99, 0.99)), "arccos": st.tuples(_floats(-0.99, 0.99)),
     "sqrt": st.tuples(_floats(1e-3, 1e3)),
     "abs": st.tuples(_AWAY_FROM_0),
     "tanh": st.tuples(_floats(-20, 20)),

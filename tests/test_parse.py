@@ -84,7 +84,7 @@ def test_every_alias_in_the_grammar_is_an_op_and_every_op_is_reachable():
     aliases = set(re.findall(r"->\s*(\w+)", "\n".join(rules)))
     structural = {"assign", "expression", "number", "var", "call", "array", "keyword", "define",
                   "implicit_mul", "fraction", "superscript", "bracket_call", "define_output",
-                  "head", "method", "augassign"}
+                  "head", "method", "augassign", "sup_t"}
     assert aliases - structural <= set(BY_NAME)
     reachable = (aliases - structural) | {p.name for p in FUNCTIONS.values()} | {"id"}
     reachable |= {p.with_axis for p in FUNCTIONS.values() if p.with_axis}  # f(x, axis=k)
@@ -222,3 +222,11 @@ def test_graph_is_topological_by_construction():
     for node, sources in enumerate(graph.inputs):
         assert all(i < node for i in sources)
     assert graph.ops[0] is VAR and CONST in graph.ops
+
+
+def test_a_long_name_is_looked_at_from_its_first_character_only():
+    # The look for `f(x) = ...` once tried a name from each of its characters: time
+    # quadratic in a 150,000-character name (a hang, found by the fuzz contract).
+    text = "x" * 150_000 + "\x01 + f(x, y) = x y"
+    with pytest.raises(BpdiffSyntaxError, match="unexpected character"):
+        parse(text)

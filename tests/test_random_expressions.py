@@ -220,6 +220,8 @@ SYMPY_CALLS = {
     "square": "(({0})**2)", "cube": "(({0})**3)", "reciprocal": "(1/({0}))",
     "log2": "(log{0}/log(2))", "log10": "(log{0}/log(10))", "log1p": "log(1+{0})",
     "expm1": "(exp{0}-1)", "sinh": "sinh{0}", "cosh": "cosh{0}",
+    "arctan": "atan{0}", "atan": "atan{0}", "arcsin": "asin{0}", "asin": "asin{0}",
+    "arccos": "acos{0}", "acos": "acos{0}",
 }
 """Every function name a program may call, as SymPy text ({0}, {1}: the arguments)."""
 
@@ -281,6 +283,12 @@ FORMS = [
     ({"expm1"}, 1, lambda a, c: function("expm1", bounded(a, c % 3))),
     ({"sinh"}, 1, lambda a, c: function("sinh", bounded(a, c % 3))),
     ({"cosh"}, 1, lambda a, c: function("cosh", bounded(a, c % 3))),
+    ({"arctan"}, 1, lambda a, c: function(("arctan", "atan")[c % 2], a)),
+    # |argument| <= 0.9: away from ±1, where the derivative is infinite
+    ({"arcsin"}, 1, lambda a, c: function(("arcsin", "asin")[c % 2],
+                                          mul(number("0.9"), bounded(a, c % 3)))),
+    ({"arccos"}, 1, lambda a, c: function(("arccos", "acos")[c % 2],
+                                          mul(number("0.9"), bounded(a, c % 3)))),
 ]
 """Every operation in a safe form; `c` picks among spellings and safe wrappings."""
 

@@ -138,6 +138,8 @@ SCALAR_DOMAINS = {  # the elements each input is drawn from: away from poles and
     "square": (ANY,), "cube": (ANY,), "reciprocal": (_away_from_zero(0.5, 2),),
     "log2": (_uniform(0.2, 3),), "log10": (_uniform(0.2, 3),), "log1p": (_uniform(-0.5, 3),),
     "expm1": (_uniform(-3, 3),), "sinh": (_uniform(-3, 3),), "cosh": (_uniform(-3, 3),),
+    "arctan": (_uniform(-3, 3),), "arcsin": (_uniform(-0.9, 0.9),),
+    "arccos": (_uniform(-0.9, 0.9),),
 }
 
 
@@ -154,7 +156,8 @@ SCALAR_REFERENCE = {  # plain `math`, one element at a time
     "step": lambda x: 1.0 if x > 0 else 0.0, "sign": lambda x: math.copysign(1.0, x),
     "square": lambda x: x * x, "cube": lambda x: x ** 3, "reciprocal": lambda x: 1 / x,
     "log2": math.log2, "log10": math.log10, "log1p": math.log1p, "expm1": math.expm1,
-    "sinh": math.sinh, "cosh": math.cosh,
+    "sinh": math.sinh, "cosh": math.cosh, "arctan": math.atan, "arcsin": math.asin,
+    "arccos": math.acos,
 }
 ARGS = ("a", "b")
 

@@ -387,7 +387,7 @@ def split_names(graph: Graph, given: Mapping[str, object]) -> dict[str, list[str
     """{name: its pieces} for each input with no value whose single letters (or
     letter+digit pieces, x1y2) are all inputs or given values: `bc` read as b·c. A name
     with a value or a default, or of one piece, is never split."""
-    known = set(graph.variables) | set(given)
+    known = set(graph.variables) | set(given) | {"π"}  # π: the constant, or a value
     splits = {}
     for name in graph.variables:
         if name in given or name in graph.defaults:

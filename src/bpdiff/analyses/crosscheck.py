@@ -171,7 +171,8 @@ def torch_namespace(torch):
         div=binary(torch.div), pow=binary(torch.pow), maximum=binary(torch.maximum),
         minimum=binary(torch.minimum),
         exp=unary(torch.exp), log=unary(torch.log), sqrt=unary(torch.sqrt),
-        log1p=unary(torch.log1p), expm1=unary(torch.expm1),
+        log1p=unary(torch.log1p), expm1=unary(torch.expm1), atan=unary(torch.atan),
+        asin=unary(torch.asin), acos=unary(torch.acos),
         sin=unary(torch.sin), cos=unary(torch.cos), tan=unary(torch.tan),
         tanh=unary(torch.tanh), fabs=unary(torch.abs), sigmoid=unary(torch.sigmoid),
         relu=unary(torch.relu),
@@ -197,7 +198,8 @@ def jax_namespace(jax):
     return _namespace(
         div=jnp.divide, pow=jnp.power, maximum=jnp.maximum, minimum=jnp.minimum,
         exp=jnp.exp, log=jnp.log, sqrt=jnp.sqrt, sin=jnp.sin, cos=jnp.cos, tan=jnp.tan,
-        log1p=jnp.log1p, expm1=jnp.expm1,
+        log1p=jnp.log1p, expm1=jnp.expm1, atan=jnp.arctan, asin=jnp.arcsin,
+        acos=jnp.arccos,
         tanh=jnp.tanh, fabs=jnp.abs, sigmoid=jax.nn.sigmoid, relu=jax.nn.relu,
         softplus=jax.nn.softplus, sign=jnp.sign,
         step=lambda a: jnp.where(jnp.asarray(a) > 0, 1.0, 0.0))

@@ -106,7 +106,8 @@ def tangent(x: Dual | float) -> float:
 
 
 LIFTED = {"div": "div", "pow": "pow", "exp": "exp", "log": "log", "sqrt": "sqrt",
-          "log1p": "log1p", "expm1": "expm1",
+          "log1p": "log1p", "expm1": "expm1", "atan": "arctan", "asin": "arcsin",
+          "acos": "arccos",
           "sin": "sin", "cos": "cos", "tan": "tan", "tanh": "tanh", "fabs": "abs",
           "sigmoid": "sigmoid", "sign": "sign", "step": "step", "maximum": "max",
           "minimum": "min", "softplus": "softplus", "relu": "relu"}

@@ -80,6 +80,10 @@ class Graph:
             self.name_of[node] = name
         return node
 
+    def apply_unshared(self, op: Primitive, inputs: tuple[int, ...]) -> int:
+        """A new node for `op` applied to `inputs`, which no apply() ever shares."""
+        return self._append(op, inputs, None)
+
     def apply(self, op: Primitive, inputs: tuple[int, ...]) -> int:
         """The node for `op` applied to the node ids `inputs` (shared if seen before)."""
         if not self.share:

@@ -1,8 +1,8 @@
 """`--kink`: which convention the backward pass uses where a derivative does not exist.
 
 A policy names one of ops.KINK_POLICIES for every op with a kink (relu, abs, max, min,
-step, sign, sqrt), from text such as `jax`, `relu=one,max=half` or `one,sqrt=pytorch`
-(a bare name sets the default, pytorch unless given; NAME=POLICY sets one op). What
+step, sign, sqrt, arcsin, arccos), from text such as `jax`, `relu=one,max=half` or
+`one,sqrt=pytorch` (a bare name sets the default, pytorch unless given; NAME=POLICY sets one op). What
 each policy means for each op is data in the primitive table (`kink_rules`); this
 module only reads it: `overrides()` gives backward() the local derivatives to use at
 a kink, `local_derivative()` applies them, `text()` words the convention for warnings,
@@ -96,8 +96,8 @@ def local_derivative(m: MathNamespace, op: Primitive, position: int, args: Seque
 
 def convention_text(op: Primitive, locals_: tuple[float, ...]) -> str:
     """Words for the local derivatives `locals_` at `op`'s kink."""
-    if op.arity == 1:
-        return f"{op.name}'(0) = {_number(locals_[0])}"
+    if op.arity == 1:  # the point as the op's `kink` names it: "sqrt'(0)", "arcsin'(±1)"
+        return f"{op.kink.partition(' = ')[0]} = {_number(locals_[0])}"
     first, second = locals_
     if first == second:
         return f"a tie splits the gradient evenly: {_number(first)} to each"

@@ -60,6 +60,15 @@ class MathNamespace(Protocol):
     def tanh(self, x: Any) -> Any:
         """Hyperbolic tangent."""
 
+    def atan(self, x: Any) -> Any:
+        """Inverse tangent, in (-pi/2, pi/2)."""
+
+    def asin(self, x: Any) -> Any:
+        """Inverse sine, in [-pi/2, pi/2]; nan outside [-1, 1]."""
+
+    def acos(self, x: Any) -> Any:
+        """Inverse cosine, in [0, pi]; nan outside [-1, 1]."""
+
     def fabs(self, x: Any) -> Any:
         """|x|."""
 

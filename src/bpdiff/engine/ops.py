@@ -52,6 +52,11 @@ def _sinh(m: MathNamespace, a: Any) -> Any:
 def _cosh(m: MathNamespace, a: Any) -> Any:
     return 0.5 * (m.exp(a) + m.exp(-a))
 
+
+def _arcsin_grad(m: MathNamespace, a: Any, out: Any) -> Any:
+    # 1/sqrt(1 - a^2), with (1 - a)(1 + a) exact near ±1: inf at ±1, nan beyond
+    return m.div(1.0, m.sqrt((1.0 - a) * (1.0 + a)))
+
 ATOM = 9
 """The precedence of what never needs parentheses: a name, a number, a call."""
 
@@ -314,6 +319,17 @@ PRIMITIVES: tuple[Primitive, ...] = (
               "hyperbolic sine", latex="\\sinh"),
     _function("cosh", 1, _cosh, (lambda m, a, out: _sinh(m, a),), ("sinh({0})",),
               "hyperbolic cosine", latex="\\cosh"),
+    _function("arctan", 1, lambda m, a: m.atan(a), (lambda m, a, out: m.div(1.0, 1.0 + a * a),),
+              ("1/(1 + {0}^2)",), "inverse tangent", aliases=("atan",), latex="\\arctan"),
+    _function("arcsin", 1, lambda m, a: m.asin(a), (_arcsin_grad,),
+              ("1/sqrt(1 - {0}^2)",), "inverse sine (nan outside [-1, 1])", aliases=("asin",),
+              kink="arcsin'(±1) = inf", at_kink=lambda a: abs(a) == 1,
+              kink_rules=_kink_at_zero(math.inf, math.inf), latex="\\arcsin"),
+    _function("arccos", 1, lambda m, a: m.acos(a),
+              (lambda m, a, out: -_arcsin_grad(m, a, out),),
+              ("-1/sqrt(1 - {0}^2)",), "inverse cosine (nan outside [-1, 1])",
+              aliases=("acos",), kink="arccos'(±1) = -inf", at_kink=lambda a: abs(a) == 1,
+              kink_rules=_kink_at_zero(-math.inf, -math.inf), latex="\\arccos"),
     _function("softplus", 1, lambda m, a: m.softplus(a),
               (lambda m, a, out: m.sigmoid(a),),
               ("sigmoid({0})",), "softplus log(1 + e^a)"),

@@ -100,6 +100,9 @@ sin = _guarded(math.sin)
 cos = _guarded(math.cos)
 tan = _guarded(math.tan)
 tanh = math.tanh
+atan = math.atan
+asin = _guarded(math.asin)
+acos = _guarded(math.acos)
 fabs = abs
 
 

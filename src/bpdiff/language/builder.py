@@ -32,6 +32,7 @@ def line_column(text: str, position: int) -> tuple[int, int]:
 _MUL = BY_NAME["mul"]
 _AUGMENTED = {"+=": "add", "-=": "sub", "*=": "mul", "/=": "div", "**=": "pow", "^=": "pow"}
 _POW = BY_NAME["pow"]
+_ID = BY_NAME["id"]
 
 
 class _Keyword(NamedTuple):
@@ -68,7 +69,7 @@ class Builder:
     def __init__(self, text: str, patterns: dict, share: bool = True,
                  definitions: dict[str, defs.Definition] | None = None,
                  where: str | None = None, constants: dict[str, float] | None = None,
-                 splits: dict[str, list[str]] | None = None) -> None:
+                 splits: dict[str, list[str]] | None = None, free_t: bool = True) -> None:
         self.graph = Graph(share)
         self.source = text
         self.last: int | None = None  # node id of the last statement
@@ -87,6 +88,11 @@ class Builder:
         self.splits = splits or {}  # names read as products of their letters, bc as b·c
         self.after = 0  # where the statement after the last definition may start
         self.versions: dict[str, int] = {}  # name -> its latest version (c += 1: c')
+        self.free_t = free_t  # no value is given for T: x^T may be the transpose
+        self.matrix_notation: set[int] = set()  # transposes written x^T, and the matrix
+        # products of implicit products after them (x^T W x), see implicit_mul
+        self.split_tails: dict[int, tuple[int, int]] = {}  # a name read as a product,
+        # `abc` as a·b·c: its node -> (a·b, c), so that abc² is a·b·c²
 
     def __default__(self, data: str, children: list, meta: object) -> object:
         if data[0] == "_":  # Lark's helper rules for repetition: expanded by their parent
@@ -115,7 +121,45 @@ class Builder:
         else:
             raise self.error(BpdiffSyntaxError, f"cannot read the superscript {token.value!r}",
                              token, hint="write the power with ^, e.g. x^(-2)")
-        return self.graph.apply(_POW, (base, exponent))
+        return self.power(base, exponent)
+
+    def power(self, base: int, exponent: int) -> int:
+        """base ^ exponent; for a name read as a product of its letters, its last letter
+        to the power: `ab²` is a·b², as notes mean it (see SplittingBuilder)."""
+        tail = self.split_tails.get(base)
+        if tail is None:
+            return self.graph.apply(_POW, (base, exponent))
+        head, last = tail
+        return self.graph.apply(_MUL, (head, self.graph.apply(_POW, (last, exponent))))
+
+    def ungrouped(self, node: int) -> int:
+        """`node` in parentheses: a name read as a product is a plain product there, so
+        that (ab)² is (a·b)²."""
+        tail = self.split_tails.get(node)
+        return node if tail is None else self.graph.apply(_MUL, tail)
+
+    def sup_t(self, children: list) -> int:
+        """`x^T`, `x**T`, `xᵀ`: the transpose x.T, as in matrix notation, unless T has a
+        value (given, or assigned or used as an input before): then the power x^T, with
+        a note saying which. A number to the T (2^T, e^T) is always a power."""
+        base, token = children
+        graph = self.graph
+        if graph.ops[base] is _ID and graph.name_of.get(base) in self.constants:
+            base = graph.inputs[base][0]  # e, pi: the number
+        if type(graph.is_constant_literal(base)) is not float:
+            transposed = self.free_t and "T" not in graph.names
+            note = ("read '^T' as the transpose .T: T has no value (give --T or assign T"
+                    " to make it a power)") if transposed else \
+                "read '^T' as a power: T has a value (write x.T for the transpose)"
+            if note not in graph.notes:
+                graph.notes.append(note)
+            if transposed:
+                graph.tensor = True
+                node = graph.apply_unshared(BY_NAME["transpose"], (base,))  # not x.T's node
+                self.matrix_notation.add(node)
+                return node
+        exponent = self.var([scanner.Token("NAME", "T", token.start_pos)])
+        return self.power(children[0], exponent)
 
     def var(self, children: list) -> int:
         token = children[0]
@@ -131,9 +175,11 @@ class Builder:
                                    f" its letters do (give --{name} to keep it a name)")
                 factors = [self.var([scanner.Token("NAME", piece, token.start_pos)])
                            for piece in pieces]
-                node = factors[0]
-                for factor in factors[1:]:
-                    node = graph.apply(_MUL, (node, factor))
+                head = factors[0]
+                for factor in factors[1:-1]:
+                    head = graph.apply(_MUL, (head, factor))
+                node = graph.apply_unshared(_MUL, (head, factors[-1]))  # (b·c)² is not bc²
+                self.split_tails[node] = (head, factors[-1])
                 graph.names[name] = node  # a later use is the same product, noted once
                 return node
             if name in self.constants:
@@ -216,10 +262,29 @@ class Builder:
         return self.graph.apply(BY_NAME[name], tuple(children))
 
     def implicit_mul(self, children: list) -> int:
+        """`2b`, `c(a + b)`, `W x`: a product, elementwise on arrays; but after a
+        transpose written x^T (x^T x, 2 x^T W x, W^T d) the matrix product, as in the
+        notes' matrix notation."""
         self._no_function_without_parentheses(*children)
+        if self.matrix_notation and self._in_matrix_notation(children[0]):
+            note = ("read an implicit product after a transpose written ^T as the matrix"
+                    " product @ (write * for an elementwise one)")
+            if note not in self.graph.notes:
+                self.graph.notes.append(note)
+            node = self._tensor_op("matmul", children)
+            self.matrix_notation.add(node)
+            return node
         node = self.graph.apply(_MUL, tuple(children))
         self.graph.implicit.add(node)  # W x on arrays is elementwise: the CLI warns
         return node
+
+    def _in_matrix_notation(self, node: int) -> bool:
+        """Whether `node` ends in a transpose written x^T: is one, or a product whose
+        last factor is (2 x^T), or a matrix product made after one (x^T W)."""
+        graph = self.graph
+        while node not in self.matrix_notation and graph.ops[node] is _MUL:
+            node = graph.inputs[node][1]
+        return node in self.matrix_notation
 
     def _no_function_without_parentheses(self, left: int, right: int) -> None:
         """`sin x` and `sin^2(x)` are not products of an input `sin`: they are calls
@@ -278,8 +343,7 @@ class Builder:
         graph = self.graph
         items = [graph.is_constant_literal(node) for node in children]
         if len(items) == 1 and items[0] is None:  # `[a + b] c`: the notes' grouping
-            node: int = children[0]
-            return node
+            return self.ungrouped(children[0])
         graph.tensor = True
         if any(item is None for item in items):
             raise BpdiffSyntaxError(
@@ -434,3 +498,19 @@ class Builder:
 
 
 _BLANK = re.compile(r"(?:[ \t\f\r;\n]|#[^\n]*|\\\r?\n)*")
+
+
+class SplittingBuilder(Builder):
+    """The Builder of a parse that reads names as products of their letters (`bc` as b·c;
+    bpdiff.api.split_names): its `pow` sees that `ab^2` raises b only, and `grouped`
+    that `(ab)^2` raises the product. Its own tables (grammar.splitting) call them at `^`
+    and at parentheses, which the plain Builder's tables leave to the primitive table's
+    pow and pass through, so that other parses pay nothing for them."""
+
+    def pow(self, children: list) -> int:
+        base, exponent = children
+        return self.power(base, exponent)
+
+    def grouped(self, children: list) -> int:
+        """`(sum)`: see ungrouped (the plain Builder's tables pass the value through)."""
+        return self.ungrouped(children[0])

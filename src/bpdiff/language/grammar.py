@@ -12,7 +12,7 @@ import re
 
 from bpdiff.engine.ops import BY_NAME
 from bpdiff.language import lalr, scanner
-from bpdiff.language.builder import KEYWORDS, Builder
+from bpdiff.language.builder import KEYWORDS, Builder, SplittingBuilder
 from bpdiff.version import __version__
 
 
@@ -36,6 +36,13 @@ def loaded() -> tuple[lalr.Tables, dict]:
         return _load(data)
     except (KeyError, TypeError, ValueError, IndexError, re.error):  # a damaged cache
         return _load(dict(_analyse(text), grammar=text, format=lalr.FORMAT))
+
+
+@functools.cache
+def splitting() -> lalr.Tables:
+    """The driver's tables calling SplittingBuilder's methods: for a parse that reads
+    names as products of their letters."""
+    return loaded()[0].rebound(SplittingBuilder, BY_NAME)
 
 
 def _load(data: dict) -> tuple[lalr.Tables, dict]:

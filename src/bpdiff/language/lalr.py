@@ -38,7 +38,7 @@ from collections.abc import Callable, Iterable, Sequence
 from itertools import chain
 from typing import Any
 
-FORMAT = 5  # the layout of the cached data; bump when it changes
+FORMAT = 7  # the layout of the cached data; bump when it changes
 UNIT, PASS, OPERATION, METHOD, GATHER, NAME = range(6)
 
 
@@ -244,7 +244,16 @@ class Tables:
             if hasattr(builder_class, name):
                 raise ValueError(f"bpdiff.language.lalr does not call terminal callbacks"
                                  f" ({name})")
-        self.reductions = tuple(_bind(rule, builder_class, ops) for rule in data["rules"])
+        self.rules = data["rules"]
+        self.reductions = tuple(_bind(rule, builder_class, ops) for rule in self.rules)
+
+    def rebound(self, builder_class: type, ops: dict) -> Tables:
+        """The same tables calling `builder_class`'s methods (a subclass's own ones too)."""
+        import copy  # only for a parse that splits names (not at start-up)
+
+        other = copy.copy(self)
+        other.reductions = tuple(_bind(rule, builder_class, ops) for rule in self.rules)
+        return other
 
 
 def _bind(rule: tuple, builder: type, ops: dict) -> tuple:
@@ -256,6 +265,9 @@ def _bind(rule: tuple, builder: type, ops: dict) -> tuple:
         if len(kept) != 1 or inline:
             raise ValueError(f"bpdiff.language.lalr: ?{goal} with {len(kept)} children")
         unit = size == 1 and goal != "start"  # the start rule's reduction may end a parse
+        grouped = getattr(builder, "grouped", None) if size == 3 else None
+        if grouped is not None:  # "(" sum ")", for a builder that asks to see it
+            return METHOD, size, goal, (grouped, offsets)
         return (UNIT if unit else PASS), size, goal, offsets[0]
     if name.startswith("_"):
         return GATHER, size, goal, (None, kept)

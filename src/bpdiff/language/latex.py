@@ -7,7 +7,7 @@ One left-to-right pass with an explicit stack of open braces: linear time, no re
     \\cdot, \\times -> *   \\sigma(x) -> sigmoid(x) (else sigma)   \\ln -> log   \\log x -> log(x)
     \\left( \\right] -> ( ]   \\left| x \\right| -> abs( x )   \\left\\| x \\right\\| -> norm( x )
     \\mathrm{ReLU}(z) -> relu(z)   \\text{loss} -> loss   \\alpha -> alpha   \\hat{y} -> yhat
-    x^\\top -> x^T   $ $$ & \\! -> nothing   \\, \\; \\quad -> a space   \\\\ -> a new line
+    x^\\top, x^{T} -> x^T   $ $$ & \\! -> nothing   \\, \\; \\quad -> a space   \\\\ -> a new line
 
 Subscripts stay in the name: x_1, x_{12} -> x_12, W_{i,j} -> W_i_j. Unbraced, a subscript
 is a run of digits or one letter (TeX's rule but for the digits) and the name ends after
@@ -33,11 +33,13 @@ _WORDS = {**{g: g for g in _GREEK}, "varepsilon": "epsilon", "vartheta": "theta"
           "intercal": "T", "lvert": "abs(", "rvert": ")", "lVert": "norm(", "rVert": ")",
           "quad": " ", "qquad": " ", "displaystyle": "", **dict.fromkeys(_SIZES, "")}
 _FUNCTIONS = {"sigma": "sigmoid", "ln": "log", **{f: f for f in (
-    "tanh", "exp", "log", "sin", "cos", "tan", "max", "min")}}
+    "tanh", "exp", "log", "sin", "cos", "tan", "max", "min", "arctan", "arcsin", "arccos",
+    "sinh", "cosh")}}
 _WRAPPERS = ("mathrm", "operatorname", "text", "textrm", "mathit", "mathbf", "mathsf",
              "boldsymbol", "bm", "vec", "rm", "hat", "bar", "tilde", "dot")  # accents last
 _KNOWN_NAMES = {"relu", "sigmoid", "softmax", "softplus", "tanh", "exp", "log", "sin", "cos",
-                "tan", "sqrt", "abs", "max", "min", "sign", "step", "sum", "mean", "norm"}
+                "tan", "sqrt", "abs", "max", "min", "sign", "step", "sum", "mean", "norm",
+                "arctan", "arcsin", "arccos", "atan", "asin", "acos"}
 _HINTS = {"partial": "bpdiff takes the derivatives itself: write the function, not them",
           "sum": "write the terms out (a + b + c), or sum(x) on an array",
           "\\|": "write \\left\\| x \\right\\| or norm(x)"}
@@ -53,7 +55,7 @@ _ARG = re.compile(r"[ \t]*(?:(\{)|([A-Za-z0-9]))")
 _SUB = re.compile(r"_(?:([0-9]+|[A-Za-z])|\{\s*(?:\\(?:text|mathrm|rm|mathit)\s*"
                   r"\{([A-Za-z0-9, ]*)\}|([A-Za-z0-9, ]*))\s*\})")
 _LAYER = re.compile(r"\^\{\s*[(\[]\s*([A-Za-z0-9]+)\s*[)\]]\s*\}")
-_TOP = re.compile(r"\^\s*(?:\\top|\\intercal|\{\s*(?:\\top|\\intercal)\s*\})")
+_TOP = re.compile(r"\^\s*(?:\\top|\\intercal|\{\s*(?:\\top|\\intercal|T)\s*\})")
 _DELIMITER = re.compile(r"\\(left|right)\s*(\(|\)|\[|\]|\.|\||\\\||\\[{}]|\\[lr](?:vert|Vert)"
                         r"|\\[lr]angle)")
 _WRAPPED = re.compile(r"\\([A-Za-z]+)\s*\{\s*([A-Za-z0-9 ]*?)\s*\}")

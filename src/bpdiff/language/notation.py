@@ -2,7 +2,7 @@
 (through the builder's keywords) and the builder.
 
 - Function names as people capitalise them (`ReLU`, `Relu`, `Sigmoid`, `Tanh`, `Exp`,
-  `Log`, ...) and the Greek `σ` for sigmoid: the function itself, when called.
+  `Log`, `Arctan`, `ATan`, ...) and the Greek `σ` for sigmoid: the function itself, when called.
 - Superscripts, `x²`, `x⁻¹`, `e⁻ˣ`: a power whose exponent is the superscript read as
   plain text (a sign, then digits or one letter).
 - Vulgar fractions, `½x²`: the number.
@@ -12,6 +12,8 @@ from bpdiff.engine.ops import FUNCTIONS
 
 SPELLINGS = {
     "σ": "sigmoid", "ReLU": "relu", "maximum": "max", "minimum": "min", "power": "pow",
+    "ATan": "arctan", "ASin": "arcsin", "ACos": "arccos", "ArcTan": "arctan",
+    "ArcSin": "arcsin", "ArcCos": "arccos",
     **{name.capitalize(): name for name in FUNCTIONS if name.capitalize() != name},
 }
 """Another spelling of a function -> its name in the primitive table."""

@@ -18,8 +18,8 @@ from typing import TYPE_CHECKING
 
 from bpdiff.errors import BpdiffError, BpdiffNameError, BpdiffSyntaxError, did_you_mean
 from bpdiff.language import defs, lalr, scanner
-from bpdiff.language.builder import Builder, line_column
-from bpdiff.language.grammar import loaded
+from bpdiff.language.builder import Builder, SplittingBuilder, line_column
+from bpdiff.language.grammar import loaded, splitting
 from bpdiff.language.pasted import python_hint, skip_driving_lines
 
 if TYPE_CHECKING:
@@ -42,7 +42,7 @@ _TERMINAL_NAMES = {
     "$END": "the end of the input", "DEF": "'def'", "HEAD": "a name",
     "METHOD": "a method call such as .relu()", "SUPERSCRIPT": "a superscript such as ²",
     "FRACTION": "a fraction such as ½", "AUGOP": "'+=' or another assignment",
-    "_ROOT": "'√'",
+    "_ROOT": "'√'", "SUP_T": "'^T'",
 }
 
 
@@ -52,7 +52,7 @@ CONSTANTS = {"e": math.e, "pi": math.pi, "π": math.pi}
 
 def _run(text: str, share: bool, definitions: dict[str, Definition],
          where: str | None = None, constants: dict[str, float] | None = None,
-         splits: dict[str, list[str]] | None = None) -> Builder:
+         splits: dict[str, list[str]] | None = None, free_t: bool = True) -> Builder:
     """Parse `text`, the user functions `definitions` known: the Builder that did it,
     whose graph holds every definition, old and new, in graph.definitions. `where`
     names a --lib file: then only definitions are allowed.
@@ -63,9 +63,12 @@ def _run(text: str, share: bool, definitions: dict[str, Definition],
     again for the error's position; a syntax error, the commonest, is found by
     counting tokens instead."""
     tables, patterns = loaded()
+    kind = Builder
+    if splits:
+        tables, kind = splitting(), SplittingBuilder
 
     def fresh() -> Builder:
-        return Builder(text, patterns, share, definitions, where, constants, splits)
+        return kind(text, patterns, share, definitions, where, constants, splits, free_t)
 
     builder = fresh()
     try:
@@ -130,7 +133,8 @@ def parse(text: str, share: bool = True, output: str | None = None,
 
     The output is the last statement, or the name `output`; `lib` names --lib files
     (a path or several) whose functions the program may call. `e`, `pi` and `π` are
-    the constants unless they are among the names `given` values, or assigned. LaTeX
+    the constants unless they are among the names `given` values, or assigned; `x^T` is
+    the transpose x.T unless T is given a value or assigned before (then a power). LaTeX
     is read as such (`latex=True`, or by default when the text looks like LaTeX:
     bpdiff.language.latex). Raises BpdiffSyntaxError or BpdiffNameError with the
     position of the problem (in the LaTeX's reading, for LaTeX).
@@ -148,7 +152,8 @@ def parse(text: str, share: bool = True, output: str | None = None,
     definitions = load_library(lib, share) if lib else {}
     given = set(given)
     constants = {name: value for name, value in CONSTANTS.items() if name not in given}
-    builder = _run(text, share, definitions, constants=constants, splits=splits)
+    builder = _run(text, share, definitions, constants=constants, splits=splits,
+                   free_t="T" not in given)
     builder.graph.notes[:0] = notes
     graph = builder.graph
     if output is not None:

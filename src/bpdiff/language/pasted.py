@@ -40,7 +40,7 @@ def skip_driving_lines(text: str) -> tuple[str, list[str]]:
     `Value(2.0, label='a')` and `torch.tensor(2.0, requires_grad=True)` read as the
     number, which on the right of `a = ...` makes `a` an input with that default."""
     notes: list[str] = []
-    if "Value(" in text or "tensor(" in text or "float(" in text:
+    if "Value(" in text or "tensor(" in text or "float" in text:  # float(, np.float64(
         text, count = re.subn(_INPUT, r"\1", text)
         if count:
             notes.append(f"read {count} framework value(s), Value(2.0) and the like, as"

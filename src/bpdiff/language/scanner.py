@@ -32,6 +32,11 @@ HEAD = (rf"[ \t\f\r]*\([ \t\f\r]*{_LISTED}(?:[ \t\f\r]*,[ \t\f\r]*{_LISTED})*"
         r"[ \t\f\r]*\)[ \t\f\r]*=(?!=)")
 """After a name: `(x, y) =`, so the name heads a function-style left-hand side."""
 _NAMES = frozenset(["NAME", "_CALLED", "_ASSIGNED", "_HEAD"])
+RARE = frozenset(["SUP_T"])
+"""Terminals tokens() leaves to lex(), sending it the texts that may hold them
+(_may_have_rare): x^T is rare, and one more alternative in tokens()' regex slows the
+scan of every program (by 4 to 12 % for the 1e6 benchmark workloads)."""
+_SUP_T = r"(?:\^|\*\*)[ \t]?T"  # compiled when first used (re caches it)
 _SLOW = frozenset(["def", "[", "\\"])  # texts that send a program to lex()
 
 
@@ -72,7 +77,8 @@ def patterns(terminals: list[tuple[str, str]], ignore: list[str]) -> dict:
     name = dict(terminals)["NAME"]
     kinds = [(kind, regex) for kind, regex in terminals if kind not in ignore]
     tokens = "|".join(f"(?P<{kind}>{regex})" for kind, regex in kinds)
-    plain = [_without_groups(regex) for _, regex in kinds] + [_without_groups(blanks)]
+    plain = [_without_groups(regex) for kind, regex in kinds if kind not in RARE] \
+        + [_without_groups(blanks)]
     every_token = None
     if None not in plain:  # (blanks, token): a bad character is a token, '' the end
         *token_patterns, blank_pattern = [text for text in plain if text is not None]
@@ -260,7 +266,8 @@ class Scanner:
         a function's name is one shared FUNC token, positioned at its first call, so a
         caller that meets an error in a call must scan again with lex() for the
         position (bpdiff.language.parse does)."""
-        if "\\" in text or self.every_token is None or _may_have_heads(text):
+        if "\\" in text or self.every_token is None or _may_have_heads(text) \
+                or _may_have_rare(text):
             return self.lex(text)
         # split() gives ['', blanks, token] per token, then ['']: one flat list (findall
         # would make a tuple per token). The last token is the end, ''.
@@ -318,7 +325,14 @@ def _may_have_heads(text: str) -> bool:
     tells them: rare, so a quick look for `)=` comes first)."""
     if ")=" not in text and ") =" not in text and ")\t=" not in text:
         return False
-    return re.search(f"{_LISTED}{HEAD}", text) is not None
+    # a name is tried from its first character only: from each of a long name's
+    # characters, the search took time quadratic in its length (a hang, found by fuzzing)
+    return re.search(f"(?<![A-Za-z0-9_α-ωΑ-Ω]){_LISTED}{HEAD}", text) is not None
+
+
+def _may_have_rare(text: str) -> bool:
+    """Whether `text` may hold a token of a RARE terminal: x^T, x**T or xᵀ."""
+    return "ᵀ" in text or ("T" in text and re.search(_SUP_T, text) is not None)
 
 
 def _assigned(texts: list[str]) -> list[int]:
