@@ -541,7 +541,7 @@ def _numeric_gradient(function, point, name, h=1e-6):
                          ids=[row[0] for row in TENSOR_ROWS])
 def test_matrix_notation_reads_and_computes_as_meant(text, values, read, function):
     assert reading(text, values)[0] == read
-    result = bpdiff.differentiate(text, values)
+    result = bpdiff.differentiate(text, values, sum_output=True)  # a vector output: sum
     point = {name: np.array(value) for name, value in values.items()}
     assert np.allclose(result.value, function(**point), rtol=1e-12, atol=1e-12)
     for name in values:
