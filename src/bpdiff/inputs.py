@@ -7,7 +7,6 @@ read first so that an array over the element limit is refused before it is alloc
 numbers only. NumPy is imported only when such a file is read.
 """
 
-import json
 import math
 import os
 import re
@@ -289,6 +288,8 @@ def _option_pairs(args):
 
 
 def _read_vars(path):
+    import json  # only for a --vars file (not at start-up)
+
     text = _read_file(path, DEFAULT_MAX_MIB * 2**20)
     try:
         data = json.loads(text)
