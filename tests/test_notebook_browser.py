@@ -7,7 +7,8 @@ the report's CSS and script do not reach the host. Skipped as test_html_browser 
 import pytest
 
 import bpdiff
-from test_html_browser import EXAMPLE, By, Keys, classes, no_errors, start_browser
+from test_html_browser import (EXAMPLE, By, Keys, browser,  # noqa: F401 - a fixture
+                               classes, no_errors)
 
 HOST = """<!DOCTYPE html>
 <html><head><meta charset="utf-8"><title>a notebook</title>
@@ -33,13 +34,6 @@ return {sheets: document.styleSheets.length, scripts: document.scripts.length,
         globals: ['bpdiffReport'].filter(name => name in window),
         resources: performance.getEntriesByType('resource').length};
 """
-
-
-@pytest.fixture(scope="module")
-def browser(tmp_path_factory):
-    driver = start_browser(tmp_path_factory.mktemp("chromium-profile"))
-    yield driver
-    driver.quit()
 
 
 @pytest.fixture(scope="module")

@@ -436,7 +436,7 @@ def command(ctx, program, file, assignments, vars_file, output, as_json, precisi
     from bpdiff.api import differentiate
     from bpdiff.inputs import array_argument
 
-    grad_output = array_argument("--grad-output", grad_output)
+    grad_output = array_argument("--grad-output", grad_output, max_elements)
     needs_edges = bool(explain or show_locals or as_dot or as_mermaid or render_path
                        or html_path or practice_path or expectations)  # result.edges' readers
     try:

@@ -303,29 +303,11 @@ def _read_vars(path):
     return data
 
 
-def array_argument(option, text):
-    """An option's array (--grad-output, --expect W=...): '@FILE.npy' is that NumPy file's
-    array (NumPy imported only then); anything else, a number or a JSON nested list such
-    as '[[1, 0], [0, 1]]', is returned as text for bpdiff.api.to_value to read."""
+def array_argument(option, text, max_elements=None):
+    """An option's array (--grad-output): '@FILE.npy' is that NumPy file's array, read as
+    read_npy reads one (at most `max_elements` elements); anything else, a number or a
+    JSON nested list such as '[[1, 0], [0, 1]]', is returned as text for
+    bpdiff.api.to_value to read."""
     if not isinstance(text, str) or not text.startswith("@"):
         return text
-    path = text[1:]
-    import numpy as np
-
-    try:
-        with open(path, "rb") as handle:
-            array = np.load(handle, allow_pickle=False)
-    except FileNotFoundError:
-        raise BpdiffValueError(f"{option}: {path}: no such file") from None
-    except IsADirectoryError:
-        raise BpdiffValueError(f"{option}: {path}: is a directory, not a .npy file") from None
-    except OSError as error:
-        raise BpdiffValueError(f"{option}: {path}: cannot read: {error.strerror}") from None
-    except ValueError as error:  # not a .npy file, or one holding Python objects
-        raise BpdiffValueError(f"{option}: {path} is not a NumPy .npy file of numbers"
-                               f" ({error})") from None
-    if not isinstance(array, np.ndarray):  # np.load gives an NpzFile for a .npz
-        array.close()
-        raise BpdiffValueError(f"{option}: {path} is a .npz archive; give one array as a"
-                               " .npy file")
-    return array
+    return read_npy(text[1:], max_elements, what=f"{option}: {text[1:]}")
