@@ -385,7 +385,9 @@ def _logsumexp(m: ArrayNamespace, z: Any, axis: Any = -1, keepdims: bool = False
 
 def _logsumexp_vjp(m: ArrayNamespace, g: Any, z: Any, out: Any, axis: Any = -1,
                    keepdims: bool = False) -> Any:
-    return m.spread(g, z, axis, keepdims) * m.exp(z - m.kept(out, z, axis, keepdims))
+    # softmax along the axis, from z itself: exp(z - out) loses digits when |z| is large
+    e = m.exp(z - m.finite_largest(z, axis))
+    return m.spread(g, z, axis, keepdims) * m.div(e, m.total(e, axis, True))
 
 
 def _log_softmax(m: ArrayNamespace, z: Any) -> Any:
