@@ -910,12 +910,32 @@ SHAPE_ERRORS = [  # (command line, what the message must show)
     (["x[k]", "--x", "[1,2]", "--k", "-3"], ["x[k]", "index -3 is out of range"]),
     (["x[0.5]", "--x", "[1,2]"], ["x[0.5]", "must be an integer, not 0.5"]),
     (["x[k]", "--x", "[1,2]", "--k", "nan"], ["x[k]", "must be an integer, not nan"]),
-    (["x[k]", "--x", "[1,2]", "--k", "[0,1]"], ["x[k]", "must be an integer"]),
+    (["x[k]", "--x", "[1,2]", "--k", "[0,1.5]"], ["x[k]", "indices must be integers"]),
+    (["x[k]", "--x", "[1,2]", "--k", "[0,2]"], ["x[k]", "index 2 is out of range"]),
+    (["x[1:k]", "--x", "[1,2]", "--k", "0.5"], ["x[1:k]", "a slice's bound must be an integer"]),
+    (["x[::0]", "--x", "[1,2]"], ["x[::0]", "a slice's step cannot be 0"]),
+    (["x[0, 1, 2]", "--x", "[[1,2]]"], ["x[0, 1, 2]", "3 indices for shape (1,2)"]),
+    (["x[..., 0, ...]", "--x", "[[1,2]]"], ["one ... at most"]),
+    (["reshape(x, (4, -1))", "--x", "[1,2,3]"], ["cannot reshape (3,) (3 elements) to (4,-1)"]),
+    (["sum(concat((x, y)))", "--x", "[1,2]", "--y", "[[3]]"], ["concat needs arrays of one"]),
+    (["sum(stack((x, y)))", "--x", "[1,2]", "--y", "[3]"], ["stack needs arrays of one shape"]),
+    (["sum(ones(k))", "--k", "-1"], ["a length cannot be negative"]),
+    (["sum(argmax(x, axis=(0, 1)))", "--x", "[[1,2]]"], ["argmax and argmin take one axis"]),
+    (["sum(one_hot(y, 2))", "--y", "[0, 2]"], ["index 2 is out of range for length 2"]),
+    (["sum(take_along_axis(s, k, axis=1))", "--s", "[[1,2]]", "--k", "[0]"],
+     ["take_along_axis needs indices with as many axes as the array: (1,) for (1,2)"]),
+    (["x.max(axis=(0, 0))", "--x", "[[1,2]]"], ["names an axis twice"]),
     (["W[0, 0]", "--W", "[1,2]"], ["W[0, 0]", "2 indices for shape (2,)"]),
     (["W[0, 5]", "--W", "[[1,2]]"], ["W[0, 5]", "index 5 is out of range for length 2"]),
-    (["sum(x, axis=0.5)", "--x", "[1,2]"], ["sum(x, axis=0.5)", "axis must be an integer"]),
-    (["mean(x, axis=k)", "--x", "[1,2]", "--k", "1"], ["mean(x, axis=k)", "axis 1 is out of range"
-                                                       " for shape (2,)"]),
+    (["sum(x, axis=0.5)", "--x", "[1,2]"], ["axis= takes an integer written out"]),
+    (["mean(x, axis=k)", "--x", "[1,2]", "--k", "1"], ["axis= takes an integer written out"]),
+    (["mean(x, axis=1)", "--x", "[1,2]"], ["mean(x, axis=1)", "axis 1 is out of range"
+                                           " for shape (2,)"]),
+    (["sum(x, axes=1)", "--x", "[1,2]"], ["sum() has no setting 'axes' (settings: axis,"
+                                          " keepdims)"]),
+    (["sin(x, axis=1)", "--x", "[1,2]"], ["sin() takes no keyword arguments"]),
+    (["sum(x, 0, 1, 2)", "--x", "[1,2]"], ["sum() takes 1 input and the settings axis,"
+                                           " keepdims"]),
     (["sum(x, axis=0)", "--x", "3"], ["axis 0 is out of range for shape ()"]),
     (["cross_entropy(z, k)", "--z", "[[1,2,3],[0,1,0]]", "--k", "[0,3]"],
      ["cross_entropy(z, k)", "class index out of range for 3 classes"]),
@@ -988,10 +1008,17 @@ def test_array_values_from_a_vars_file(tmp_path):
 
 @pytest.mark.parametrize("literal, fragment", [
     ("[[1, 2], [3]]", "same length and nesting"), ("[1, [2]]", "same length and nesting"),
-    ("[1, a]", "numbers only"), ("[]", "unexpected"), ("[1, sin(2)]", "numbers only")])
+    ("[]", "unexpected")])
 def test_bad_array_literals(literal, fragment):
     assert_refused([f"x = {literal}; sum(x)", "--a", "1"] if "a]" in literal else
                    [f"x = {literal}; sum(x)"], fragment)
+
+
+@pytest.mark.parametrize("literal, value", [("[1, a]", [1, 3]), ("[a, sin(0)]", [3, 0]),
+                                            ("[[a, 1], [2, a]]", [[3, 1], [2, 3]])])
+def test_array_literals_with_computed_entries_are_stacked(literal, value):
+    result = bpdiff.differentiate(f"x = {literal}; L = sum(x * x)", {"a": 3.0})
+    np.testing.assert_array_equal(result.values[result.graph.names["x"]], value)
 
 
 @pytest.mark.parametrize("option", [["--exact"], ["--symbolic"]])

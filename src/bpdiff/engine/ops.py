@@ -194,6 +194,9 @@ _KINK_TIE: dict[str, tuple[float, ...]] = {"pytorch": (0.5, 0.5), "jax": (0.5, 0
 _KINK_JUMP: dict[str, tuple[float, ...]] = dict.fromkeys(KINK_POLICIES, (0.0,))
 
 
+_KINK_JUMP_2: dict[str, tuple[float, ...]] = dict.fromkeys(KINK_POLICIES, (0.0, 0.0))
+
+
 def _always(m: MathNamespace, *inputs_and_out: Any) -> bool:
     # step and sign are flat: no input ever moves them, so no gradient passes through
     return True
@@ -328,7 +331,8 @@ PRIMITIVES: tuple[Primitive, ...] = (
     *(_binary(name, symbol, 0, forward, (_flat, _flat), ("0", "0"),
               f"1 where a {symbol} b, else 0: a comparison, for where(); gradient 0",
               kink="a jump where a = b: the derivative is taken as 0 there too",
-              at_kink=lambda a, b: a == b, switched_off=(_always, _always),
+              at_kink=lambda a, b: a == b, kink_rules=_KINK_JUMP_2,
+              switched_off=(_always, _always),
               latex=f"{{0}} {latex} {{1}}")
       for name, symbol, latex, forward in _COMPARISONS),
     _function("where", 3, lambda m, c, a, b: m.where(c != 0, a, b),
@@ -346,7 +350,6 @@ PRIMITIVES: tuple[Primitive, ...] = (
                "max({0}, {1}) > {2}"),
               "x limited to [lo, hi]: min(max(x, lo), hi)",
               kink="at x = lo or x = hi the gradient goes to x (PyTorch's clamp)",
-              at_kink=lambda x, lo, hi: (x == lo) | (x == hi),
               switched_off=(lambda m, x, lo, hi, out: (x < lo) | (x > hi),
                             lambda m, x, lo, hi, out: (x >= lo) | (lo > hi),
                             lambda m, x, lo, hi, out: m.maximum(x, lo) <= hi)),

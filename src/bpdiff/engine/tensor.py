@@ -382,7 +382,7 @@ def shape_of(a: np.ndarray) -> np.ndarray:
     return np.asarray(a.shape, dtype=np.float64)
 
 
-def _along(a: np.ndarray, k: ArrayLike, axis: Any) -> tuple[np.ndarray, Any, np.ndarray]:
+def _along(a: np.ndarray, k: ArrayLike, axis: Any) -> tuple[np.ndarray, Any, int]:
     """(array, index array, axis) for take_along_axis, checked, as NumPy takes them."""
     k = np.asarray(k)
     if axis is None:
@@ -397,16 +397,16 @@ def _along(a: np.ndarray, k: ArrayLike, axis: Any) -> tuple[np.ndarray, Any, np.
 
 def take_along(a: np.ndarray, k: ArrayLike, axis: Any) -> np.ndarray:
     """NumPy's take_along_axis(a, k, axis)."""
-    a, k, axis = _along(a, k, axis)
-    return np.take_along_axis(a, k, axis)
+    a, picked, along = _along(a, k, axis)
+    return np.take_along_axis(a, picked, along)
 
 
 def put_along(g: np.ndarray, a: np.ndarray, k: ArrayLike, axis: Any) -> np.ndarray:
     """Zeros shaped like `a` with `g` added where take_along took its elements."""
-    flat, k, along = _along(a, k, axis)
+    flat, picked, along = _along(a, k, axis)
     out = np.zeros_like(flat)
-    grid = list(np.indices(k.shape, sparse=True))
-    grid[along] = k
+    grid: list[Any] = list(np.indices(picked.shape, sparse=True))
+    grid[along] = picked
     np.add.at(out, tuple(grid), g)
     return np.reshape(out, a.shape)
 

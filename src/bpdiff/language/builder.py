@@ -232,7 +232,9 @@ class Builder:
                              hint=f"e.g. {keyword.name}=1")
         if keyword.name == "keepdims":
             return bool(value)
-        return tuple(int(k) for k in items) if type(value) is tuple else int(value)
+        if type(value) is tuple:
+            return tuple(int(k) for k in value)
+        return int(value)  # type: ignore[arg-type]  # a float, checked above
 
     def _packed(self, nodes: list[int]) -> int:
         """Several values as one vector (a tuple literal): a constant when all are
@@ -249,7 +251,7 @@ class Builder:
         self.sequences[node] = tuple(nodes)
         return node
 
-    def tuple(self, children: list) -> int:
+    def packed(self, children: list) -> int:
         """`(2, 3)`, `(a, b)`: a vector of the items (a shape, or the parts of concat)."""
         return self._packed(children)
 
