@@ -289,7 +289,7 @@ class _Symbolic(_Label):
             return _split(op.form)
         if op.symbol is None:
             return _call(op.name, op.arity)
-        return _operator(op, op.precedence == SUM)
+        return _operator(op, op.precedence <= SUM)
 
     def leaf(self, leaf):
         printed = super().leaf(leaf)
@@ -305,7 +305,8 @@ class _Symbolic(_Label):
             if parts[0].precedence >= PRODUCT:
                 return _fill(pieces, parts, min(parts[0].precedence, own))
             return _fill(pieces, [_parenthesised(parts[0])], own)
-        loosest = (own + 1, own) if op.right_assoc else (own, own + 1)
+        loosest = (own + 1, own) if op.right_assoc else \
+            (own + 1, own + 1) if own < SUM else (own, own + 1)  # a < b < c: no chains
 
         def wrap(position, part):
             return part if part.precedence >= loosest[position] else _parenthesised(part)
