@@ -303,7 +303,7 @@ _CALLED = {"amax": "max", "amin": "min"}
 @st.composite
 def _reduction(draw, name):
     shape = draw(hnp.array_shapes(min_dims=0, max_dims=3, max_side=4))
-    a = draw(_arrays(shape, _uniform(-2, 2)))  # no ties (tests/test_tensor_ops.py has them)
+    a = draw(_arrays(shape, _uniform(-2, 2)))  # no ties: see test_kinks_of_array_ops_as_pytorch
     values, integers = {"a": a}, set()
     settings, axis, keepdims = _axis_settings(draw, a, values, integers,
                                               tuples=not name.startswith("arg"))
@@ -1274,3 +1274,76 @@ def test_unused_tensor_statements_leave_a_scalar_program_scalar(program):
     assert code == 0, err
     if program.startswith("t = sum"):
         assert bpdiff.differentiate(program, output="t", x=3.0).tensor
+
+
+# ---------------------------------------------------------------------------------------
+# The array operations against PyTorch, at kinks too (ties of max/min, clip at its bounds,
+# maximum at a tie, std of equal elements), where central differences cannot judge.
+
+TORCH_CASES = [  # (bpdiff expression of a (and b), torch function of the same tensors)
+    ("a.max(axis=1, keepdims=True)", lambda t, a, b: t.amax(a, dim=1, keepdim=True)),
+    ("max(a)", lambda t, a, b: t.amax(a)),
+    ("np.min(a, axis=0)", lambda t, a, b: t.amin(a, dim=0)),
+    ("maximum(a, b)", lambda t, a, b: t.maximum(a, b)),
+    ("minimum(0, a - b + 1)", lambda t, a, b: t.minimum(t.zeros(()), a - b + 1)),
+    ("clip(a, -1, 1)", lambda t, a, b: t.clamp(a, -1, 1)),
+    ("where(a >= b, a * b, a - b)", lambda t, a, b: t.where(a >= b, a * b, a - b)),
+    ("var(a, axis=1, ddof=1)", lambda t, a, b: t.var(a, dim=1, unbiased=True)),
+    ("std(a + b, axis=0)", lambda t, a, b: t.std(a + b, dim=0, unbiased=False)),
+    ("logsumexp(a, axis=0, keepdims=True)", lambda t, a, b: t.logsumexp(a, 0, keepdim=True)),
+    ("a[:, 1:] * b[..., ::-1][:, :2]", lambda t, a, b: a[:, 1:] * t.flip(b, [1])[:, :2]),
+    ("a[arange(3), [2, 0, 2]]", lambda t, a, b: a[t.arange(3), t.tensor([2, 0, 2])]),
+    ("take_along_axis(a, [[0], [2], [0]], axis=1)",
+     lambda t, a, b: t.take_along_dim(a, t.tensor([[0], [2], [0]]), dim=1)),
+    ("concat((a, b), axis=0) @ stack((a[0], b[1]), axis=1)",
+     lambda t, a, b: t.cat((a, b), dim=0) @ t.stack((a[0], b[1]), dim=1)),
+    ("a.reshape(9).reshape(1, -1) * flatten(b)", lambda t, a, b: a.reshape(1, -1) * b.flatten()),
+]
+TIED = np.array([[1.0, 2.0, 2.0], [-1.0, -1.0, -1.0], [0.5, 1.0, 0.5]])  # and clip's bounds
+
+
+@pytest.mark.parametrize("expr, torch_fn", TORCH_CASES, ids=[c[0] for c in TORCH_CASES])
+@pytest.mark.parametrize("at", ["ties", "random"])
+def test_array_ops_against_pytorch(expr, torch_fn, at):
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(18)
+    a = TIED if at == "ties" else rng.normal(size=(3, 3))
+    b = TIED.T.copy() if at == "ties" else rng.normal(size=(3, 3))
+    values = {"a": a, "b": b} if "b" in expr else {"a": a}
+    weights = rng.normal(size=np.shape(bpdiff.differentiate(f"out = {expr}", values).value))
+    result = bpdiff.differentiate(f"out = {expr}; L = sum(C * out)", {**values, "C": weights})
+    ta, tb = (torch.tensor(v, requires_grad=True) for v in (a, b))
+    loss = (torch.tensor(weights) * torch_fn(torch, ta, tb)).sum()
+    loss.backward()
+    assert float(result.value) == pytest.approx(loss.item(), rel=1e-12, abs=1e-12)
+    for name, tensor_ in (("a", ta), ("b", tb)):
+        want = np.zeros_like(a) if tensor_.grad is None else tensor_.grad.numpy()
+        np.testing.assert_allclose(result.gradient.get(name, np.zeros_like(a)), want,
+                                   rtol=1e-12, atol=1e-12, err_msg=f"{expr}: ∂L/∂{name}")
+
+
+def test_std_of_equal_elements_has_gradient_zero():
+    # PyTorch gives nan there (0/0); bpdiff takes the subgradient 0, as norm does at 0
+    result = bpdiff.differentiate("std(x)", {"x": np.array([2.0, 2.0, 2.0])})
+    assert result.value == 0 and np.all(result.gradient["x"] == 0)
+
+
+@pytest.mark.parametrize("program, x, value, grad", [
+    ("where(x > 0, x*x, 3*x)", 0.5, 0.25, 1.0), ("where(x > 0, x*x, 3*x)", -2, -6, 3),
+    ("clip(x, 0, 1) + (x != 1)", 1, 1, 1), ("clip(x, 0, 1)", 3, 1, 0),
+])
+def test_comparisons_where_and_clip_on_numbers_and_in_exact_mode(program, x, value, grad):
+    for exact in (False, True):
+        result = bpdiff.differentiate(program, {"x": float(x)}, exact=exact)
+        assert not result.tensor
+        assert (result.value, result.gradient["x"]) == (value, grad)
+
+
+def test_bound_ops_print_their_settings_and_share_nodes():
+    from bpdiff.language.labels import expression
+    graph = parse("a = sum(x, axis=0); b = x.sum(axis=0); c = sum(x, 1); d = x[1:, ::2]; a+b+c+d")
+    node = {name: graph.names[name] for name in "abcd"}
+    assert graph.inputs[node["b"]] == (node["a"],)  # the same sum, named twice: b is a copy
+    assert expression(graph, node["a"]) == "sum(x, axis=0)"
+    assert expression(graph, node["c"]) == "sum(x, axis=1)"
+    assert expression(graph, node["d"]) == "x[1:, ::2]"
