@@ -171,29 +171,10 @@ class Builder:
             args = [arg for arg in args if type(arg) is not _Keyword]
         if op.one_argument is not None and len(args) == 1:
             op = BY_NAME[op.one_argument]  # max(x): the largest element
-        if op.variadic and args:  # concat((a, b), axis=0): the parts, then settings
-            names = [name for name, _ in op.keywords or ()]
-            if len(args) - 1 > len(names):
-                raise self.error(BpdiffSyntaxError, f"{token.value}() takes the arrays as"
-                                 f" one tuple, then {', '.join(names)}", token,
-                                 hint=f"write {token.value}((a, b), axis=0)")
-            keywords = [*[_Keyword(name, node, token) for name, node in zip(names, args[1:])],
-                        *keywords]
-            args = list(self.sequences.get(args[0], (args[0],)))
-        elif op.name == "reshape" and len(args) > 2:  # x.reshape(2, 3)
+        if op.name == "reshape" and len(args) > 2:  # x.reshape(2, 3): the shape (2, 3)
             args = [args[0], self._packed(args[1:])]
         if op.keywords is not None:
-            positional = args[op.arity:] if not op.variadic else []
-            args = args[:len(args) - len(positional)]
-            names = [name for name, _ in op.keywords]
-            if len(positional) > len(names):
-                raise self.error(BpdiffSyntaxError, f"{token.value}() takes {op.arity}"
-                                 f" input{'s' * (op.arity != 1)} and the settings"
-                                 f" {', '.join(names)}", token)
-            keywords = [*[_Keyword(name, node, token) for name, node in
-                          zip(names, positional)], *keywords]
-            if keywords or op.variadic:
-                op = bind(op, len(args), self._settings(op, token, keywords))
+            op, args = self._family(op, token, args, keywords)
         elif keywords:
             raise self.error(BpdiffSyntaxError, f"{token.value}() takes no keyword"
                              " arguments", keywords[0].token)
@@ -204,6 +185,28 @@ class Builder:
             raise self.error(BpdiffSyntaxError, f"{token.value}() takes {count}, got {len(args)}",
                              token)
         return self.graph.apply(op, tuple(args))
+
+    def _family(self, op: Primitive, token: Token, args: list,
+                keywords: list[_Keyword]) -> tuple[Primitive, list]:
+        """The op of a family (sum, concat, ...) for a call's settings, given as keywords
+        or positionally after the inputs, and the call's inputs: `concat((a, b), 1)`
+        joins a and b."""
+        names = [name for name, _ in op.keywords or ()]
+        if op.variadic and args:  # the parts as one tuple, then the settings
+            inputs, positional = list(self.sequences.get(args[0], (args[0],))), args[1:]
+        else:
+            inputs, positional = args[:op.arity], args[op.arity:]
+        if len(positional) > len(names):
+            takes = "the arrays as one tuple" if op.variadic else \
+                f"{op.arity} input{'s' * (op.arity != 1)}"
+            raise self.error(BpdiffSyntaxError, f"{token.value}() takes {takes} and the"
+                             f" settings {', '.join(names)}", token,
+                             hint=f"e.g. {token.value}((a, b), axis=0)" if op.variadic else None)
+        keywords = [*[_Keyword(name, node, token) for name, node in zip(names, positional)],
+                    *keywords]
+        if keywords or op.variadic:
+            op = bind(op, len(inputs), self._settings(op, token, keywords))
+        return op, inputs
 
     def _settings(self, op: Primitive, token: Token,
                   keywords: list[_Keyword]) -> tuple[tuple[str, object], ...]:
