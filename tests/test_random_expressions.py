@@ -342,8 +342,8 @@ FORMS = [
     ({"min"}, 2, lambda a, b, c: function(("minimum", "min")[c % 2], a, b)),
     ({"where", "gt", "le"}, 2, lambda a, b, c: function("where", compare((">", "<=")[c % 2], a, b),
                                                         a, b)),
-    ({"clip"}, 2, lambda a, b, c: function("clip", a, neg(function("square", b)),
-                                           add(ONE, function("square", b)))),
+    ({"clip"}, 2, lambda a, b, c: function(  # bounds -1 - b² and 1 + b²: no kink at 0
+        "clip", a, neg(add(ONE, function("square", b))), add(ONE, function("square", b)))),
 ]
 """Every operation in a safe form; `c` picks among spellings and safe wrappings."""
 
