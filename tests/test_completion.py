@@ -52,7 +52,7 @@ def test_file_options_complete_file_names(option):
 
 
 def test_function_names_at_the_end_of_the_program():
-    assert values(complete(["sigmoid(w*x)+ta"])) == ["sigmoid(w*x)+tan", "sigmoid(w*x)+tanh"]
+    assert values(complete(["sigmoid(w*x)+tan"])) == ["sigmoid(w*x)+tan", "sigmoid(w*x)+tanh"]
     assert "sig" not in values(complete(["sig"]))
     assert {"sigma", "sigmoid", "sign"} <= set(values(complete(["sig"])))
 

@@ -140,7 +140,7 @@ def test_duals_compare_by_value_and_follow_the_product_rule():
 @given(data=st.data())
 def test_every_primitive_matches_sympys_hessian(prim, data):
     text = _program_texts(prim)[0]
-    names = ["x", "y"][:prim.arity]
+    names = ["x", "y", "z"][:prim.arity]
     symbols = [SYMBOLS[n] for n in names]
     point = dict(zip(names, data.draw(DOMAINS[prim.name], label="point")))
     if prim.name == "id":

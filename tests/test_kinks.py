@@ -38,6 +38,7 @@ TABLE = {  # the README's table: the local derivative(s) at the kink under each 
             "half": (0.5, 0.5)},
     "step": dict.fromkeys(POLICIES, (0,)),
     "sign": dict.fromkeys(POLICIES, (0,)),
+    **{name: dict.fromkeys(POLICIES, (0, 0)) for name in ("gt", "ge", "lt", "le", "eq", "ne")},
 }
 AT_KINK = {1: {"x": 0.0}, 2: {"x": 1.5, "y": 1.5}}  # by arity
 KINK_AT = {"arcsin": 1.0, "arccos": -1.0}  # a one-input op's kink, where it is not at 0
@@ -48,6 +49,12 @@ def _at_kink(op):
     arity = ops.BY_NAME[op].arity
     return {"x": KINK_AT[op]} if op in KINK_AT else AT_KINK[arity]
 PROGRAM = {1: "{op}(x)", 2: "{op}(x, y)"}
+
+
+def program(op):
+    """op applied to x (and y): a call, or the comparison's operator."""
+    symbol = ops.BY_NAME[op].symbol
+    return f"(x {symbol} y)" if symbol else PROGRAM[ops.BY_NAME[op].arity].format(op=op)
 
 
 def _cases():
@@ -63,12 +70,12 @@ def test_the_table_covers_every_op_with_a_kink():
 @pytest.mark.parametrize("op, policy", _cases())
 def test_each_policy_on_each_kinked_op_through_the_api(op, policy):
     arity = ops.BY_NAME[op].arity
-    r = bpdiff.differentiate(PROGRAM[arity].format(op=op), _at_kink(op), kink=policy)
+    r = bpdiff.differentiate(program(op), _at_kink(op), kink=policy)
     assert r.kinks == [r.graph.output]
     assert tuple(r.gradient.values()) == TABLE[op][policy]
     assert r.kink_policy.of(op) == policy
     # upstream factors multiply the convention like any local derivative
-    r = bpdiff.differentiate(f"3 * {PROGRAM[arity].format(op=op)}", _at_kink(op),
+    r = bpdiff.differentiate(f"3 * {program(op)}", _at_kink(op),
                              kink=policy)
     assert tuple(r.gradient.values()) == tuple(3 * c for c in TABLE[op][policy])
 
@@ -77,7 +84,7 @@ def test_each_policy_on_each_kinked_op_through_the_api(op, policy):
 def test_each_policy_on_each_kinked_op_through_the_cli(op, policy):
     arity = ops.BY_NAME[op].arity
     args = [a for name, v in _at_kink(op).items() for a in (f"--{name}", str(v))]
-    code, out, err = run_main(PROGRAM[arity].format(op=op), *args, "--kink", policy, "--json")
+    code, out, err = run_main(program(op), *args, "--kink", policy, "--json")
     assert code == 0, err
     data = json.loads(out)
     jsonschema.validate(data, SCHEMA)

@@ -67,6 +67,14 @@ SYMPY = {
     "arctan": sp.atan,
     "arcsin": sp.asin,
     "arccos": sp.acos,
+    "gt": lambda a, b: sp.Piecewise((1, a > b), (0, True)),
+    "ge": lambda a, b: sp.Piecewise((1, a >= b), (0, True)),
+    "lt": lambda a, b: sp.Piecewise((1, a < b), (0, True)),
+    "le": lambda a, b: sp.Piecewise((1, a <= b), (0, True)),
+    "eq": lambda a, b: sp.Piecewise((1, sp.Eq(a, b)), (0, True)),
+    "ne": lambda a, b: sp.Piecewise((1, sp.Ne(a, b)), (0, True)),
+    "where": lambda c, a, b: sp.Piecewise((a, sp.Ne(c, 0)), (b, True)),
+    "clip": lambda x, lo, hi: sp.Min(sp.Max(x, lo), hi),
 }
 """Op name -> the same function built from SymPy expressions."""
 
@@ -111,6 +119,11 @@ DOMAINS = {
     "min": _DISTINCT,
     "step": st.tuples(_AWAY_FROM_0),
     "sign": st.tuples(_AWAY_FROM_0),
+    **dict.fromkeys(["gt", "ge", "lt", "le", "eq", "ne"], _DISTINCT),
+    # where's condition: 0 (false) or not (true); c ± h keeps either side's choice at 0
+    "where": st.tuples(st.sampled_from([0.0, 1.0, -2.5]), _ANY, _ANY),
+    "clip": st.tuples(_ANY, _floats(-10, -1), _floats(1, 10)).filter(
+        lambda p: min(abs(p[0] - p[1]), abs(p[0] - p[2])) > 1e-3),
 }
 """Op name -> points (tuples of inputs) inside the op's smooth domain."""
 
@@ -121,7 +134,7 @@ UNPARSEABLE_FORMULAS = {
 brackets, functions it does not have); exactly these fail to parse, checked below, and
 are evaluated by SymPy instead. Today every formula is valid bpdiff."""
 
-_SYMBOLS = sp.symbols("a b", real=True)
+_SYMBOLS = sp.symbols("a b c", real=True)
 IDS = [p.name for p in ops.SCALAR_PRIMITIVES]
 PRIMS = pytest.mark.parametrize("prim", ops.SCALAR_PRIMITIVES, ids=IDS)
 
@@ -217,7 +230,7 @@ def test_pow_base_grad_with_negative_base_and_integer_exponent(a, b):
     pow_ = ops.BY_NAME["pow"]
     out = pow_.forward(m, a, b)
     assert out == a ** b
-    sa, sb = _SYMBOLS
+    sa, sb, _ = _SYMBOLS
     want = float(sp.diff(sa ** sp.Integer(int(b)), sa).subs(sa, sp.Float(a)))
     assert _close(pow_.local_grads[0](m, a, b, out), want)
     r = bpdiff.differentiate("x ^ y", x=a, y=b)
@@ -231,7 +244,7 @@ def test_pow_base_grad_with_negative_base_and_integer_exponent(a, b):
 
 def _program_texts(prim):
     """Every way a program can write `prim` applied to inputs x (and y)."""
-    variables = "x, y" if prim.arity == 2 else "x"
+    variables = ", ".join(["x", "y", "z"][:prim.arity])
     texts = [f"{name}({variables})" for name, p in ops.FUNCTIONS.items() if p is prim]
     if prim.symbol is not None:
         texts.append(f"x {prim.symbol} y" if prim.arity == 2 else f"{prim.symbol}x")
@@ -257,7 +270,7 @@ def test_pipeline_gradient_matches_sympy(prim, text, data):
     assert text is not None, f"no program text writes '{prim.name}'; extend _program_texts"
     args, expr, derivatives = _sympy_parts(prim)
     point = _draw_point(data, prim)
-    names = ["x", "y"][:prim.arity]
+    names = ["x", "y", "z"][:prim.arity]
     r = bpdiff.differentiate(text, **dict(zip(names, point)))
     assert r.graph.ops[r.graph.output] is prim, f"{text!r} did not parse as {prim.name}"
     assert _close(r.value, _at(expr, args, point), rel=1e-12, abs_=1e-300)
@@ -477,7 +490,7 @@ def _parses(text):
 def test_the_unparseable_formulas_are_exactly_the_allowlisted_ones():
     unparseable = {}
     for prim in ops.SCALAR_PRIMITIVES:
-        point = (1.25, 0.75)[:prim.arity]  # inside every op's smooth domain
+        point = (1.25, 0.75, 2.5)[:prim.arity]  # inside every op's smooth domain
         out = prim.forward(m, *point)
         for i, formula in enumerate(prim.grad_formulas):
             if not _parses(_substitute(formula, point, out)):

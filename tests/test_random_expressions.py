@@ -120,8 +120,54 @@ class MinK(sp.Function):
         return Share(b, a) if argindex == 1 else Share(a, b)
 
 
+_COMPARE = {">": lambda a, b: a > b, ">=": lambda a, b: a >= b, "<": lambda a, b: a < b,
+            "<=": lambda a, b: a <= b, "==": lambda a, b: a == b, "!=": lambda a, b: a != b}
+_COMPARISONS = {"gt": ">", "ge": ">=", "lt": "<", "le": "<=", "eq": "==", "ne": "!="}
+
+
+class Compare(sp.Function):
+    """1 where `a <op> b` holds, else 0 (op: k-th of _COMPARE); derivative 0."""
+
+    @classmethod
+    def eval(cls, k, a, b):
+        if v := _known(a, b):
+            return sp.S.One if list(_COMPARE.values())[int(k)](v[0], v[1]) else sp.S.Zero
+
+    def fdiff(self, argindex=1):
+        return sp.S.Zero
+
+
+class WhereK(sp.Function):
+    """a where c (a comparison: 1 or 0) holds, else b; derivatives 0, c and 1 - c."""
+
+    @classmethod
+    def eval(cls, c, a, b):
+        if v := _known(c):
+            return a if v[0] != 0 else b
+
+    def fdiff(self, argindex=1):
+        c = self.args[0]
+        return (sp.S.Zero, c, 1 - c)[argindex - 1]
+
+
+class ClipK(sp.Function):
+    """min(max(x, lo), hi), the derivative to x where lo <= x <= hi (PyTorch's clamp)."""
+
+    @classmethod
+    def eval(cls, x, lo, hi):
+        if v := _known(x, lo, hi):
+            return hi if max(v[0], v[1]) > v[2] else x if v[0] >= v[1] else lo
+
+    def fdiff(self, argindex=1):
+        x, lo, hi = self.args
+        inside = Compare(1, x, lo) * Compare(3, x, hi)
+        below = Compare(2, x, lo) * Compare(3, lo, hi)
+        return (inside, below, 1 - inside - below)[argindex - 1]
+
+
 SYMPY_NAMES = {**SYMBOLS, "Step": Step, "Sign": Sign, "Relu": Relu, "AbsK": AbsK,
-               "MaxK": MaxK, "MinK": MinK}
+               "MaxK": MaxK, "MinK": MinK, "Compare": Compare, "WhereK": WhereK,
+               "ClipK": ClipK}
 
 
 class Expr(NamedTuple):
@@ -222,6 +268,8 @@ SYMPY_CALLS = {
     "expm1": "(exp{0}-1)", "sinh": "sinh{0}", "cosh": "cosh{0}",
     "arctan": "atan{0}", "atan": "atan{0}", "arcsin": "asin{0}", "asin": "asin{0}",
     "arccos": "acos{0}", "acos": "acos{0}",
+    "maximum": "MaxK({0}, {1})", "minimum": "MinK({0}, {1})", "where": "WhereK({0}, {1}, {2})",
+    "clip": "ClipK({0}, {1}, {2})",
 }
 """Every function name a program may call, as SymPy text ({0}, {1}: the arguments)."""
 
@@ -235,6 +283,13 @@ def positive(a, which):
     if which == 1:
         return add(ONE, power(a, TWO))  # >= 1
     return function("sigmoid" if which == 2 else "sigma", bounded(a, which % 3))  # [0.26, 0.74]
+
+
+def compare(symbol, a, b):
+    """(a <symbol> b): a comparison, in parentheses (it binds loosest of all)."""
+    k = list(_COMPARE).index(symbol)
+    return Expr(f"({a.text} {symbol} {b.text})", ATOM, f"Compare({k}, ({a.sym}), ({b.sym}))",
+                a.vars | b.vars)
 
 
 def bounded(a, which):
@@ -289,6 +344,14 @@ FORMS = [
                                           mul(number("0.9"), bounded(a, c % 3)))),
     ({"arccos"}, 1, lambda a, c: function(("arccos", "acos")[c % 2],
                                           mul(number("0.9"), bounded(a, c % 3)))),
+    *(({name}, 2, lambda a, b, c, symbol=symbol: mul(compare(symbol, a, b), a))
+      for name, symbol in _COMPARISONS.items()),
+    ({"max"}, 2, lambda a, b, c: function(("maximum", "max")[c % 2], a, b)),
+    ({"min"}, 2, lambda a, b, c: function(("minimum", "min")[c % 2], a, b)),
+    ({"where", "gt", "le"}, 2, lambda a, b, c: function("where", compare((">", "<=")[c % 2], a, b),
+                                                        a, b)),
+    ({"clip"}, 2, lambda a, b, c: function(  # bounds -1 - b² and 1 + b²: no kink at 0
+        "clip", a, neg(add(ONE, function("square", b))), add(ONE, function("square", b)))),
 ]
 """Every operation in a safe form; `c` picks among spellings and safe wrappings."""
 
@@ -408,6 +471,8 @@ def test_random_programs_match_sympy_and_finite_differences(program, data):
 AT_KINK = {
     "relu": lambda a: a == 0, "abs": lambda a: a == 0, "step": lambda a: a == 0,
     "sign": lambda a: a == 0, "max": lambda a, b: a == b, "min": lambda a, b: a == b,
+    **dict.fromkeys(["gt", "ge", "lt", "le", "eq", "ne"], lambda a, b: a == b),
+    "clip": lambda x, lo, hi: x == lo or x == hi,
 }
 """Where each op with a kink is not differentiable: there the gradient is a convention
 (checked against SymPy above), which a difference along one axis need not reproduce:

@@ -25,7 +25,7 @@ from types import SimpleNamespace
 import jsonschema
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
@@ -117,9 +117,9 @@ def _away_from_zero(low, high):
     return st.builds(lambda sign, x: sign * x, st.sampled_from([-1.0, 1.0]), _uniform(low, high))
 
 
-def _grid(offset):
-    # k + offset + u, u in [0, 0.3]: values from _grid(0) and _grid(0.5) never tie
-    return st.builds(lambda k, u: k + offset + u, st.integers(-2, 2), _uniform(0, 0.3))
+def _grid(offset, width=0.3):
+    # k + offset + u, u in [0, width]: values from _grid(0) and _grid(0.5) never tie
+    return st.builds(lambda k, u: k + offset + u, st.integers(-2, 2), _uniform(0, width))
 
 
 ANY = _uniform(-2, 2)
@@ -140,6 +140,9 @@ SCALAR_DOMAINS = {  # the elements each input is drawn from: away from poles and
     "expm1": (_uniform(-3, 3),), "sinh": (_uniform(-3, 3),), "cosh": (_uniform(-3, 3),),
     "arctan": (_uniform(-3, 3),), "arcsin": (_uniform(-0.9, 0.9),),
     "arccos": (_uniform(-0.9, 0.9),),
+    **dict.fromkeys(["gt", "ge", "lt", "le", "eq", "ne"], (_grid(0.0), _grid(0.5))),
+    "where": (_away_from_zero(0.1, 2), ANY, ANY),  # the program says where(a > 0, b, c)
+    "clip": (_grid(0.0, 0.2), _grid(0.4, 0.2), _grid(0.7, 0.2)),  # no x at lo or hi
 }
 
 
@@ -158,14 +161,21 @@ SCALAR_REFERENCE = {  # plain `math`, one element at a time
     "log2": math.log2, "log10": math.log10, "log1p": math.log1p, "expm1": math.expm1,
     "sinh": math.sinh, "cosh": math.cosh, "arctan": math.atan, "arcsin": math.asin,
     "arccos": math.acos,
+    "gt": lambda a, b: float(a > b), "ge": lambda a, b: float(a >= b),
+    "lt": lambda a, b: float(a < b), "le": lambda a, b: float(a <= b),
+    "eq": lambda a, b: float(a == b), "ne": lambda a, b: float(a != b),
+    "where": lambda c, a, b: a if c > 0 else b,
+    "clip": lambda x, lo, hi: min(max(x, lo), hi),
 }
-ARGS = ("a", "b")
+ARGS = ("a", "b", "c")
 
 
 def scalar_program(p):
     """(statements before, expression) applying primitive `p` to the inputs a, b."""
     if p.name == "id":
         return "t = a; ", "t"
+    if p.name == "where":
+        return "", "where(a > 0, b, c)"
     if ops.FUNCTIONS.get(p.name) is p:
         return "", f"{p.name}({', '.join(ARGS[:p.arity])})"
     if p.arity == 2:
@@ -210,7 +220,9 @@ def test_scalar_primitive_elementwise_against_central_differences(name, data):
     p = ops.BY_NAME[name]
     domains = SCALAR_DOMAINS[name]
     shape_list = (data.draw(shapes, label="shape"),) if p.arity == 1 else \
-        data.draw(broadcast_pairs, label="shapes")
+        data.draw(broadcast_pairs, label="shapes") if p.arity == 2 else \
+        data.draw(hnp.mutually_broadcastable_shapes(num_shapes=p.arity, max_dims=3, max_side=4)
+                  .map(lambda s: s.input_shapes), label="shapes")
     arrays = [data.draw(_arrays(shape, domain), label=arg)
               for shape, domain, arg in zip(shape_list, domains, ARGS)]
     check_scalar_primitive(p, arrays, data)
@@ -267,20 +279,180 @@ def _transpose(draw):
     return expr, {"a": a}, set(), a.transpose(tuple(reversed(range(a.ndim))))
 
 
+def _axis_settings(draw, a, values, integers, tuples=True):
+    """(keyword text, NumPy axis, keepdims) drawn for array `a`: no axis, one (maybe
+    negative) or a tuple of them, as keywords, positionally or in a method call."""
+    if a.ndim == 0 or draw(st.booleans()):
+        axis = None
+    elif tuples and a.ndim > 1 and draw(st.booleans()):
+        axis = tuple(draw(st.lists(st.integers(0, a.ndim - 1), min_size=1, max_size=a.ndim,
+                                   unique=True)))
+    else:
+        axis = draw(st.integers(-a.ndim, a.ndim - 1))
+    keepdims = draw(st.booleans())
+    text = "" if axis is None else f", axis={_setting_text(axis)}"
+    return text + (", keepdims=True" if keepdims else ""), axis, keepdims
+
+
+def _setting_text(axis):
+    return f"({', '.join(map(str, axis))},)" if type(axis) is tuple else str(axis)
+
+
+_NUMPY_REDUCTIONS = {"sum": np.sum, "mean": np.mean, "amax": np.max, "amin": np.min,
+                     "var": np.var, "std": np.std, "argmax": np.argmax, "argmin": np.argmin}
+_CALLED = {"amax": "max", "amin": "min"}
+
+
 @st.composite
-def _reduction(draw, name, with_axis):
-    shape = draw(hnp.array_shapes(min_dims=1 if with_axis else 0, max_dims=3, max_side=4))
-    a = draw(_arrays(shape, ANY))
+def _reduction(draw, name):
+    shape = draw(hnp.array_shapes(min_dims=0, max_dims=3, max_side=4))
+    a = draw(_arrays(shape, _uniform(-2, 2)))  # no ties: see test_kinks_of_array_ops_as_pytorch
     values, integers = {"a": a}, set()
-    if not with_axis:
-        total = math.fsum(a.flat)
-        return f"{name}(a)", values, integers, total if name == "sum" else total / a.size
-    axis = draw(st.integers(-a.ndim, a.ndim - 1))
-    text = _integer_text(draw, "k", axis, values, integers)
-    reference = np.add.reduce(a, axis=axis)
-    if name == "mean":
-        reference = reference / a.shape[axis]
-    return f"{name}(a, axis={text})", values, integers, reference
+    settings, axis, keepdims = _axis_settings(draw, a, values, integers,
+                                              tuples=not name.startswith("arg"))
+    extra = {}
+    if name in ("var", "std"):
+        ddof = draw(st.sampled_from([0, 1]))
+        if ddof and (a.size if axis is None else np.prod(np.take(a.shape, axis))) < 2:
+            ddof = 0
+        settings += f", ddof={ddof}" if ddof else ""
+        extra["ddof"] = ddof
+    if name in ("std", "amax", "amin", "argmax", "argmin"):  # no ties, no std = 0 (kinks)
+        a = a + np.arange(a.size).reshape(a.shape) * 0.37
+        values["a"] = a
+    called = _CALLED.get(name, name)
+    expr = draw(st.sampled_from([f"{called}(a{settings})", f"a.{called}({settings[2:]})",
+                                 f"np.{called}(a{settings})"]))
+    reference = _NUMPY_REDUCTIONS[name](a, axis=axis, keepdims=keepdims, **extra)
+    return expr, values, integers, np.asarray(reference, dtype=np.float64)
+
+
+@st.composite
+def _logsumexp_axis(draw):
+    z = draw(_arrays(draw(hnp.array_shapes(min_dims=1, max_dims=3, max_side=4)),
+                     _uniform(-3, 3)))
+    settings, axis, keepdims = _axis_settings(draw, z, {}, set())
+    if axis is None:  # logsumexp's default is the last axis
+        axis, settings = -1, settings
+    reference = np.log(np.sum(np.exp(z), axis=axis, keepdims=keepdims))
+    return f"logsumexp(z{settings})", {"z": z}, set(), reference
+
+
+@st.composite
+def _getitem(draw):
+    """A subscript with slices, ... and integers (a random NumPy key, written out)."""
+    a = draw(_arrays(draw(hnp.array_shapes(min_dims=1, max_dims=3, max_side=5)), ANY))
+    values, integers, texts, key = {"a": a}, set(), [], []
+    ellipsis = draw(st.booleans())
+    places = draw(st.integers(1, a.ndim))
+    axes = range(a.ndim - places, a.ndim) if ellipsis else range(places)
+    if ellipsis:
+        texts.append("...")
+        key.append(Ellipsis)
+    for axis in axes:
+        n = a.shape[axis]
+        if draw(st.booleans()):
+            k = draw(st.integers(-n, n - 1))
+            texts.append(_integer_text(draw, f"i{axis}", k, values, integers))
+            key.append(k)
+        else:
+            start = draw(st.none() | st.integers(-n, n))
+            stop = draw(st.none() | st.integers(-n, n))
+            step = draw(st.none() | st.sampled_from([-2, -1, 1, 2, 3]))
+            text = ":".join("" if v is None else str(v) for v in (start, stop))
+            texts.append(text + ("" if step is None else f":{step}"))
+            key.append(slice(start, stop, step))
+    if all(type(k) is int for k in key) and len(key) <= 2:  # that is index/index2
+        texts.append(":")
+        key.append(slice(None))
+        if len(key) > a.ndim:
+            texts, key = ["...", *texts[-2:]], [Ellipsis, *key[-2:]]
+    assume(a[tuple(key)].size > 0)  # an empty result leaves nothing to check
+    return f"a[{', '.join(texts)}]", values, integers, a[tuple(key)]
+
+
+@st.composite
+def _picking(draw, name):
+    """s[arange(N), y] and take_along_axis(s, k, axis=1): one element per row."""
+    rows, classes = draw(st.integers(1, 4)), draw(st.integers(1, 4))
+    s = draw(_arrays((rows, classes), ANY))
+    y = np.array(draw(st.lists(st.integers(0, classes - 1), min_size=rows, max_size=rows)),
+                 dtype=np.float64)
+    if name == "getitem":
+        return "s[..., arange(N), y]", {"s": s, "y": y, "N": np.float64(rows)}, {"y", "N"}, \
+            s[np.arange(rows), y.astype(int)]
+    k = y.reshape(rows, 1)
+    return "take_along_axis(s, k, axis=1)", {"s": s, "k": k}, {"k"}, \
+        np.take_along_axis(s, k.astype(int), axis=1)
+
+
+@st.composite
+def _reshape(draw):
+    a = draw(_arrays(draw(hnp.array_shapes(min_dims=0, max_dims=3, max_side=4)), ANY))
+    dims = [d for d in (2, 3, 4, 5) if a.size % d == 0] or [1]
+    first = draw(st.sampled_from(dims))
+    shape = (first, a.size // first)
+    expr = draw(st.sampled_from([f"reshape(a, ({first}, -1))", f"a.reshape({first}, -1)",
+                                 f"a.reshape(({first}, {shape[1]}))",
+                                 f"a.reshape(a.shape[0] * 0 + {first}, -1)"
+                                 if a.ndim else f"a.reshape({first}, -1)"]))
+    return expr, {"a": a}, set(), a.reshape(shape)
+
+
+@st.composite
+def _flatten(draw):
+    a = draw(_arrays(draw(shapes), ANY))
+    return draw(st.sampled_from(["flatten(a)", "a.flatten()"])), {"a": a}, set(), a.ravel()
+
+
+@st.composite
+def _shape(draw):
+    a = draw(_arrays(draw(shapes), ANY))
+    return "a + a.shape[0] * 0 + sum(a.shape)" if a.ndim else "a + sum(a.shape)", \
+        {"a": a}, set(), a + sum(a.shape)
+
+
+@st.composite
+def _joined(draw, name):
+    shape = draw(hnp.array_shapes(min_dims=1, max_dims=3, max_side=3))
+    count = draw(st.integers(1, 3))
+    axis = draw(st.integers(-len(shape), len(shape) - 1))
+    parts = []
+    for k in range(count):
+        part_shape = list(shape)
+        if name == "concat":
+            part_shape[axis] = draw(st.integers(1, 3))
+        parts.append(draw(_arrays(tuple(part_shape), ANY)))
+    values = {f"p{k}": part for k, part in enumerate(parts)}
+    names = ", ".join(values) + ("," if count == 1 else "")
+    called = draw(st.sampled_from(["concat", "concatenate", "np.concatenate"])) \
+        if name == "concat" else "stack"
+    bracket = draw(st.sampled_from(["({})", "[{}]"])) if count > 1 else "({})"
+    join = np.concatenate if name == "concat" else np.stack
+    return f"{called}({bracket.format(names)}, axis={axis})", values, set(), \
+        join(parts, axis=axis)
+
+
+@st.composite
+def _constants(draw, name):
+    a = draw(_arrays(draw(hnp.array_shapes(min_dims=1, max_dims=2, max_side=4)), ANY))
+    n = a.shape[0]
+    cases = {"ones": (f"a * ones({_setting_text(a.shape)})", a * np.ones(a.shape)),
+             "zeros": ("a + zeros(a.shape)", a + np.zeros(a.shape)),
+             "eye": (f"eye({n}) @ a", np.eye(n) @ a),
+             "arange": (f"a * arange({a.shape[-1]})", a * np.arange(a.shape[-1]))}
+    expr, reference = cases[name]
+    return expr, {"a": a}, set(), reference
+
+
+@st.composite
+def _one_hot(draw):
+    rows, classes = draw(st.integers(1, 4)), draw(st.integers(1, 4))
+    y = np.array(draw(st.lists(st.integers(0, classes - 1), min_size=rows, max_size=rows)),
+                 dtype=np.float64)
+    s = draw(_arrays((rows, classes), ANY))
+    return f"s * one_hot(y, {classes})", {"s": s, "y": y}, {"y"}, \
+        s * np.eye(classes)[y.astype(int)]
 
 
 @st.composite
@@ -344,19 +516,25 @@ def _index(draw, count):
 TENSOR_CASES = {
     "matmul": _matmul(),
     "transpose": _transpose(),
-    "sum": _reduction("sum", False),
-    "sum_axis": _reduction("sum", True),
-    "mean": _reduction("mean", False),
-    "mean_axis": _reduction("mean", True),
+    **{name: _reduction(name) for name in _NUMPY_REDUCTIONS},
     "dot": _dot(),
     "norm2": _norms("norm2"),
     "norm": _norms("norm"),
     "softmax": _last_axis("softmax"),
-    "logsumexp": _last_axis("logsumexp"),
+    "logsumexp": st.one_of(_last_axis("logsumexp"), _logsumexp_axis()),
     "log_softmax": _last_axis("log_softmax"),
     "cross_entropy": _cross_entropy(),
     "index": _index(1),
     "index2": _index(2),
+    "getitem": st.one_of(_getitem(), _picking("getitem")),
+    "take_along_axis": _picking("take_along_axis"),
+    "reshape": _reshape(),
+    "flatten": _flatten(),
+    "shape": _shape(),
+    "concat": _joined("concat"),
+    "stack": _joined("stack"),
+    **{name: _constants(name) for name in ("ones", "zeros", "eye", "arange")},
+    "one_hot": _one_hot(),
 }
 
 
@@ -371,7 +549,8 @@ def test_every_primitive_has_a_case():
 @given(data=st.data())
 def test_tensor_rule_against_central_differences(name, data):
     expr, values, integers, reference = data.draw(TENSOR_CASES[name], label="case")
-    assert ops.BY_NAME[name] in parse(f"out = {expr}").ops, f"{expr} does not apply {name}"
+    applied = {op.name for op in parse(f"out = {expr}").ops if not isinstance(op, str)}
+    assert name in applied, f"{expr} does not apply {name}"
     check_expression(expr, values, data, integers, np.asarray(reference))
 
 
@@ -401,10 +580,25 @@ MUTANTS = {  # name: (op, expression, values, the mutated primitive or None, ten
     "softmax: without subtracting sum(g * out)": (
         "softmax", "softmax(a)", {"a": np.array([0.5, -1.0, 2.0])},
         lambda p: _mutant("softmax", vjps=(lambda m, g, z, out: out * g,)), None),
-    "sum_axis: g copied along the wrong axis": (
-        "sum_axis", "sum(a, axis=1)", {"a": SQUARE},
-        lambda p: _mutant("sum_axis", vjps=(lambda m, g, a, k, out: np.broadcast_to(g, a.shape),
-                                             p.vjps[1])), None),
+    "sum along an axis: g copied along the wrong axis": (
+        "sum", "sum(a, axis=1)", {"a": SQUARE},
+        lambda p: _mutant("sum", vjps=(lambda m, g, a, out, **at: np.broadcast_to(g, a.shape),)),
+        None),
+    "amax: the gradient to every tied element in full": (
+        "amax", "a.max(axis=0)", {"a": np.array([[1.0, 2.0], [1.0, 0.5]])},
+        lambda p: _mutant("amax", vjps=(lambda m, g, a, out, axis=None, keepdims=False:
+                                         m.spread(g, a, axis) * (a == m.kept(out, a, axis)),)),
+        None),
+    "var: dividing by n - 1 where ddof = 0": (
+        "var", "var(a, axis=1)", {"a": SQUARE},
+        lambda p: _mutant("var", vjps=(lambda m, g, a, out, axis=None, keepdims=False, ddof=0:
+                                        p.vjps[0](m, g, a, out, axis, keepdims, ddof + 1),)),
+        None),
+    "getitem: g put at the first elements": (
+        "getitem", "a[:, 1:]", {"a": SQUARE},
+        lambda p: _mutant("getitem", vjps=(lambda m, g, a, *rest, part=0, pattern=():
+                                            np.pad(g, ((0, 0), (0, 1))) if not part else 0.0,)),
+        None),
     "tanh: 1 - out instead of 1 - out^2": (
         "tanh", "tanh(a)", {"a": np.array([[0.3, -0.7], [1.1, 0.2]])},
         lambda p: _mutant("tanh", local_grads=(lambda m, a, out: 1.0 - out,)), None),
@@ -427,7 +621,7 @@ def test_the_checker_catches_a_wrong_rule(mutation, monkeypatch):
         monkeypatch.setitem(ops.BY_NAME, name, mutant)
         if name in ops.FUNCTIONS:
             monkeypatch.setitem(ops.FUNCTIONS, name, mutant)
-        assert mutant in parse(program).ops
+        assert name in {op.name for op in parse(program).ops if not isinstance(op, str)}
     else:
         monkeypatch.setattr(tensor, *patch)
     with pytest.raises(AssertionError, match="central"):
@@ -719,12 +913,32 @@ SHAPE_ERRORS = [  # (command line, what the message must show)
     (["x[k]", "--x", "[1,2]", "--k", "-3"], ["x[k]", "index -3 is out of range"]),
     (["x[0.5]", "--x", "[1,2]"], ["x[0.5]", "must be an integer, not 0.5"]),
     (["x[k]", "--x", "[1,2]", "--k", "nan"], ["x[k]", "must be an integer, not nan"]),
-    (["x[k]", "--x", "[1,2]", "--k", "[0,1]"], ["x[k]", "must be an integer"]),
+    (["x[k]", "--x", "[1,2]", "--k", "[0,1.5]"], ["x[k]", "indices must be integers"]),
+    (["x[k]", "--x", "[1,2]", "--k", "[0,2]"], ["x[k]", "index 2 is out of range"]),
+    (["x[1:k]", "--x", "[1,2]", "--k", "0.5"], ["x[1:k]", "a slice's bound must be an integer"]),
+    (["x[::0]", "--x", "[1,2]"], ["x[::0]", "a slice's step cannot be 0"]),
+    (["x[0, 1, 2]", "--x", "[[1,2]]"], ["x[0, 1, 2]", "3 indices for shape (1,2)"]),
+    (["x[..., 0, ...]", "--x", "[[1,2]]"], ["one ... at most"]),
+    (["reshape(x, (4, -1))", "--x", "[1,2,3]"], ["cannot reshape (3,) (3 elements) to (4,-1)"]),
+    (["sum(concat((x, y)))", "--x", "[1,2]", "--y", "[[3]]"], ["concat needs arrays of one"]),
+    (["sum(stack((x, y)))", "--x", "[1,2]", "--y", "[3]"], ["stack needs arrays of one shape"]),
+    (["sum(ones(k))", "--k", "-1"], ["a length cannot be negative"]),
+    (["sum(argmax(x, axis=(0, 1)))", "--x", "[[1,2]]"], ["argmax and argmin take one axis"]),
+    (["sum(one_hot(y, 2))", "--y", "[0, 2]"], ["index 2 is out of range for length 2"]),
+    (["sum(take_along_axis(s, k, axis=1))", "--s", "[[1,2]]", "--k", "[0]"],
+     ["take_along_axis needs indices with as many axes as the array: (1,) for (1,2)"]),
+    (["x.max(axis=(0, 0))", "--x", "[[1,2]]"], ["names an axis twice"]),
     (["W[0, 0]", "--W", "[1,2]"], ["W[0, 0]", "2 indices for shape (2,)"]),
     (["W[0, 5]", "--W", "[[1,2]]"], ["W[0, 5]", "index 5 is out of range for length 2"]),
-    (["sum(x, axis=0.5)", "--x", "[1,2]"], ["sum(x, axis=0.5)", "axis must be an integer"]),
-    (["mean(x, axis=k)", "--x", "[1,2]", "--k", "1"], ["mean(x, axis=k)", "axis 1 is out of range"
-                                                       " for shape (2,)"]),
+    (["sum(x, axis=0.5)", "--x", "[1,2]"], ["axis= takes an integer written out"]),
+    (["mean(x, axis=k)", "--x", "[1,2]", "--k", "1"], ["axis= takes an integer written out"]),
+    (["mean(x, axis=1)", "--x", "[1,2]"], ["mean(x, axis=1)", "axis 1 is out of range"
+                                           " for shape (2,)"]),
+    (["sum(x, axes=1)", "--x", "[1,2]"], ["sum() has no setting 'axes' (settings: axis,"
+                                          " keepdims)"]),
+    (["sin(x, axis=1)", "--x", "[1,2]"], ["sin() takes no keyword arguments"]),
+    (["sum(x, 0, 1, 2)", "--x", "[1,2]"], ["sum() takes 1 input and the settings axis,"
+                                           " keepdims"]),
     (["sum(x, axis=0)", "--x", "3"], ["axis 0 is out of range for shape ()"]),
     (["cross_entropy(z, k)", "--z", "[[1,2,3],[0,1,0]]", "--k", "[0,3]"],
      ["cross_entropy(z, k)", "class index out of range for 3 classes"]),
@@ -797,10 +1011,17 @@ def test_array_values_from_a_vars_file(tmp_path):
 
 @pytest.mark.parametrize("literal, fragment", [
     ("[[1, 2], [3]]", "same length and nesting"), ("[1, [2]]", "same length and nesting"),
-    ("[1, a]", "numbers only"), ("[]", "unexpected"), ("[1, sin(2)]", "numbers only")])
+    ("[]", "unexpected")])
 def test_bad_array_literals(literal, fragment):
     assert_refused([f"x = {literal}; sum(x)", "--a", "1"] if "a]" in literal else
                    [f"x = {literal}; sum(x)"], fragment)
+
+
+@pytest.mark.parametrize("literal, value", [("[1, a]", [1, 3]), ("[a, sin(0)]", [3, 0]),
+                                            ("[[a, 1], [2, a]]", [[3, 1], [2, 3]])])
+def test_array_literals_with_computed_entries_are_stacked(literal, value):
+    result = bpdiff.differentiate(f"x = {literal}; L = sum(x * x)", {"a": 3.0})
+    np.testing.assert_array_equal(result.values[result.graph.names["x"]], value)
 
 
 @pytest.mark.parametrize("option", [["--exact"], ["--symbolic"]])
@@ -1060,3 +1281,76 @@ def test_unused_tensor_statements_leave_a_scalar_program_scalar(program):
     assert code == 0, err
     if program.startswith("t = sum"):
         assert bpdiff.differentiate(program, output="t", x=3.0).tensor
+
+
+# ---------------------------------------------------------------------------------------
+# The array operations against PyTorch, at kinks too (ties of max/min, clip at its bounds,
+# maximum at a tie, std of equal elements), where central differences cannot judge.
+
+TORCH_CASES = [  # (bpdiff expression of a (and b), torch function of the same tensors)
+    ("a.max(axis=1, keepdims=True)", lambda t, a, b: t.amax(a, dim=1, keepdim=True)),
+    ("max(a)", lambda t, a, b: t.amax(a)),
+    ("np.min(a, axis=0)", lambda t, a, b: t.amin(a, dim=0)),
+    ("maximum(a, b)", lambda t, a, b: t.maximum(a, b)),
+    ("minimum(0, a - b + 1)", lambda t, a, b: t.minimum(t.zeros(()), a - b + 1)),
+    ("clip(a, -1, 1)", lambda t, a, b: t.clamp(a, -1, 1)),
+    ("where(a >= b, a * b, a - b)", lambda t, a, b: t.where(a >= b, a * b, a - b)),
+    ("var(a, axis=1, ddof=1)", lambda t, a, b: t.var(a, dim=1, unbiased=True)),
+    ("std(a + b, axis=0)", lambda t, a, b: t.std(a + b, dim=0, unbiased=False)),
+    ("logsumexp(a, axis=0, keepdims=True)", lambda t, a, b: t.logsumexp(a, 0, keepdim=True)),
+    ("a[:, 1:] * b[..., ::-1][:, :2]", lambda t, a, b: a[:, 1:] * t.flip(b, [1])[:, :2]),
+    ("a[arange(3), [2, 0, 2]]", lambda t, a, b: a[t.arange(3), t.tensor([2, 0, 2])]),
+    ("take_along_axis(a, [[0], [2], [0]], axis=1)",
+     lambda t, a, b: t.take_along_dim(a, t.tensor([[0], [2], [0]]), dim=1)),
+    ("concat((a, b), axis=0) @ stack((a[0], b[1]), axis=1)",
+     lambda t, a, b: t.cat((a, b), dim=0) @ t.stack((a[0], b[1]), dim=1)),
+    ("a.reshape(9).reshape(1, -1) * flatten(b)", lambda t, a, b: a.reshape(1, -1) * b.flatten()),
+]
+TIED = np.array([[1.0, 2.0, 2.0], [-1.0, -1.0, -1.0], [0.5, 1.0, 0.5]])  # and clip's bounds
+
+
+@pytest.mark.parametrize("expr, torch_fn", TORCH_CASES, ids=[c[0] for c in TORCH_CASES])
+@pytest.mark.parametrize("at", ["ties", "random"])
+def test_array_ops_against_pytorch(expr, torch_fn, at):
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(18)
+    a = TIED if at == "ties" else rng.normal(size=(3, 3))
+    b = TIED.T.copy() if at == "ties" else rng.normal(size=(3, 3))
+    values = {"a": a, "b": b} if "b" in expr else {"a": a}
+    weights = rng.normal(size=np.shape(bpdiff.differentiate(f"out = {expr}", values).value))
+    result = bpdiff.differentiate(f"out = {expr}; L = sum(C * out)", {**values, "C": weights})
+    ta, tb = (torch.tensor(v, requires_grad=True) for v in (a, b))
+    loss = (torch.tensor(weights) * torch_fn(torch, ta, tb)).sum()
+    loss.backward()
+    assert float(result.value) == pytest.approx(loss.item(), rel=1e-12, abs=1e-12)
+    for name, tensor_ in (("a", ta), ("b", tb)):
+        want = np.zeros_like(a) if tensor_.grad is None else tensor_.grad.numpy()
+        np.testing.assert_allclose(result.gradient.get(name, np.zeros_like(a)), want,
+                                   rtol=1e-12, atol=1e-12, err_msg=f"{expr}: ∂L/∂{name}")
+
+
+def test_std_of_equal_elements_has_gradient_zero():
+    # PyTorch gives nan there (0/0); bpdiff takes the subgradient 0, as norm does at 0
+    result = bpdiff.differentiate("std(x)", {"x": np.array([2.0, 2.0, 2.0])})
+    assert result.value == 0 and np.all(result.gradient["x"] == 0)
+
+
+@pytest.mark.parametrize("program, x, value, grad", [
+    ("where(x > 0, x*x, 3*x)", 0.5, 0.25, 1.0), ("where(x > 0, x*x, 3*x)", -2, -6, 3),
+    ("clip(x, 0, 1) + (x != 1)", 1, 1, 1), ("clip(x, 0, 1)", 3, 1, 0),
+])
+def test_comparisons_where_and_clip_on_numbers_and_in_exact_mode(program, x, value, grad):
+    for exact in (False, True):
+        result = bpdiff.differentiate(program, {"x": float(x)}, exact=exact)
+        assert not result.tensor
+        assert (result.value, result.gradient["x"]) == (value, grad)
+
+
+def test_bound_ops_print_their_settings_and_share_nodes():
+    from bpdiff.language.labels import expression
+    graph = parse("a = sum(x, axis=0); b = x.sum(axis=0); c = sum(x, 1); d = x[1:, ::2]; a+b+c+d")
+    node = {name: graph.names[name] for name in "abcd"}
+    assert graph.inputs[node["b"]] == (node["a"],)  # the same sum, named twice: b is a copy
+    assert expression(graph, node["a"]) == "sum(x, axis=0)"
+    assert expression(graph, node["c"]) == "sum(x, axis=1)"
+    assert expression(graph, node["d"]) == "x[1:, ::2]"

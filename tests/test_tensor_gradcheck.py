@@ -98,3 +98,12 @@ def test_work_limit_counts_elements():
     with pytest.raises(BpdiffError, match="10,000 inputs"):
         gradcheck(result)  # 4 passes × 10,000 elements × 602 nodes > 20 million
     assert len(gradcheck(differentiate(chain, x=[0.1, 0.2]))) == 2
+
+
+def test_an_index_input_is_not_checked_and_does_not_fail():
+    # moving a class index by a step makes it a non-integer: a row "index", not a traceback
+    from pathlib import Path
+    program = Path(__file__).resolve().parents[1] / "examples" / "assignment" / "svm_loss.bp"
+    code, out, err = run_main("-f", str(program), "--gradcheck")
+    assert code == 0, err
+    assert "y[0]" in out and "index (not checked)" in out and "Traceback" not in err

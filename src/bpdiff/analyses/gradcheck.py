@@ -17,7 +17,8 @@ Finite differences are not trusted near a kink: where a relu, abs, max, min, ste
 or sqrt node that moves with x is at its kink at x, x + h or x − h (the primitive
 table's at_kink), or its local derivative jumps between x − h and x + h (the step
 crossed the kink), the row is flagged "kink" and does not fail. Where the analytic or
-the numeric gradient is not finite, the row is "n/a".
+the numeric gradient is not finite, the row is "n/a"; where a step makes an index (a
+class, a length) a non-integer the program refuses, the row is "index", not checked.
 
 In tensor mode every element of every input is a row (`W[0,1]`), perturbed alone; an
 array output is weighted by the seed backward started from (Σ seed ⊙ output: the
@@ -32,7 +33,7 @@ import sys
 from typing import NamedTuple
 
 from bpdiff.engine import scalar
-from bpdiff.engine.autodiff import forward
+from bpdiff.engine.autodiff import TensorError, forward
 from bpdiff.errors import BpdiffError
 from bpdiff.engine.graph import CONST, VAR
 from bpdiff.engine.sizes import total_elements
@@ -53,7 +54,7 @@ class Row(NamedTuple):
     numeric: float
     error: float  # CS231n relative error
     step: float
-    status: str  # "ok", "fail", "kink", "unstable" or "n/a"
+    status: str  # "ok", "fail", "kink", "unstable", "n/a" or "index"
     kinks: tuple = ()  # the kink nodes that make finite differences unreliable here
     sampled: tuple | None = None  # (elements checked, elements) of a sampled array input
 
@@ -98,14 +99,18 @@ def gradcheck(result, tol=DEFAULT_TOL, force=False, sample=None, seed=0):
         for index in chosen[name]:
             analytic = _element(result.gradient[name], index, m)
             h = STEP * max(1.0, abs(_element(x, index, m)))
-            numeric, noise, up, down = _difference(graph, inputs, name, index, h, m,
-                                                   result.seed)
+            label = name if index == () else f"{name}[{','.join(map(str, index))}]"
+            try:
+                numeric, noise, up, down = _difference(graph, inputs, name, index, h, m,
+                                                       result.seed)
+            except TensorError:  # an index (a class, a length) moved off the integers
+                rows.append(Row(label, analytic, math.nan, math.nan, h, "index", ()))
+                continue
             wide, wide_noise, wide_up, wide_down = _difference(graph, inputs, name, index,
                                                                2 * h, m, result.seed)
             kinks = tuple(node for node in kink_ops
                           if _near_kink(graph, node, result.values, up, down, m)
                           or _near_kink(graph, node, result.values, wide_up, wide_down, m))
-            label = name if index == () else f"{name}[{','.join(map(str, index))}]"
             rows.append(Row(label, analytic, numeric, relative_error(analytic, numeric), h,
                             _status(analytic, numeric, wide, noise, wide_noise, kinks, tol),
                             kinks, sampled))

@@ -164,18 +164,20 @@ _SIMPLIFY = {"add": _add, "sub": _sub, "mul": _mul, "div": _div, "pow": _pow, "n
 
 @functools.cache
 def _template(op_name, position):
-    """The primitive's formula for ∂out/∂input[position] as a Graph over _0, _1, _out."""
+    """The primitive's formula for ∂out/∂input[position] as a Graph over _0, _1, _2, _out."""
     from bpdiff.language.parse import parse
 
     text = BY_NAME[op_name].grad_formulas[position]
-    return parse(text.replace("{0}", "_0").replace("{1}", "_1").replace("{out}", "_out"))
+    for k in range(BY_NAME[op_name].arity):
+        text = text.replace(f"{{{k}}}", f"_{k}")
+    return parse(text.replace("{out}", "_out"))
 
 
 def local_derivative(algebra, op_name, position, args, out):
     """The local derivative formula of `op_name` w.r.t. input `position`, as an
     expression in `args` (input expressions) and `out` (the node's own expression)."""
     template = _template(op_name, position)
-    bound = {"_0": args[0], "_1": args[1] if len(args) > 1 else None, "_out": out}
+    bound = {**{f"_{k}": arg for k, arg in enumerate(args)}, "_out": out}
     built = []
     for node, op in enumerate(template.ops):
         if op is CONST:

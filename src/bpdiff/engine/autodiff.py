@@ -81,7 +81,8 @@ def forward(graph: Graph, inputs: Mapping[str, Any], m: MathNamespace = scalar,
                     if limited:  # then max_elements is an int, which mypy cannot tell
                         shapes = [a.shape for a in args]
                         too_big = sizes.oversized(op.name, shapes,
-                                                  max_elements)  # type: ignore[arg-type]
+                                                  max_elements,  # type: ignore[arg-type]
+                                                  args)
                         if too_big:
                             raise TensorError(node, too_big, shapes)
                     value = op.forward(m, *args)

@@ -88,7 +88,7 @@ class Graph:
         """The node for `op` applied to the node ids `inputs` (shared if seen before)."""
         if not self.share:
             return self._append(op, inputs, None)
-        key = (op.name, inputs)
+        key = (op.key, inputs)
         node = self._memo.get(key)
         if node is None:
             node = self._memo[key] = self._append(op, inputs, None)

@@ -99,6 +99,8 @@ def convention_text(op: Primitive, locals_: tuple[float, ...]) -> str:
     if op.arity == 1:  # the point as the op's `kink` names it: "sqrt'(0)", "arcsin'(±1)"
         return f"{op.kink.partition(' = ')[0]} = {_number(locals_[0])}"
     first, second = locals_
+    if first == second == 0:  # a comparison's jump: flat on both sides
+        return op.kink
     if first == second:
         return f"a tie splits the gradient evenly: {_number(first)} to each"
     if second == 0:

@@ -151,14 +151,76 @@ class ArrayNamespace(MathNamespace, Protocol):
     def as_matrix_columns(self, b: Any) -> Any:
         """A vector as a one-column matrix, a matrix as itself (the right operand of @)."""
 
-    def total(self, a: Any, axis: Any = None) -> Any:
-        """Sum of all elements, or along the integer-valued `axis`."""
+    def total(self, a: Any, axis: Any = None, keepdims: bool = False) -> Any:
+        """Sum of all elements, or along `axis` (an integer, a tuple of them)."""
 
     def count(self, a: Any, axis: Any = None) -> int:
         """How many elements `total` adds up per result."""
 
-    def spread(self, g: Any, a: Any, axis: Any = None) -> Any:
+    def spread(self, g: Any, a: Any, axis: Any = None, keepdims: bool = False) -> Any:
         """A reduction's upstream gradient g copied back over a's shape."""
+
+    def kept(self, r: Any, a: Any, axis: Any = None, keepdims: bool = False) -> Any:
+        """A reduction's result r with the axes it reduced of a put back (length 1)."""
+
+    def drop_reduced(self, r: Any, a: Any, axis: Any = None) -> Any:
+        """A result kept with length-1 axes, those axes dropped."""
+
+    def largest(self, a: Any, axis: Any = None, keepdims: bool = False) -> Any:
+        """The largest element, or the largest along `axis`."""
+
+    def smallest(self, a: Any, axis: Any = None, keepdims: bool = False) -> Any:
+        """The smallest element, or the smallest along `axis`."""
+
+    def finite_largest(self, z: Any, axis: Any = -1) -> Any:
+        """max along `axis`, kept with length 1 (0 where it is not finite)."""
+
+    def arg_extreme(self, a: Any, largest: bool, axis: Any = None,
+                    keepdims: bool = False) -> Any:
+        """The index of the largest (or smallest) element, flat or along one axis."""
+
+    def subscript(self, a: Any, pattern: tuple[str, ...], parts: tuple[Any, ...]) -> Any:
+        """a[...] for a subscript pattern (slices, ..., indices) with numbers `parts`."""
+
+    def subscript_grad(self, g: Any, a: Any, pattern: tuple[str, ...],
+                       parts: tuple[Any, ...]) -> Any:
+        """Zeros shaped like a with g added where subscript() took its elements."""
+
+    def reshape_to(self, a: Any, shape: Any) -> Any:
+        """a in `shape` (a value holding integers, -1 for what is left)."""
+
+    def shape_of(self, a: Any) -> Any:
+        """a's shape as a vector of integers."""
+
+    def take_along(self, a: Any, k: Any, axis: Any) -> Any:
+        """NumPy's take_along_axis."""
+
+    def put_along(self, g: Any, a: Any, k: Any, axis: Any) -> Any:
+        """Zeros shaped like a with g added where take_along took its elements."""
+
+    def concat(self, parts: tuple[Any, ...], axis: Any) -> Any:
+        """Arrays joined along an axis."""
+
+    def concat_part(self, g: Any, parts: tuple[Any, ...], axis: Any, part: int) -> Any:
+        """The piece of concat's gradient g that belongs to parts[part]."""
+
+    def stack(self, parts: tuple[Any, ...], axis: Any) -> Any:
+        """Arrays of one shape stacked along a new axis."""
+
+    def stack_part(self, g: Any, parts: tuple[Any, ...], axis: Any, part: int) -> Any:
+        """The slice of stack's gradient g that belongs to parts[part]."""
+
+    def filled(self, shape: Any, value: float) -> Any:
+        """An array of `shape` filled with `value`."""
+
+    def identity(self, n: Any) -> Any:
+        """The n × n identity matrix."""
+
+    def count_up(self, n: Any) -> Any:
+        """0, 1, ..., n - 1."""
+
+    def one_hot_rows(self, k: Any, classes: Any) -> Any:
+        """Rows of `classes` zeros with 1 at the integer classes k."""
 
     def same_shape(self, a: Any, b: Any, name: str) -> None:
         """ValueError unless a and b have the same shape (`name` is the op's)."""
@@ -168,9 +230,6 @@ class ArrayNamespace(MathNamespace, Protocol):
 
     def last_axis_sum(self, z: Any) -> Any:
         """Sum over the last axis, kept as an axis of length 1."""
-
-    def keep_last(self, g: Any) -> Any:
-        """A last-axis reduction's result or gradient with that axis put back."""
 
     def pick(self, z: Any, k: Any) -> Any:
         """z[k] for a vector; row i's entry k[i] for a matrix of rows."""

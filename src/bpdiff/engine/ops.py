@@ -30,6 +30,7 @@ one side), which `--expect` accepts too. `kink_rules` gives, for each `--kink` p
 
 from __future__ import annotations
 
+import functools
 import math
 from typing import TYPE_CHECKING, Any
 
@@ -125,7 +126,6 @@ class Primitive:
         gradient g times the Jacobian, shaped like that input.
     form: how it prints when not infix or name(...): '{0}.T', '{0}[{1}]'.
     callable: whether a program calls it by name (default: when it has no symbol).
-    with_axis: the op `name(x, axis=k)` stands for.
     kink_rules: at a kink, --kink policy -> the local derivatives used.
     latex: a template over {0}, {1} ('\\frac{{{0}}}{{{1}}}'), or the command a function's
         parenthesised arguments follow ('\\sin'); None: the symbol, or \\operatorname{name}.
@@ -133,14 +133,21 @@ class Primitive:
         switched off, so that its contribution is 0 whatever the upstream gradient.
     jacobian_text: tensor-only ops: per input, its JacobianText cases for --explain,
         the first that fits applies (elementwise ops all use ELEMENTWISE_JACOBIAN).
+    one_argument: the op `name(x)` with one argument stands for (max(a, b) is
+        elementwise, max(x) the reduction amax).
+    keywords: the settings a call may give (`axis=1`, also positionally after the
+        inputs) with their defaults: such an op is a family, and bind() makes the op
+        for given settings.
+    variadic: a family taking any number of inputs (concat, a[i, :, j]).
+    params: a bound op's settings (made by bind()).
     plain (derived): no vjps and no switched_off, so backward() takes upstream × local
         as it is.
     """
 
     __slots__ = ("name", "arity", "forward", "local_grads", "grad_formulas", "doc", "symbol",
                  "precedence", "right_assoc", "aliases", "kink", "at_kink", "subgradients",
-                 "vjps", "form", "callable", "with_axis", "kink_rules", "latex",
-                 "switched_off", "jacobian_text", "plain")
+                 "vjps", "form", "callable", "kink_rules", "latex", "switched_off",
+                 "jacobian_text", "one_argument", "keywords", "variadic", "params", "plain")
     name: str
     arity: int
     forward: Rule
@@ -157,11 +164,14 @@ class Primitive:
     vjps: tuple[Rule, ...] | None
     form: str | None
     callable: bool | None
-    with_axis: str | None
     kink_rules: dict[str, tuple[float, ...]] | None
     latex: str | None
     switched_off: tuple[Rule | None, ...] | None
     jacobian_text: tuple[tuple[JacobianText, ...], ...] | None
+    one_argument: str | None
+    keywords: tuple[tuple[str, Any], ...] | None
+    variadic: bool
+    params: tuple[tuple[str, Any], ...] | None
     plain: bool
 
     def __init__(self, name: str, arity: int, forward: Rule, local_grads: tuple[Rule, ...],
@@ -170,11 +180,14 @@ class Primitive:
                  aliases: tuple[str, ...] = (), kink: str = "", at_kink: Rule | None = None,
                  subgradients: Rule | None = None, vjps: tuple[Rule, ...] | None = None,
                  form: str | None = None, callable: bool | None = None,
-                 with_axis: str | None = None,
                  kink_rules: dict[str, tuple[float, ...]] | None = None,
                  latex: str | None = None,
                  switched_off: tuple[Rule | None, ...] | None = None,
-                 jacobian_text: tuple[tuple[JacobianText, ...], ...] | None = None) -> None:
+                 jacobian_text: tuple[tuple[JacobianText, ...], ...] | None = None,
+                 one_argument: str | None = None,
+                 keywords: tuple[tuple[str, Any], ...] | None = None,
+                 variadic: bool = False,
+                 params: tuple[tuple[str, Any], ...] | None = None) -> None:
         fields = locals()
         for field in self.__slots__[:-1]:
             object.__setattr__(self, field, fields[field])
@@ -185,6 +198,12 @@ class Primitive:
 
     def __repr__(self) -> str:
         return f"Primitive({self.name!r}, arity={self.arity})"
+
+    @property
+    def key(self) -> Any:
+        """What tells this op from others when nodes are shared: its name, and a bound
+        op's settings."""
+        return self.name if self.params is None else (self.name, self.params)
 
     def _replace(self, **changes: Any) -> Primitive:
         """A copy with `changes` (a test's altered rule, say), as a NamedTuple's."""
@@ -227,9 +246,26 @@ _KINK_TIE: dict[str, tuple[float, ...]] = {"pytorch": (0.5, 0.5), "jax": (0.5, 0
 _KINK_JUMP: dict[str, tuple[float, ...]] = dict.fromkeys(KINK_POLICIES, (0.0,))
 
 
+_KINK_JUMP_2: dict[str, tuple[float, ...]] = dict.fromkeys(KINK_POLICIES, (0.0, 0.0))
+
+
 def _always(m: MathNamespace, *inputs_and_out: Any) -> bool:
     # step and sign are flat: no input ever moves them, so no gradient passes through
     return True
+
+
+def _flat(m: MathNamespace, *inputs_and_out: Any) -> float:
+    return 0.0
+
+
+_COMPARISONS: tuple[tuple[str, str, str, Rule], ...] = (
+    ("gt", ">", ">", lambda m, a, b: m.where(a > b, 1.0, 0.0)),
+    ("ge", ">=", "\\ge", lambda m, a, b: m.where(a >= b, 1.0, 0.0)),
+    ("lt", "<", "<", lambda m, a, b: m.where(a < b, 1.0, 0.0)),
+    ("le", "<=", "\\le", lambda m, a, b: m.where(a <= b, 1.0, 0.0)),
+    ("eq", "==", "=", lambda m, a, b: m.where(a == b, 1.0, 0.0)),
+    ("ne", "!=", "\\ne", lambda m, a, b: m.where(a != b, 1.0, 0.0)),
+)
 
 
 def _binary(name: str, symbol: str, precedence: int, forward: Rule,
@@ -335,13 +371,17 @@ PRIMITIVES: tuple[Primitive, ...] = (
               ("sigmoid({0})",), "softplus log(1 + e^a)"),
     _function("max", 2, lambda m, a, b: m.maximum(a, b),
               (lambda m, a, b, out: m.tie_share(a, b), lambda m, a, b, out: m.tie_share(b, a)),
-              ("step({0} - {1})", "step({1} - {0})"), "larger of a and b", latex="\\max",
+              ("step({0} - {1})", "step({1} - {0})"),
+              "larger of a and b, elementwise with broadcasting (max(x) with one argument:"
+              " amax)", latex="\\max", aliases=("maximum",), one_argument="amax",
               kink="a tie splits the gradient evenly: 1/2 to each",
               at_kink=lambda a, b: a == b, subgradients=_tie_shares, kink_rules=_KINK_TIE,
               switched_off=(lambda m, a, b, out: a < b, lambda m, a, b, out: b < a)),
     _function("min", 2, lambda m, a, b: m.minimum(a, b),
               (lambda m, a, b, out: m.tie_share(b, a), lambda m, a, b, out: m.tie_share(a, b)),
-              ("step({1} - {0})", "step({0} - {1})"), "smaller of a and b", latex="\\min",
+              ("step({1} - {0})", "step({0} - {1})"),
+              "smaller of a and b, elementwise with broadcasting (min(x) with one argument:"
+              " amin)", latex="\\min", aliases=("minimum",), one_argument="amin",
               kink="a tie splits the gradient evenly: 1/2 to each",
               at_kink=lambda a, b: a == b, subgradients=_tie_shares, kink_rules=_KINK_TIE,
               switched_off=(lambda m, a, b, out: a > b, lambda m, a, b, out: b > a)),
@@ -351,6 +391,31 @@ PRIMITIVES: tuple[Primitive, ...] = (
     _function("sign", 1, lambda m, a: m.sign(a), (lambda m, a, out: 0.0,), ("0",),
               "-1, 0 or 1 (abs's derivative)", kink="sign'(0) = 0",
               at_kink=lambda a: a == 0, kink_rules=_KINK_JUMP, switched_off=(_always,)),
+    *(_binary(name, symbol, 0, forward, (_flat, _flat), ("0", "0"),
+              f"1 where a {symbol} b, else 0: a comparison, for where(); gradient 0",
+              kink="a jump where a = b: the derivative is taken as 0 there too",
+              at_kink=lambda a, b: a == b, kink_rules=_KINK_JUMP_2,
+              switched_off=(_always, _always),
+              latex=f"{{0}} {latex} {{1}}")
+      for name, symbol, latex, forward in _COMPARISONS),
+    _function("where", 3, lambda m, c, a, b: m.where(c != 0, a, b),
+              (_flat, lambda m, c, a, b, out: m.where(c != 0, 1.0, 0.0),
+               lambda m, c, a, b, out: m.where(c != 0, 0.0, 1.0)),
+              ("0", "{0} != 0", "{0} == 0"),
+              "a where c holds (c is not 0: a comparison such as x > 0), else b; no gradient"
+              " to c", switched_off=(_always, lambda m, c, a, b, out: c == 0,
+                                     lambda m, c, a, b, out: c != 0)),
+    _function("clip", 3, lambda m, x, lo, hi: m.minimum(m.maximum(x, lo), hi),
+              (lambda m, x, lo, hi, out: m.where((x >= lo) & (x <= hi), 1.0, 0.0),
+               lambda m, x, lo, hi, out: m.where((x < lo) & (lo <= hi), 1.0, 0.0),
+               lambda m, x, lo, hi, out: m.where(m.maximum(x, lo) > hi, 1.0, 0.0)),
+              ("({0} >= {1})*({0} <= {2})", "({0} < {1})*({1} <= {2})",
+               "max({0}, {1}) > {2}"),
+              "x limited to [lo, hi]: min(max(x, lo), hi)",
+              kink="at x = lo or x = hi the gradient goes to x (PyTorch's clamp)",
+              switched_off=(lambda m, x, lo, hi, out: (x < lo) | (x > hi),
+                            lambda m, x, lo, hi, out: (x >= lo) | (lo > hi),
+                            lambda m, x, lo, hi, out: m.maximum(x, lo) <= hi)),
 )
 
 
@@ -378,10 +443,17 @@ def _softmax(m: ArrayNamespace, z: Any) -> Any:
     return e / m.last_axis_sum(e)
 
 
-def _logsumexp(m: ArrayNamespace, z: Any) -> Any:
-    top = m.last_axis_max(z)
-    result = m.log(m.last_axis_sum(m.exp(z - top))) + top
-    return m.reshape(result, result.shape[:-1])
+def _logsumexp(m: ArrayNamespace, z: Any, axis: Any = -1, keepdims: bool = False) -> Any:
+    top = m.finite_largest(z, axis)
+    result = m.log(m.total(m.exp(z - top), axis, True)) + top
+    return result if keepdims else m.drop_reduced(result, z, axis)
+
+
+def _logsumexp_vjp(m: ArrayNamespace, g: Any, z: Any, out: Any, axis: Any = -1,
+                   keepdims: bool = False) -> Any:
+    # softmax along the axis, from z itself: exp(z - out) loses digits when |z| is large
+    e = m.exp(z - m.finite_largest(z, axis))
+    return m.spread(g, z, axis, keepdims) * m.div(e, m.total(e, axis, True))
 
 
 def _log_softmax(m: ArrayNamespace, z: Any) -> Any:
@@ -395,8 +467,55 @@ def _cross_entropy(m: ArrayNamespace, z: Any, k: Any) -> Any:
     return m.div(-m.total(m.pick(_log_softmax(m, z), k)), m.batch_size(z))
 
 
-def _no_grad(m: MathNamespace, g: Any, *inputs_and_out: Any) -> float:
+def _no_grad(m: MathNamespace, g: Any, *inputs_and_out: Any, **settings: Any) -> float:
     return 0.0
+
+
+_REDUCING = (("axis", None), ("keepdims", False))  # axis: an integer, a tuple, None: all
+
+
+def _mean(m: ArrayNamespace, a: Any, axis: Any = None, keepdims: bool = False) -> Any:
+    return m.div(m.total(a, axis, keepdims), m.count(a, axis))
+
+
+_REDUCTIONS = (
+    ("sum", lambda m, a, **at: m.total(a, **at),
+     lambda m, g, a, out, **at: m.spread(g, a, **at), "g (copied back over the axis)",
+     "sum of all elements, or along axis= (an integer or a tuple), keepdims="),
+    ("mean", _mean, lambda m, g, a, out, axis=None, keepdims=False:
+        m.div(m.spread(g, a, axis, keepdims), m.count(a, axis)),
+     "g/n (copied back over the axis)", "mean of all elements, or along axis=, keepdims="),
+)
+
+
+def _extreme_vjp(m: ArrayNamespace, g: Any, a: Any, out: Any, axis: Any = None,
+                 keepdims: bool = False) -> Any:
+    # the elements equal to the extreme share the gradient evenly (PyTorch's amax)
+    hit = m.where(a == m.kept(out, a, axis, keepdims), 1.0, 0.0)
+    return m.spread(g, a, axis, keepdims) * m.div(hit, m.total(hit, axis, True))
+
+
+def _centred(m: ArrayNamespace, a: Any, axis: Any) -> Any:
+    return a - _mean(m, a, axis, True)
+
+
+def _var(m: ArrayNamespace, a: Any, axis: Any = None, keepdims: bool = False,
+         ddof: Any = 0) -> Any:
+    centred = _centred(m, a, axis)
+    return m.div(m.total(centred * centred, axis, keepdims), m.count(a, axis) - ddof)
+
+
+def _var_vjp(m: ArrayNamespace, g: Any, a: Any, out: Any, axis: Any = None,
+             keepdims: bool = False, ddof: Any = 0) -> Any:
+    share = m.div(2.0 * _centred(m, a, axis), m.count(a, axis) - ddof)
+    return m.spread(g, a, axis, keepdims) * share
+
+
+def _std_vjp(m: ArrayNamespace, g: Any, a: Any, out: Any, axis: Any = None,
+             keepdims: bool = False, ddof: Any = 0) -> Any:
+    spread = m.kept(out, a, axis, keepdims)
+    share = m.div(_centred(m, a, axis), (m.count(a, axis) - ddof) * spread)
+    return m.spread(g, a, axis, keepdims) * m.where(spread == 0, 0.0, share)
 
 
 def _dot(m: ArrayNamespace, a: Any, b: Any) -> Any:
@@ -448,18 +567,6 @@ _MEAN_TEXT = _cases(_jt((None,), ("",), (
     "∂{out}/∂{0}[…] = 1/N for every element of {0}, N = {0:size}",
     "{g} / N copied to every element", "{g} () · ones {0:shape} / {0:size}")))
 
-_SUM_AXIS_TEXT = _cases(_jt((None, None), ("", ""), (
-    "∂{out}[…]/∂{0}[…, i, …] = 1 for every i along axis {1:value}, 0 for another position"
-    " off that axis", "{g} copied along axis {1:value}",
-    "{g} {g:shape} copied along axis {1:value} to {0:shape}"), (
-    "0: an axis is not differentiated", "0", "0")))
-
-_MEAN_AXIS_TEXT = _cases(_jt((None, None), ("", ""), (
-    "∂{out}[…]/∂{0}[…, i, …] = 1/n for every i along axis {1:value} (n elements there), 0"
-    " off that axis", "{g} / n copied along axis {1:value}",
-    "{g} {g:shape} / n copied along axis {1:value} to {0:shape}"), (
-    "0: an axis is not differentiated", "0", "0")))
-
 _SOFTMAX_TEXT = _cases(
     _jt((1,), ("n",), ("∂{out}[i]/∂{0}[j] = {out}[i] (δij − {out}[j])",
                        "{out} ⊙ ({g} − Σ({g} ⊙ {out}))",
@@ -507,6 +614,32 @@ _INDEX2_TEXT = _cases(_jt((None, None, None), ("", "", ""), (
     "{g} at [{1:value}, {2:value}], 0 elsewhere", "{g} () placed in zeros {0:shape}"),
     _NOT_DIFFERENTIATED, _NOT_DIFFERENTIATED))
 
+def _getitem_vjp(m: ArrayNamespace, g: Any, a: Any, *parts_and_out: Any, part: int = 0,
+                 pattern: tuple[str, ...] = ()) -> Any:
+    if part:
+        return 0.0  # an index: not differentiable
+    return m.subscript_grad(g, a, pattern, parts_and_out[:-1])
+
+
+def _concat_vjp(m: ArrayNamespace, g: Any, *parts_and_out: Any, part: int = 0,
+                axis: Any = 0) -> Any:
+    return m.concat_part(g, parts_and_out[:-1], axis, part)
+
+
+def _stack_vjp(m: ArrayNamespace, g: Any, *parts_and_out: Any, part: int = 0,
+               axis: Any = 0) -> Any:
+    return m.stack_part(g, parts_and_out[:-1], axis, part)
+
+
+_CONSTANTS: tuple[tuple[str, Rule, str], ...] = (
+    ("ones", lambda m, shape: m.filled(shape, 1.0), "ones((2, 3)), ones(x.shape): an array"
+     " of ones (a constant)"),
+    ("zeros", lambda m, shape: m.filled(shape, 0.0), "zeros((2, 3)): an array of zeros"),
+    ("eye", lambda m, n: m.identity(n), "eye(n): the n × n identity matrix"),
+    ("arange", lambda m, n: m.count_up(n), "arange(N): 0, 1, ..., N - 1 (indices for"
+     " s[arange(N), y])"),
+)
+
 
 def _tensor(name: str, arity: int, forward: Rule, vjps: tuple[Rule, ...],
             formulas: tuple[str, ...], doc: str, **extra: Any) -> Primitive:
@@ -523,22 +656,29 @@ TENSOR_PRIMITIVES = (
             (lambda m, g, a, out: m.transpose(g),), ("g.T",),
             "transpose x.T or transpose(x) (a vector is its own transpose)",
             form="{0}.T", callable=True, jacobian_text=_TRANSPOSE_TEXT),
-    _tensor("sum", 1, lambda m, a: m.total(a), (lambda m, g, a, out: m.spread(g, a),),
-            ("g (copied to every element)",), "sum of all elements; sum(x, axis=k) along one",
-            with_axis="sum_axis", jacobian_text=_SUM_TEXT),
-    _tensor("sum_axis", 2, lambda m, a, k: m.total(a, k),
-            (lambda m, g, a, k, out: m.spread(g, a, k), _no_grad),
-            ("g (copied along axis {1})", "0"), "sum along an axis",
-            form="sum({0}, axis={1})", callable=False, jacobian_text=_SUM_AXIS_TEXT),
-    _tensor("mean", 1, lambda m, a: m.div(m.total(a), m.count(a)),
-            (lambda m, g, a, out: m.div(m.spread(g, a), m.count(a)),),
-            ("g/n (copied to every element)",),
-            "mean of all elements; mean(x, axis=k) along one", with_axis="mean_axis",
-            jacobian_text=_MEAN_TEXT),
-    _tensor("mean_axis", 2, lambda m, a, k: m.div(m.total(a, k), m.count(a, k)),
-            (lambda m, g, a, k, out: m.div(m.spread(g, a, k), m.count(a, k)), _no_grad),
-            ("g/n (copied along axis {1})", "0"), "mean along an axis",
-            form="mean({0}, axis={1})", callable=False, jacobian_text=_MEAN_AXIS_TEXT),
+    *(_tensor(name, 1, forward, (vjp,), (formula,), doc, keywords=_REDUCING,
+              jacobian_text={"sum": _SUM_TEXT, "mean": _MEAN_TEXT}.get(name))
+      for name, forward, vjp, formula, doc in _REDUCTIONS),
+    _tensor("amax", 1, lambda m, a, **at: m.largest(a, **at), (_extreme_vjp,),
+            ("g where {0} is largest (split evenly among ties)",),
+            "largest element (max(x), x.max(axis=1)); the gradient goes to it",
+            keywords=_REDUCING, kink="a tie splits the gradient evenly among the largest"),
+    _tensor("amin", 1, lambda m, a, **at: m.smallest(a, **at), (_extreme_vjp,),
+            ("g where {0} is smallest (split evenly among ties)",),
+            "smallest element (min(x), x.min(axis=1)); the gradient goes to it",
+            keywords=_REDUCING, kink="a tie splits the gradient evenly among the smallest"),
+    _tensor("var", 1, _var, (_var_vjp,), ("g*2*({0} - mean({0}))/(n - ddof)",),
+            "variance (population: ddof=0; ddof=1 for the sample's)",
+            keywords=(*_REDUCING, ("ddof", 0))),
+    _tensor("std", 1, lambda m, a, **at: m.sqrt(_var(m, a, **at)), (_std_vjp,),
+            ("g*({0} - mean({0}))/((n - ddof)*{out})",),
+            "standard deviation, sqrt(var(x)) (ddof= as var)",
+            keywords=(*_REDUCING, ("ddof", 0)),
+            kink="std' = 0 where all elements are equal (a subgradient; PyTorch gives nan)"),
+    *(_tensor(name, 1, lambda m, a, largest=largest, **at: m.arg_extreme(a, largest, **at),
+              (_no_grad,), ("0",), f"index of the {which} element (along axis=), an"
+              " integer usable as an index; gradient 0", keywords=_REDUCING)
+      for name, largest, which in (("argmax", True, "largest"), ("argmin", False, "smallest"))),
     _tensor("dot", 2, _dot, (lambda m, g, a, b, out: g * b, lambda m, g, a, b, out: g * a),
             ("g*{1}", "g*{0}"), "dot product: sum of a*b over equal shapes",
             jacobian_text=_DOT_TEXT),
@@ -553,10 +693,9 @@ TENSOR_PRIMITIVES = (
             (lambda m, g, z, out: out * (g - m.last_axis_sum(g * out)),),
             ("{out}*(g - sum(g*{out}))",), "softmax over the last axis, stable",
             jacobian_text=_SOFTMAX_TEXT),
-    _tensor("logsumexp", 1, _logsumexp,
-            (lambda m, g, z, out: m.keep_last(g) * _softmax(m, z),),
-            ("g*softmax({0})",), "log(sum(exp(z))) over the last axis, stable",
-            jacobian_text=_LOGSUMEXP_TEXT),
+    _tensor("logsumexp", 1, _logsumexp, (_logsumexp_vjp,), ("g*softmax({0})",),
+            "log(sum(exp(z))) over the last axis (or axis=), stable",
+            keywords=(("axis", -1), ("keepdims", False)), jacobian_text=_LOGSUMEXP_TEXT),
     _tensor("log_softmax", 1, _log_softmax,
             (lambda m, g, z, out: g - m.exp(out) * m.last_axis_sum(g),),
             ("g - softmax({0})*sum(g)",), "log(softmax(z)) over the last axis, stable"),
@@ -574,6 +713,37 @@ TENSOR_PRIMITIVES = (
             (lambda m, g, a, i, j, out: m.scatter(g, a, i, j), _no_grad, _no_grad),
             ("g at [{1}, {2}]", "0", "0"), "element W[i, j]", form="{0}[{1}, {2}]",
             callable=False, jacobian_text=_INDEX2_TEXT),
+    _tensor("getitem", 1, lambda m, a, *parts, pattern=(): m.subscript(a, pattern, parts),
+            (_getitem_vjp,), ("g at the elements taken",),
+            "x[1:3], x[:, 0], x[..., -1], x[::2], s[arange(N), y]: slices, ... and integers"
+            " or integer arrays (one per axis, taken together as NumPy does)",
+            keywords=(("pattern", ()),), variadic=True, callable=False),
+    _tensor("reshape", 2, lambda m, a, shape: m.reshape_to(a, shape),
+            (lambda m, g, a, shape, out: m.reshape(g, a.shape), _no_grad),
+            ("g reshaped back", "0"), "reshape(x, (2, 3)), x.reshape(2, -1): the same"
+            " elements in another shape (-1: what is left)"),
+    _tensor("flatten", 1, lambda m, a: m.reshape(a, (-1,)),
+            (lambda m, g, a, out: m.reshape(g, a.shape),), ("g reshaped back",),
+            "the elements as a vector, x.flatten()"),
+    _tensor("shape", 1, lambda m, a: m.shape_of(a), (_no_grad,), ("0",),
+            "x.shape: the lengths of x's axes, a vector of integers (x.shape[0])",
+            form="{0}.shape", callable=False),
+    _tensor("take_along_axis", 2, lambda m, a, k, axis=None: m.take_along(a, k, axis),
+            (lambda m, g, a, k, out, axis=None: m.put_along(g, a, k, axis), _no_grad),
+            ("g at the elements taken", "0"), "take_along_axis(s, k, axis=1): from each"
+            " row (along axis) the elements at the indices k", keywords=(("axis", None),)),
+    _tensor("concat", 1, lambda m, *parts, axis=0: m.concat(parts, axis), (_concat_vjp,),
+            ("g's part of {0}",), "concat((a, b), axis=0): arrays joined along an axis"
+            " (also concatenate)", keywords=(("axis", 0),), variadic=True,
+            aliases=("concatenate",)),
+    _tensor("stack", 1, lambda m, *parts, axis=0: m.stack(parts, axis), (_stack_vjp,),
+            ("g's slice at {0}'s place",), "stack((a, b), axis=0): arrays of one shape"
+            " stacked along a new axis", keywords=(("axis", 0),), variadic=True),
+    *(_tensor(name, 1, forward, (_no_grad,), ("0",), doc)
+      for name, forward, doc in _CONSTANTS),
+    _tensor("one_hot", 2, lambda m, k, classes: m.one_hot_rows(k, classes),
+            (_no_grad, _no_grad), ("0", "0"),
+            "one_hot(y, C): for integer classes y, rows of C zeros with 1 at y"),
 )
 
 SCALAR_PRIMITIVES = PRIMITIVES
@@ -590,6 +760,39 @@ FUNCTIONS = {name: p for p in PRIMITIVES
              for name in (p.name, *p.aliases)}
 FUNCTIONS["pow"] = BY_NAME["pow"]
 """Every primitive a program may call by name, aliases included."""
+
+
+@functools.lru_cache(maxsize=4096)
+def bind(op: Primitive, count: int, params: tuple[tuple[str, Any], ...],
+         form: str | None = None) -> Primitive:
+    """The op of family `op` (one with keywords) for the settings `params` (keyword,
+    value) and `count` inputs, shown as `form` (default: `name(x, axis=1)` with the
+    settings that differ from the defaults). The same settings give the same op."""
+    settings = dict(params)
+    defaults = dict(op.keywords or ())
+    if form is None:
+        shown = [f"{name}={_setting_text(value)}" for name, value in params
+                 if value != defaults.get(name)]
+        inputs = ", ".join(f"{{{k}}}" for k in range(count))
+        form = f"{op.name}({', '.join([inputs, *shown])})"
+    forward = functools.partial(op.forward, **settings)
+    assert op.vjps is not None  # families are tensor-only ops
+    if op.variadic:
+        vjps = tuple(functools.partial(op.vjps[0], part=k, **settings) for k in range(count))
+    else:
+        vjps = tuple(functools.partial(rule, **settings) for rule in op.vjps)
+    # --explain's Jacobian texts are written for the defaults (sum of every element,
+    # softmax over the last axis): other settings show none
+    at_defaults = all(settings.get(name, value) == value for name, value in defaults.items())
+    text = op.jacobian_text if at_defaults else None
+    return op._replace(arity=count, forward=forward, vjps=vjps, form=form, params=params,
+                       callable=False, aliases=(), jacobian_text=text)
+
+
+def _setting_text(value: Any) -> str:
+    if type(value) is tuple:
+        return "(" + ", ".join(map(str, value)) + ("," if len(value) == 1 else "") + ")"
+    return str(value)
 
 
 def function_list() -> str:

@@ -9,7 +9,7 @@ import re
 from typing import TYPE_CHECKING, NamedTuple, NoReturn
 
 from bpdiff.engine.graph import VAR, Graph
-from bpdiff.engine.ops import BY_NAME, FUNCTIONS
+from bpdiff.engine.ops import BY_NAME, FUNCTIONS, bind
 from bpdiff.errors import BpdiffError, BpdiffNameError, BpdiffSyntaxError, did_you_mean
 from bpdiff.language import defs, notation, scanner
 
@@ -33,6 +33,17 @@ _MUL = BY_NAME["mul"]
 _AUGMENTED = {"+=": "add", "-=": "sub", "*=": "mul", "/=": "div", "**=": "pow", "^=": "pow"}
 _POW = BY_NAME["pow"]
 _ID = BY_NAME["id"]
+
+
+class _Slice(NamedTuple):
+    """A slice in a subscript, `1:3`, `::2`: which of start, stop, step are given
+    (':110') and their nodes."""
+
+    pattern: str
+    nodes: tuple[int, ...]
+
+
+_LITERAL_NAMES = {"True": 1.0, "False": 0.0}  # keepdims=True
 
 
 class _Keyword(NamedTuple):
@@ -93,6 +104,8 @@ class Builder:
         # products of implicit products after them (x^T W x), see implicit_mul
         self.split_tails: dict[int, tuple[int, int]] = {}  # a name read as a product,
         # `abc` as a·b·c: its node -> (a·b, c), so that abc² is a·b·c²
+        self.sequences: dict[int, tuple[int, ...]] = {}  # a tuple literal's node -> its
+        # items (concat((a, b)) joins a and b)
 
     def __default__(self, data: str, children: list, meta: object) -> object:
         if data[0] == "_":  # Lark's helper rules for repetition: expanded by their parent
@@ -167,6 +180,8 @@ class Builder:
         graph = self.graph
         node = graph.names.get(name)
         if node is None:
+            if name in _LITERAL_NAMES:
+                return graph.constant(_LITERAL_NAMES[name])
             if self.defining is not None or name in self.definitions:
                 raise defs.misused_name(self, token)  # not a parameter, or f without (...)
             if name in self.splits:
@@ -200,8 +215,15 @@ class Builder:
         keywords = [arg for arg in args if type(arg) is _Keyword]
         if keywords:
             args = [arg for arg in args if type(arg) is not _Keyword]
-            op = self._with_keywords(op, token, keywords)
-            args.extend(keyword.node for keyword in keywords)
+        if op.one_argument is not None and len(args) == 1:
+            op = BY_NAME[op.one_argument]  # max(x): the largest element
+        if op.name == "reshape" and len(args) > 2:  # x.reshape(2, 3): the shape (2, 3)
+            args = [args[0], self._packed(args[1:])]
+        if op.keywords is not None:
+            op, args = self._family(op, token, args, keywords)
+        elif keywords:
+            raise self.error(BpdiffSyntaxError, f"{token.value}() takes no keyword"
+                             " arguments", keywords[0].token)
         if op.vjps is not None:
             self.graph.tensor = True
         if len(args) != op.arity:
@@ -209,6 +231,78 @@ class Builder:
             raise self.error(BpdiffSyntaxError, f"{token.value}() takes {count}, got {len(args)}",
                              token)
         return self.graph.apply(op, tuple(args))
+
+    def _family(self, op: Primitive, token: Token, args: list,
+                keywords: list[_Keyword]) -> tuple[Primitive, list]:
+        """The op of a family (sum, concat, ...) for a call's settings, given as keywords
+        or positionally after the inputs, and the call's inputs: `concat((a, b), 1)`
+        joins a and b."""
+        names = [name for name, _ in op.keywords or ()]
+        if op.variadic and args:  # the parts as one tuple, then the settings
+            inputs, positional = list(self.sequences.get(args[0], (args[0],))), args[1:]
+        else:
+            inputs, positional = args[:op.arity], args[op.arity:]
+        if len(positional) > len(names):
+            takes = "the arrays as one tuple" if op.variadic else \
+                f"{op.arity} input{'s' * (op.arity != 1)}"
+            raise self.error(BpdiffSyntaxError, f"{token.value}() takes {takes} and the"
+                             f" settings {', '.join(names)}", token,
+                             hint=f"e.g. {token.value}((a, b), axis=0)" if op.variadic else None)
+        keywords = [*[_Keyword(name, node, token) for name, node in zip(names, positional)],
+                    *keywords]
+        if keywords or op.variadic:
+            op = bind(op, len(inputs), self._settings(op, token, keywords))
+        return op, inputs
+
+    def _settings(self, op: Primitive, token: Token,
+                  keywords: list[_Keyword]) -> tuple[tuple[str, object], ...]:
+        """A family's settings from keyword arguments: integer literals (a tuple of them
+        for axis), True/False for keepdims; the defaults for the others."""
+        settings = dict(op.keywords or ())
+        given: set[str] = set()
+        for keyword in keywords:
+            if keyword.name not in settings or keyword.name == "pattern":
+                names = ", ".join(name for name in settings if name != "pattern") or "none"
+                raise self.error(BpdiffSyntaxError, f"{token.value}() has no setting"
+                                 f" '{keyword.name}' (settings: {names})", keyword.token)
+            if keyword.name in given:
+                raise self.error(BpdiffSyntaxError, f"{token.value}() gets '{keyword.name}'"
+                                 " twice", keyword.token)
+            given.add(keyword.name)
+            settings[keyword.name] = self._literal(keyword)
+        return tuple(settings.items())
+
+    def _literal(self, keyword: _Keyword) -> object:
+        value = self.graph.is_constant_literal(keyword.node)
+        items = value if type(value) is tuple else (value,)
+        if value is None or not all(type(k) is float and k.is_integer() for k in items):
+            raise self.error(BpdiffSyntaxError, f"{keyword.name}= takes an integer written"
+                             " out (or a tuple of them, or True/False)", keyword.token,
+                             hint=f"e.g. {keyword.name}=1")
+        if keyword.name == "keepdims":
+            return bool(value)
+        if type(value) is tuple:
+            return tuple(int(k) for k in value)
+        return int(value)  # type: ignore[arg-type]  # a float, checked above
+
+    def _packed(self, nodes: list[int]) -> int:
+        """Several values as one vector (a tuple literal): a constant when all are
+        numbers, else stacked."""
+        graph = self.graph
+        items = [graph.is_constant_literal(node) for node in nodes]
+        if all(type(item) is float for item in items):
+            graph.tensor = True
+            return graph.constant(tuple(items))
+        graph.tensor = True
+        node = graph.apply(bind(BY_NAME["stack"], len(nodes), (("axis", 0),),
+                                "(" + ", ".join(f"{{{k}}}" for k in range(len(nodes)))
+                                + ("," if len(nodes) == 1 else "") + ")"), tuple(nodes))
+        self.sequences[node] = tuple(nodes)
+        return node
+
+    def packed(self, children: list) -> int:
+        """`(2, 3)`, `(a, b)`: a vector of the items (a shape, or the parts of concat)."""
+        return self._packed(children)
 
     def _by_parameter(self, token: Token, args: list) -> tuple[int, ...]:
         """The arguments of a call of a user function in the order of its parameters:
@@ -243,15 +337,6 @@ class Builder:
                              f" argument{'s' * (count != 1)}"
                              + (f"; '{missing[0]}' is missing" if missing else ""), token)
         return tuple(node for node in slots if node is not None)
-
-    def _with_keywords(self, op: Primitive, token: Token,
-                       keywords: list[_Keyword]) -> Primitive:
-        keyword = keywords[0]
-        if keyword.name != "axis" or len(keywords) > 1 or op.with_axis is None:
-            takes = "takes no keyword arguments" if op.with_axis is None else \
-                "takes one keyword argument, axis"
-            raise self.error(BpdiffSyntaxError, f"{token.value}() {takes}", keyword.token)
-        return BY_NAME[op.with_axis]
 
     def keyword(self, children: list) -> _Keyword:
         token, node = children
@@ -317,8 +402,49 @@ class Builder:
     def transpose(self, children: list) -> int:
         return self._tensor_op("transpose", children)
 
-    def index(self, children: list) -> int:
-        return self._tensor_op("index", children)
+    def shape(self, children: list) -> int:
+        return self._tensor_op("shape", children)
+
+    def slice(self, children: list) -> _Slice:
+        """`1:3`, `:`, `::2`: which bounds are given, and their nodes."""
+        given, nodes, place = [False, False, False], [], 0
+        for child in children:
+            if type(child) is int:
+                given[place] = True
+                nodes.append(child)
+            else:  # a COLON
+                place += 1
+        return _Slice(":" + "".join("1" if g else "0" for g in given), tuple(nodes))
+
+    def subscript(self, children: list) -> int:
+        """`x[i]`, `W[i, j]` (index, index2), and with slices or `...` (getitem)."""
+        receiver, *items = children
+        if all(type(item) is int for item in items) and len(items) <= 2:
+            return self._tensor_op("index" if len(items) == 1 else "index2",
+                                   [receiver, *items])
+        pattern, nodes, texts = [], [], []
+        for item in items:
+            if type(item) is int:
+                pattern.append("i")
+                nodes.append(item)
+                texts.append(f"{{{len(nodes)}}}")
+            elif type(item) is _Slice:
+                pattern.append(item.pattern)
+                bounds = iter(range(len(nodes) + 1, len(nodes) + 1 + len(item.nodes)))
+                nodes.extend(item.nodes)
+                text = ":".join(f"{{{next(bounds)}}}" if g == "1" else ""
+                                for g in item.pattern[1:])
+                texts.append(text[:-1] if item.pattern[3] == "0" else text)
+            else:  # the ELLIPSIS
+                pattern.append("...")
+                texts.append("...")
+        op = bind(BY_NAME["getitem"], 1 + len(nodes), (("pattern", tuple(pattern)),),
+                  "{0}[" + ", ".join(texts) + "]")
+        return self._tensor_op_of(op, [receiver, *nodes])
+
+    def _tensor_op_of(self, op: Primitive, children: list) -> int:
+        self.graph.tensor = True
+        return self.graph.apply(op, tuple(children))
 
     def method(self, children: list) -> int:
         """`x.relu()`, `(2*n).exp()`, `x.mean(axis=0)`: the function called with the
@@ -336,20 +462,14 @@ class Builder:
         """`exp[-(w0 x0 + w2)]`: square brackets as the notes' grouping, a call."""
         return self.call(children)
 
-    def index2(self, children: list) -> int:
-        return self._tensor_op("index2", children)
-
     def array(self, children: list) -> int:
         graph = self.graph
         items = [graph.is_constant_literal(node) for node in children]
         if len(items) == 1 and items[0] is None:  # `[a + b] c`: the notes' grouping
             return self.ungrouped(children[0])
         graph.tensor = True
-        if any(item is None for item in items):
-            raise BpdiffSyntaxError(
-                "an array literal holds numbers only, e.g. [1, -2] or [[1, 2], [3, 4]]",
-                self.source, *line_column(self.source, self.lexer_offset()),
-                hint="give computed entries as inputs or combine arrays with + and *")
+        if any(item is None for item in items):  # [a, b]: stacked, as np.array([a, b])
+            return self._packed(children)
         kinds = {type(item) for item in items}
         shapes = {len(item) if type(item) is tuple else None for item in items}
         if len(kinds) > 1 or len(shapes) > 1 or (tuple in kinds and not _same_nesting(items)):

@@ -38,7 +38,7 @@ from collections.abc import Callable, Iterable, Sequence
 from itertools import chain
 from typing import Any
 
-FORMAT = 7  # the layout of the cached data; bump when it changes
+FORMAT = 8  # the layout of the cached data; bump when it changes
 UNIT, PASS, OPERATION, METHOD, GATHER, NAME = range(6)
 
 

@@ -42,7 +42,9 @@ _TERMINAL_NAMES = {
     "$END": "the end of the input", "DEF": "'def'", "HEAD": "a name",
     "METHOD": "a method call such as .relu()", "SUPERSCRIPT": "a superscript such as ²",
     "FRACTION": "a fraction such as ½", "AUGOP": "'+=' or another assignment",
-    "_ROOT": "'√'", "SUP_T": "'^T'",
+    "_ROOT": "'√'", "SUP_T": "'^T'", "COLON": "':'", "ELLIPSIS": "'...'",
+    "_DOT_SHAPE": "'.shape'", "_GT": "'>'", "_GE": "'>='", "_LT": "'<'", "_LE": "'<='",
+    "_EQ": "'=='", "_NE": "'!='",
 }
 
 

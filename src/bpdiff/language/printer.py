@@ -152,7 +152,7 @@ def print_leaf(leaf, style):
 
 def print_operation(op, operands):
     """One operation over its operands' texts, as a label: ('pow', ['b', '3']) -> 'b^3'."""
-    return "".join([p if type(p) is str else operands[p] for p in LABEL.pieces[op.name]])
+    return "".join([p if type(p) is str else operands[p] for p in LABEL.pieces_of(op)])
 
 
 def _join(rope):
@@ -256,6 +256,10 @@ class _Label:
     def __init__(self):
         self.pieces = _ByOp(self._pieces)
 
+    def pieces_of(self, op):
+        """The op's pieces: the table's, or a bound op's own (`sum(x, axis=1)`)."""
+        return self.pieces[op.name] if op.params is None else self._pieces(op)
+
     def _pieces(self, op):
         if op is _ID:
             return (0,)
@@ -272,7 +276,7 @@ class _Label:
         return Printed(text, ATOM, len(text))
 
     def compose(self, op, parts):
-        return _fill(self.pieces[op.name], parts, ATOM if op.symbol is None else op.precedence)
+        return _fill(self.pieces_of(op), parts, ATOM if op.symbol is None else op.precedence)
 
 
 class _Symbolic(_Label):
@@ -281,9 +285,11 @@ class _Symbolic(_Label):
     value, however it is read."""
 
     def _pieces(self, op):
+        if op.params is not None:
+            return _split(op.form)
         if op.symbol is None:
             return _call(op.name, op.arity)
-        return _operator(op, op.precedence == SUM)
+        return _operator(op, op.precedence <= SUM)
 
     def leaf(self, leaf):
         printed = super().leaf(leaf)
@@ -292,14 +298,15 @@ class _Symbolic(_Label):
         return printed
 
     def compose(self, op, parts):
-        own, pieces = op.precedence, self.pieces[op.name]
+        own, pieces = op.precedence, self.pieces_of(op)
         if op.symbol is None:
             return _fill(pieces, parts, ATOM)
         if len(parts) == 1:
             if parts[0].precedence >= PRODUCT:
                 return _fill(pieces, parts, min(parts[0].precedence, own))
             return _fill(pieces, [_parenthesised(parts[0])], own)
-        loosest = (own + 1, own) if op.right_assoc else (own, own + 1)
+        loosest = (own + 1, own) if op.right_assoc else \
+            (own + 1, own + 1) if own < SUM else (own, own + 1)  # a < b < c: no chains
 
         def wrap(position, part):
             return part if part.precedence >= loosest[position] else _parenthesised(part)
@@ -311,6 +318,8 @@ class _Echo(_Label):
     their table name (`index(z, 1)`), constants in their shortest form."""
 
     def _pieces(self, op):
+        if op.params is not None:
+            return _split(op.form)
         return _call(op.name, op.arity) if op.symbol is None else _operator(op, True)
 
     def leaf(self, leaf):
@@ -321,8 +330,8 @@ class _Echo(_Label):
 
     def compose(self, op, parts):
         if op.symbol is None:
-            return _fill(self.pieces[op.name], parts, ATOM)
-        return _fill(self.pieces[op.name], parts, op.precedence, _operand)
+            return _fill(self.pieces_of(op), parts, ATOM)
+        return _fill(self.pieces_of(op), parts, op.precedence, _operand)
 
 
 def _operand(_, part):
@@ -381,6 +390,8 @@ class _Latex(_Label):
         return Printed(latex, precedence, len(latex), "\\frac" in latex or "\\sqrt" in latex)
 
     def compose(self, op, parts):
+        if op.params is not None:  # a bound op, sum(x, axis=1): a call, as the table's
+            return _fill(self._pieces(op), parts, ATOM)
         pieces, rules, tall = self.pieces[op.name], self.rules[op.name], self.tall[op.name]
         if op.symbol is None:
             if any(part.tall for part in parts):

@@ -24,7 +24,8 @@ def _error(error):
 
 def _status(row):
     return {"ok": "ok", "fail": "FAIL", "kink": "kink (not checked)",
-            "unstable": "unstable (not checked)", "n/a": "n/a (not finite)"}[row.status]
+            "unstable": "unstable (not checked)", "n/a": "n/a (not finite)",
+            "index": "index (not checked)"}[row.status]
 
 
 def gradcheck_notes(result, rows, tol):
@@ -39,6 +40,9 @@ def gradcheck_notes(result, rows, tol):
         elif row.status == "n/a":
             lines.append(f"{row.name}: a gradient is not finite here, so finite"
                          " differences cannot check it")
+        elif row.status == "index":
+            lines.append(f"{row.name}: an index (a class, a length): a step off the integers"
+                         " is not a value it can take, so it is not checked (gradient 0)")
         elif row.status == "unstable":
             lines.append(f"{row.name}: finite differences with steps h and 2h disagree by more"
                          " than the tolerance here, so they cannot check it")
