@@ -567,6 +567,19 @@ _MEAN_TEXT = _cases(_jt((None,), ("",), (
     "∂{out}/∂{0}[…] = 1/N for every element of {0}, N = {0:size}",
     "{g} / N copied to every element", "{g} () · ones {0:shape} / {0:size}")))
 
+_SUM_ALONG_TEXT = _cases(_jt((None,), ("",), (
+    "∂{out}[…]/∂{0}[…, i, …] = 1 for every i along axis {axis}, 0 for another position"
+    " off that axis", "{g} copied along axis {axis}",
+    "{g} {g:shape} copied along axis {axis} to {0:shape}")))
+
+_MEAN_ALONG_TEXT = _cases(_jt((None,), ("",), (
+    "∂{out}[…]/∂{0}[…, i, …] = 1/n for every i along axis {axis} (n elements there), 0"
+    " off that axis", "{g} / n copied along axis {axis}",
+    "{g} {g:shape} / n copied along axis {axis} to {0:shape}")))
+
+_ALONG_AXIS_TEXT = {"sum": _SUM_ALONG_TEXT, "mean": _MEAN_ALONG_TEXT}
+"""The Jacobian texts of sum and mean along given axes ({axis}: the setting)."""
+
 _SOFTMAX_TEXT = _cases(
     _jt((1,), ("n",), ("∂{out}[i]/∂{0}[j] = {out}[i] (δij − {out}[j])",
                        "{out} ⊙ ({g} − Σ({g} ⊙ {out}))",
@@ -782,9 +795,10 @@ def bind(op: Primitive, count: int, params: tuple[tuple[str, Any], ...],
     else:
         vjps = tuple(functools.partial(rule, **settings) for rule in op.vjps)
     # --explain's Jacobian texts are written for the defaults (sum of every element,
-    # softmax over the last axis): other settings show none
+    # softmax over the last axis), and for sum and mean along axes; others show none
     at_defaults = all(settings.get(name, value) == value for name, value in defaults.items())
-    text = op.jacobian_text if at_defaults else None
+    text = op.jacobian_text if at_defaults else _ALONG_AXIS_TEXT.get(op.name) \
+        if settings.get("ddof", 0) == 0 else None
     return op._replace(arity=count, forward=forward, vjps=vjps, form=form, params=params,
                        callable=False, aliases=(), jacobian_text=text)
 

@@ -115,7 +115,8 @@ def jacobian_steps(result, edge, ref):
         return None
     lhs = f"∂{ref(graph.output)}/∂{target}"
     fields = {"out": ref(edge.node), "g": f"∂{ref(graph.output)}/∂{ref(edge.node)}",
-              "x": target, **{str(k): ref(i) for k, i in enumerate(graph.inputs[edge.node])}}
+              "x": target, **{str(k): ref(i) for k, i in enumerate(graph.inputs[edge.node])},
+              "axis": str(dict(op.params or ()).get("axis"))}  # a reduction's setting
     shapes = {"g": out_shape, "out": out_shape, "local": _shape(edge.local),
               **{str(k): _shape(v) for k, v in enumerate(operands)}}
     summed = used = ""
