@@ -357,7 +357,9 @@ def _differentiate_exact(text: str, graph: Graph, given: Mapping[str, object],
     values = [exact.to_float(v) for v in node_values]
     grads = [None if g is None else exact.to_float(g) for g in node_grads]
     edges = None if record is None else [
-        Edge(e.node, e.position, e.source, *map(exact.to_float, e[3:])) for e in record]
+        Edge(e.node, e.position, e.source, *map(exact.to_float, (e.local, e.upstream,
+                                                                 e.contribution)))
+        for e in record]
     return Result(text, graph, {k: exact.to_float(v) for k, v in inputs.items()}, values,
                   grads, scalar, policy, find_nonfinite(graph, values, grads, scalar),
                   find_kinks(graph, node_values, exact.NAMESPACE), fractions, edges)

@@ -21,7 +21,7 @@ it; any other 0 × inf stays nan.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any
 
 from bpdiff.engine import scalar, sizes
 from bpdiff.engine.graph import CONST, VAR
@@ -111,15 +111,33 @@ def depends_on_inputs(graph: Graph) -> bytearray:
     return depends
 
 
-class Edge(NamedTuple):
-    """One use of `source` by `node`: the chain rule's step along that edge."""
+class Edge:
+    """One use of `source` by `node`: the chain rule's step along that edge. `node` uses
+    `source` as its input number `position` (node is the parent, nearer the output);
+    `local` is ∂node/∂source at this point, `upstream` ∂output/∂node, and
+    `contribution` upstream × local, this edge's share of ∂output/∂source. Equal edges
+    compare equal."""
 
-    node: int  # the node that uses `source` (the parent, nearer the output)
-    position: int  # which input of `node` it is
-    source: int
-    local: float  # ∂node/∂source at this point
-    upstream: float  # ∂output/∂node
-    contribution: float  # upstream × local: this edge's share of ∂output/∂source
+    __slots__ = ("node", "position", "source", "local", "upstream", "contribution")
+
+    def __init__(self, node: int, position: int, source: int, local: Any, upstream: Any,
+                 contribution: Any) -> None:
+        self.node, self.position, self.source = node, position, source
+        self.local, self.upstream, self.contribution = local, upstream, contribution
+
+    def _fields(self) -> tuple:
+        return (self.node, self.position, self.source, self.local, self.upstream,
+                self.contribution)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Edge) and self._fields() == other._fields()
+
+    def __hash__(self) -> int:
+        return hash(self._fields())
+
+    def __repr__(self) -> str:
+        return "Edge({}, {}, {}, local={!r}, upstream={!r}, contribution={!r})".format(
+            *self._fields())
 
 
 def backward(graph: Graph, values: list[Any], m: MathNamespace = scalar,

@@ -6,7 +6,7 @@ parse's state. User-defined functions are built by bpdiff.language.defs.
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, NamedTuple, NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 from bpdiff.engine.graph import VAR, Graph
 from bpdiff.engine.ops import BY_NAME, FUNCTIONS, bind
@@ -35,23 +35,26 @@ _POW = BY_NAME["pow"]
 _ID = BY_NAME["id"]
 
 
-class _Slice(NamedTuple):
+class _Slice:
     """A slice in a subscript, `1:3`, `::2`: which of start, stop, step are given
     (':110') and their nodes."""
 
-    pattern: str
-    nodes: tuple[int, ...]
+    __slots__ = ("pattern", "nodes")
+
+    def __init__(self, pattern: str, nodes: tuple[int, ...]) -> None:
+        self.pattern, self.nodes = pattern, nodes
 
 
 _LITERAL_NAMES = {"True": 1.0, "False": 0.0}  # keepdims=True
 
 
-class _Keyword(NamedTuple):
+class _Keyword:
     """A keyword argument of a call, `axis=0`."""
 
-    name: str
-    node: int
-    token: scanner.Token
+    __slots__ = ("name", "node", "token")
+
+    def __init__(self, name: str, node: int, token: scanner.Token) -> None:
+        self.name, self.node, self.token = name, node, token
 
 
 def _same_nesting(rows: list) -> bool:

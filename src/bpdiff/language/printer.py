@@ -32,12 +32,17 @@ NEGATION = BY_NAME["neg"].precedence
 _NEG, _ID = BY_NAME["neg"], BY_NAME["id"]
 
 
-class Leaf(NamedTuple):
+class Leaf:
     """A key printed as it is: kind 'num' (payload a value, or number text already
     formatted), 'name' or 'ref' (payload the text: 'x', '#2')."""
 
-    kind: str
-    payload: object
+    __slots__ = ("kind", "payload")
+
+    def __init__(self, kind, payload):
+        self.kind, self.payload = kind, payload
+
+    def __repr__(self):
+        return f"Leaf({self.kind!r}, {self.payload!r})"
 
 
 class Printed(NamedTuple):
