@@ -53,6 +53,32 @@ FD = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck
 # The checker: forward against a reference, every element against central differences
 
 
+def assert_central_differences(graph, values, gradient, integers, scale, rtol, context=""):
+    """Each float input's gradient (`gradient`: name -> array) equals, element by element,
+    central differences of bpdiff's own forward pass over `graph` at `values`, within
+    rtol·|estimate| + ATOL·scale; inputs in `integers` must get gradient 0."""
+    def loss(point):
+        return float(forward(graph, point, tensor)[graph.output])
+
+    for name, value in values.items():
+        grad = gradient[name]
+        assert grad.shape == value.shape, (name, grad.shape, value.shape)
+        if name in integers:
+            assert np.all(grad == 0), f"∂L/∂{name} = {grad} for an integer argument"
+            continue
+        for index in np.ndindex(value.shape):
+            h = STEP * max(1.0, abs(value[index]))
+            plus, minus = value.copy(), value.copy()
+            plus[index] += h
+            minus[index] -= h
+            estimate = (loss({**values, name: plus}) - loss({**values, name: minus})) / (2 * h)
+            error = abs(estimate - grad[index])
+            allowed = rtol * abs(estimate) + ATOL * scale
+            assert error <= allowed, (
+                f"{context}∂L/∂{name}{list(index)} = {grad[index]!r}, central"
+                f" difference {estimate!r} (error {error:.3g} > {allowed:.3g})")
+
+
 def finite_difference_check(program, values, integers=(), reference=None, expr=None):
     """Differentiate `program` (which defines L = sum(C * expr)) at `values` and check
     each float input's gradient element by element against central differences of
@@ -67,28 +93,10 @@ def finite_difference_check(program, values, integers=(), reference=None, expr=N
                                    err_msg=f"forward value of {expr}")
     graph = parse(program)
 
-    def loss(point):
-        return float(forward(graph, point, tensor)[graph.output])
-
     weights = values["C"]
     scale = float(np.sum(np.abs(weights * result.values[result.graph.names["out"]]))) + 1.0
-    for name, value in values.items():
-        grad = result.gradient[name]
-        assert grad.shape == value.shape, (name, grad.shape, value.shape)
-        if name in integers:
-            assert np.all(grad == 0), f"∂L/∂{name} = {grad} for an integer argument"
-            continue
-        for index in np.ndindex(value.shape):
-            h = STEP * max(1.0, abs(value[index]))
-            plus, minus = value.copy(), value.copy()
-            plus[index] += h
-            minus[index] -= h
-            estimate = (loss({**values, name: plus}) - loss({**values, name: minus})) / (2 * h)
-            error = abs(estimate - grad[index])
-            allowed = RTOL * abs(estimate) + ATOL * scale
-            assert error <= allowed, (
-                f"{program} at {values}:\n∂L/∂{name}{list(index)} = {grad[index]!r}, central"
-                f" difference {estimate!r} (error {error:.3g} > {allowed:.3g})")
+    assert_central_differences(graph, values, result.gradient, integers, scale, RTOL,
+                               f"{program} at {values}:\n")
     return result
 
 
