@@ -172,6 +172,29 @@ def test_the_regex_engine_scan_on_corner_cases(text):
     assert fast == careful
 
 
+@ci(300)
+@given(st.one_of(random_texts, st.text(alphabet="0123456789.eE+-_aTxσ²ᵀ^*( \n", max_size=8)))
+def test_both_ways_of_telling_a_token_kind_agree(text):
+    scanner = scanner_module.Scanner(grammar.loaded()[1], dict(KEYWORDS))
+    assert scanner.kind_in_one_match(text) == scanner.kind(text)
+
+
+def test_both_ways_of_telling_a_token_kind_agree_on_every_terminal():
+    scanner = scanner_module.Scanner(grammar.loaded()[1], dict(KEYWORDS))
+    texts = [*scanner.literal_kinds, "x", "x1", "σ", "1", "1.5e-3", ".5", "2.", "x²", "²",
+             ".T", ".shape", ".relu(", "^T", "**T", "ᵀ", "\n", "\r\n", ";", "1e", "$"]
+    kinds = {text: scanner.kind(text) for text in texts}
+    assert {text: scanner.kind_in_one_match(text) for text in texts} == kinds
+    assert kinds["1.5e-3"] == "NUMBER" and kinds["σ"] == "NAME" and kinds["$"] is None
+
+
+def test_a_program_with_many_distinct_names_scans_as_lex_does():
+    # 600 distinct names and numbers: tokens() tells their kinds with one regex
+    text = "\n".join(f"t{k} = {k}.5*x{k} + t{k - 1}" for k in range(1, 300)) + "\nt299"
+    fast, careful = _scanned(text)
+    assert fast == careful
+
+
 def test_the_regex_engine_scan_is_what_runs():
     scanner = scanner_module.Scanner(grammar.loaded()[1], dict(KEYWORDS))
     assert isinstance(scanner.tokens("t1 = sin(a)*b; t1 + 2"), list)

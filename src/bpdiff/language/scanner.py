@@ -190,6 +190,24 @@ class Scanner:
                 return name
         return None
 
+    def kind_in_one_match(self, text: str) -> str | None:
+        """What kind() gives, from one regex of every open kind: for programs with
+        thousands of distinct names and numbers (compiling it costs what a few hundred
+        kind() calls do)."""
+        kind = self.literal_kinds.get(text)
+        if kind is not None:
+            return kind
+        match = self.open_alternation.fullmatch(text)
+        return None if match is None else match.lastgroup
+
+    @functools.cached_property
+    def open_alternation(self) -> re.Pattern:
+        """The open kinds' regexes as one, each a named group. A text several kinds
+        match whole is of the first: fullmatch() tries the kinds in order and goes on
+        to the next when one matches a prefix only; a kind's own groups close before
+        its named group, so lastgroup is the kind."""
+        return re.compile("|".join(f"(?P<{name}>{regex})" for name, regex in self.open_kinds))
+
     def lex(self, text: str) -> Iterator[Token]:
         """The tokens of `text`, one match at a time; raises UnexpectedCharacter where
         none matches."""
@@ -284,8 +302,10 @@ class Scanner:
         first: dict = dict(zip(reversed(plain), range(len(plain) - 1, -1, -1)))
         first.pop(None, None)
         kinds: dict[str, str] = {}
-        for value in set(first).union([texts[k] for k in assigned]):
-            kind = self.kind(value)
+        values = set(first).union([texts[k] for k in assigned])
+        kind_of = self.kind if len(values) < 500 else self.kind_in_one_match
+        for value in values:
+            kind = kind_of(value)
             if kind is None or value in _SLOW:
                 return self.lex(text)
             kinds[value] = kind
