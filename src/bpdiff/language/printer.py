@@ -157,7 +157,7 @@ def print_leaf(leaf, style):
 
 def print_operation(op, operands):
     """One operation over its operands' texts, as a label: ('pow', ['b', '3']) -> 'b^3'."""
-    return "".join([p if type(p) is str else operands[p] for p in LABEL.pieces_of(op)])
+    return LABEL.template_of(op).format(*operands)
 
 
 def _join(rope):
@@ -193,6 +193,12 @@ def _split(template):
             literal.append(char)
             k += 1
     return tuple(pieces + (["".join(literal)] if literal else []))
+
+
+def _template(pieces):
+    """Pieces as a str.format template: (0, ' + ', 1) -> '{0} + {1}'."""
+    return "".join(f"{{{p}}}" if type(p) is int else p.replace("{", "{{").replace("}", "}}")
+                   for p in pieces)
 
 
 class _ByOp(dict):
@@ -260,10 +266,16 @@ class _Label:
 
     def __init__(self):
         self.pieces = _ByOp(self._pieces)
+        self.templates = _ByOp(lambda op: _template(self._pieces(op)))
 
     def pieces_of(self, op):
         """The op's pieces: the table's, or a bound op's own (`sum(x, axis=1)`)."""
         return self.pieces[op.name] if op.params is None else self._pieces(op)
+
+    def template_of(self, op):
+        """The op's pieces as a str.format template ('{0} + {1}'): labels of a big
+        graph are made by the thousand."""
+        return self.templates[op.name] if op.params is None else _template(self._pieces(op))
 
     def _pieces(self, op):
         if op is _ID:
