@@ -33,3 +33,18 @@ def check_golden(path, text):
         return
     assert path.exists(), f"no golden file {path}; create it with BPDIFF_UPDATE_GOLDEN=1"
     assert text == path.read_bytes().decode("utf-8")
+
+
+def substitute_op(monkeypatch, op):
+    """Put `op` (an altered Primitive) in the primitive table in place of the op of
+    its name, everywhere a program or a call finds ops, for one test."""
+    from bpdiff.engine import ops
+    from bpdiff.language import notation
+
+    old = ops.BY_NAME[op.name]
+    monkeypatch.setitem(ops.BY_NAME, op.name, op)
+    if op.name in ops.FUNCTIONS:
+        monkeypatch.setitem(ops.FUNCTIONS, op.name, op)
+    for spelling, found in notation.CALLABLE.items():
+        if found is old:
+            monkeypatch.setitem(notation.CALLABLE, spelling, op)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import jsonschema
 import pytest
-from conftest import run_main
+from conftest import run_main, substitute_op
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
@@ -448,7 +448,7 @@ def wrong_sine(monkeypatch):
     from bpdiff.engine.ops import FUNCTIONS
 
     wrong = FUNCTIONS["sin"]._replace(local_grads=(lambda m, a, out: -m.cos(a),))
-    monkeypatch.setitem(FUNCTIONS, "sin", wrong)
+    substitute_op(monkeypatch, wrong)
 
 
 def test_gradcheck_catches_a_wrong_rule_in_the_table_and_exits_1(wrong_sine):

@@ -33,7 +33,7 @@ import bpdiff
 from bpdiff.engine import ops, tensor
 from bpdiff.engine.autodiff import forward
 from bpdiff.language.parse import parse
-from conftest import run_main
+from conftest import run_main, substitute_op
 
 ROOT = Path(__file__).resolve().parents[1]
 SCHEMA = json.loads((ROOT / "src" / "bpdiff" / "schema" / "result.schema.json").read_text())
@@ -626,9 +626,7 @@ def test_the_checker_catches_a_wrong_rule(mutation, monkeypatch):
     finite_difference_check(program, {**values, "C": weights})  # the real rule passes
     if make is not None:
         mutant = make(ops.BY_NAME[name])
-        monkeypatch.setitem(ops.BY_NAME, name, mutant)
-        if name in ops.FUNCTIONS:
-            monkeypatch.setitem(ops.FUNCTIONS, name, mutant)
+        substitute_op(monkeypatch, mutant)
         assert name in {op.name for op in parse(program).ops if not isinstance(op, str)}
     else:
         monkeypatch.setattr(tensor, *patch)

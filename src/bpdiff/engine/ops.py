@@ -142,12 +142,18 @@ class Primitive:
     params: a bound op's settings (made by bind()).
     plain (derived): no vjps and no switched_off, so backward() takes upstream × local
         as it is.
+    key (derived): what tells this op from others when nodes are shared: its name, and
+        a bound op's settings.
+    called_as_is (derived): a call `name(...)` applies this op to its arguments as they
+        are (no family settings, no one-argument reading, no reshape shape).
     """
 
     __slots__ = ("name", "arity", "forward", "local_grads", "grad_formulas", "doc", "symbol",
                  "precedence", "right_assoc", "aliases", "kink", "at_kink", "subgradients",
                  "vjps", "form", "callable", "kink_rules", "latex", "switched_off",
-                 "jacobian_text", "one_argument", "keywords", "variadic", "params", "plain")
+                 "jacobian_text", "one_argument", "keywords", "variadic", "params",
+                 "plain", "key", "called_as_is")
+    _DERIVED = 3
     name: str
     arity: int
     forward: Rule
@@ -173,6 +179,8 @@ class Primitive:
     variadic: bool
     params: tuple[tuple[str, Any], ...] | None
     plain: bool
+    key: Any
+    called_as_is: bool
 
     def __init__(self, name: str, arity: int, forward: Rule, local_grads: tuple[Rule, ...],
                  grad_formulas: tuple[str, ...], doc: str, symbol: str | None = None,
@@ -189,9 +197,12 @@ class Primitive:
                  variadic: bool = False,
                  params: tuple[tuple[str, Any], ...] | None = None) -> None:
         fields = locals()
-        for field in self.__slots__[:-1]:
+        for field in self.__slots__[:-self._DERIVED]:
             object.__setattr__(self, field, fields[field])
         object.__setattr__(self, "plain", vjps is None and switched_off is None)
+        object.__setattr__(self, "key", name if params is None else (name, params))
+        object.__setattr__(self, "called_as_is", one_argument is None and keywords is None
+                           and name != "reshape")
 
     def __setattr__(self, field: str, value: Any) -> None:
         raise AttributeError(f"a Primitive is read-only: {field} cannot be set")
@@ -199,15 +210,9 @@ class Primitive:
     def __repr__(self) -> str:
         return f"Primitive({self.name!r}, arity={self.arity})"
 
-    @property
-    def key(self) -> Any:
-        """What tells this op from others when nodes are shared: its name, and a bound
-        op's settings."""
-        return self.name if self.params is None else (self.name, self.params)
-
     def _replace(self, **changes: Any) -> Primitive:
         """A copy with `changes` (a test's altered rule, say), as a NamedTuple's."""
-        fields = {field: getattr(self, field) for field in self.__slots__[:-1]}
+        fields = {field: getattr(self, field) for field in self.__slots__[:-self._DERIVED]}
         return Primitive(**{**fields, **changes})
 
 

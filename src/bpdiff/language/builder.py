@@ -109,6 +109,7 @@ class Builder:
         # `abc` as a·b·c: its node -> (a·b, c), so that abc² is a·b·c²
         self.sequences: dict[int, tuple[int, ...]] = {}  # a tuple literal's node -> its
         # items (concat((a, b)) joins a and b)
+        self.keywords_seen = False  # a keyword argument has been read: calls look for them
 
     def __default__(self, data: str, children: list, meta: object) -> object:
         if data[0] == "_":  # Lark's helper rules for repetition: expanded by their parent
@@ -211,10 +212,15 @@ class Builder:
 
     def call(self, children: list) -> int:
         token, *args = children
-        op = None if token.value in self.definitions else \
-            FUNCTIONS.get(notation.function_named(token.value))
-        if op is None:
+        op = notation.CALLABLE.get(token.value)
+        if op is None or token.value in self.definitions:
             return defs.call(self, token, self._by_parameter(token, args))
+        if op.called_as_is and not self.keywords_seen:  # the common case, kept short
+            if op.vjps is not None:
+                self.graph.tensor = True
+            if len(args) != op.arity:
+                raise self._argument_count(op, token, len(args))
+            return self.graph.apply(op, tuple(args))
         keywords = [arg for arg in args if type(arg) is _Keyword]
         if keywords:
             args = [arg for arg in args if type(arg) is not _Keyword]
@@ -230,10 +236,12 @@ class Builder:
         if op.vjps is not None:
             self.graph.tensor = True
         if len(args) != op.arity:
-            count = "1 argument" if op.arity == 1 else f"{op.arity} arguments"
-            raise self.error(BpdiffSyntaxError, f"{token.value}() takes {count}, got {len(args)}",
-                             token)
+            raise self._argument_count(op, token, len(args))
         return self.graph.apply(op, tuple(args))
+
+    def _argument_count(self, op: Primitive, token: Token, given: int) -> BpdiffError:
+        count = "1 argument" if op.arity == 1 else f"{op.arity} arguments"
+        return self.error(BpdiffSyntaxError, f"{token.value}() takes {count}, got {given}", token)
 
     def _family(self, op: Primitive, token: Token, args: list,
                 keywords: list[_Keyword]) -> tuple[Primitive, list]:
@@ -343,6 +351,7 @@ class Builder:
 
     def keyword(self, children: list) -> _Keyword:
         token, node = children
+        self.keywords_seen = True
         return _Keyword(token.value, node, token)
 
     def _tensor_op(self, name: str, children: list) -> int:
@@ -454,7 +463,7 @@ class Builder:
         receiver as its first argument."""
         receiver, token, *args = children
         name = token.value[1:].rstrip(" \t(")
-        if FUNCTIONS.get(notation.function_named(name)) is None:
+        if name not in notation.CALLABLE:
             raise self.error(BpdiffNameError, f"'.{name}()' is not a function bpdiff knows",
                              token, hint="write it as a call of a known function, e.g."
                              " x.relu() or relu(x); functions: see bpdiff --help")

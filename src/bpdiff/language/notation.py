@@ -27,6 +27,5 @@ FRACTIONS = {"½": 1 / 2, "⅓": 1 / 3, "⅔": 2 / 3, "¼": 1 / 4, "¾": 3 / 4, 
 """Vulgar fractions -> their values."""
 
 
-def function_named(name: str) -> str:
-    """The primitive table's name for a function spelt `name`."""
-    return SPELLINGS.get(name, name)
+CALLABLE = {**FUNCTIONS, **{spelling: FUNCTIONS[name] for spelling, name in SPELLINGS.items()}}
+"""A function as it may be spelt in a call -> its primitive."""
