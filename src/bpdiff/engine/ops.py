@@ -105,7 +105,23 @@ BROADCAST_USE = " for every {axes}: {x} is broadcast along axis {numbers} of {ou
 BROADCAST_SUM = ", summed over {axes}"
 
 
-class Primitive:
+class _Slots:
+    """A Primitive's fields (below), as a Primitive and as a _Filling have them."""
+
+    __slots__ = ("name", "arity", "forward", "local_grads", "grad_formulas", "doc", "symbol",
+                 "precedence", "right_assoc", "aliases", "kink", "at_kink", "subgradients",
+                 "vjps", "form", "callable", "kink_rules", "latex", "switched_off",
+                 "jacobian_text", "one_argument", "keywords", "variadic", "params",
+                 "plain", "key", "called_as_is")
+
+
+class _Filling(_Slots):
+    """A Primitive while its __init__ fills it: plain stores, no read-only __setattr__."""
+
+    __slots__ = ()
+
+
+class Primitive(_Slots):
     """One operation: how it computes, differentiates and prints. Read-only once made.
     (A slots class, not a tuple: the passes read a few fields at every node, and slots
     read fastest; not a dataclass: building one costs more start-up than all the
@@ -148,12 +164,8 @@ class Primitive:
         are (no family settings, no one-argument reading, no reshape shape).
     """
 
-    __slots__ = ("name", "arity", "forward", "local_grads", "grad_formulas", "doc", "symbol",
-                 "precedence", "right_assoc", "aliases", "kink", "at_kink", "subgradients",
-                 "vjps", "form", "callable", "kink_rules", "latex", "switched_off",
-                 "jacobian_text", "one_argument", "keywords", "variadic", "params",
-                 "plain", "key", "called_as_is")
-    _DERIVED = 3
+    __slots__ = ()
+    _GIVEN = _Slots.__slots__[:-3]  # the rest are derived from these
     name: str
     arity: int
     forward: Rule
@@ -196,13 +208,21 @@ class Primitive:
                  keywords: tuple[tuple[str, Any], ...] | None = None,
                  variadic: bool = False,
                  params: tuple[tuple[str, Any], ...] | None = None) -> None:
-        fields = locals()
-        for field in self.__slots__[:-self._DERIVED]:
-            object.__setattr__(self, field, fields[field])
-        object.__setattr__(self, "plain", vjps is None and switched_off is None)
-        object.__setattr__(self, "key", name if params is None else (name, params))
-        object.__setattr__(self, "called_as_is", one_argument is None and keywords is None
-                           and name != "reshape")
+        # Filled as a _Filling (same slots), then made read-only: 27 object.__setattr__
+        # calls per op would cost half a millisecond of start-up over the table.
+        object.__setattr__(self, "__class__", _Filling)
+        self.name, self.arity, self.forward, self.local_grads = name, arity, forward, local_grads
+        self.grad_formulas, self.doc, self.symbol = grad_formulas, doc, symbol
+        self.precedence, self.right_assoc, self.aliases = precedence, right_assoc, aliases
+        self.kink, self.at_kink, self.subgradients, self.vjps = kink, at_kink, subgradients, vjps
+        self.form, self.callable, self.kink_rules, self.latex = form, callable, kink_rules, latex
+        self.switched_off, self.jacobian_text = switched_off, jacobian_text
+        self.one_argument, self.keywords = one_argument, keywords
+        self.variadic, self.params = variadic, params
+        self.plain = vjps is None and switched_off is None
+        self.key = name if params is None else (name, params)
+        self.called_as_is = one_argument is None and keywords is None and name != "reshape"
+        object.__setattr__(self, "__class__", Primitive)
 
     def __setattr__(self, field: str, value: Any) -> None:
         raise AttributeError(f"a Primitive is read-only: {field} cannot be set")
@@ -212,7 +232,7 @@ class Primitive:
 
     def _replace(self, **changes: Any) -> Primitive:
         """A copy with `changes` (a test's altered rule, say), as a NamedTuple's."""
-        fields = {field: getattr(self, field) for field in self.__slots__[:-self._DERIVED]}
+        fields = {field: getattr(self, field) for field in self._GIVEN}
         return Primitive(**{**fields, **changes})
 
 

@@ -20,7 +20,6 @@ May import bpdiff.engine and bpdiff.numbers only.
 """
 
 import re
-from typing import NamedTuple
 
 from bpdiff.engine.graph import CONST, VAR
 from bpdiff.engine.ops import ATOM, BY_NAME
@@ -45,15 +44,15 @@ class Leaf:
         return f"Leaf({self.kind!r}, {self.payload!r})"
 
 
-class Printed(NamedTuple):
+class Printed:
     """A printed key: its text as a rope (a string, or a tuple of ropes), how tightly it
     binds (the table's precedence scale), its length, and whether it is tall (LaTeX
-    sizes parentheses around it)."""
+    sizes parentheses around it). (A slots class: a NamedTuple costs start-up.)"""
 
-    rope: str | tuple
-    precedence: int
-    length: int
-    tall: bool = False
+    __slots__ = ("rope", "precedence", "length", "tall")
+
+    def __init__(self, rope, precedence, length, tall=False):
+        self.rope, self.precedence, self.length, self.tall = rope, precedence, length, tall
 
 
 def graph_view(graph, root, below="named", leaves=None):
@@ -245,19 +244,15 @@ def _fill(pieces, parts, precedence, wrap=None, tall=False):
         else:
             length += len(piece)
         rope.append(piece)
-    return _printed("".join(rope) if flat and length < _FLAT else tuple(rope),
-                    precedence, length, tall)
+    return Printed("".join(rope) if flat and length < _FLAT else tuple(rope),
+                   precedence, length, tall)
 
 
 def _parenthesised(part, open_="(", close=")"):
     rope, length = part.rope, part.length + len(open_) + len(close)
     if type(rope) is str and length < _FLAT:
-        return _printed(open_ + rope + close, ATOM, length, part.tall)
-    return _printed((open_, rope, close), ATOM, length, part.tall)
-
-
-def _printed(rope, precedence, length, tall):
-    return tuple.__new__(Printed, (rope, precedence, length, tall))  # Printed(...), faster
+        return Printed(open_ + rope + close, ATOM, length, part.tall)
+    return Printed((open_, rope, close), ATOM, length, part.tall)
 
 
 class _Label:
@@ -311,7 +306,7 @@ class _Symbolic(_Label):
     def leaf(self, leaf):
         printed = super().leaf(leaf)
         if leaf.kind == "num" and type(leaf.payload) is not str and not leaf.payload >= 0:
-            return printed._replace(precedence=NEGATION)
+            return Printed(printed.rope, NEGATION, printed.length, printed.tall)
         return printed
 
     def compose(self, op, parts):
