@@ -46,9 +46,13 @@ def all_labels(graph):
             for node, op in enumerate(graph.ops)]
     labels = refs[:]
     inputs, name_of = graph.inputs, graph.name_of
+    templates: dict = {}  # op -> its label as a str.format template, looked up once per op
     for node, op in enumerate(graph.ops):
         if op is not CONST and op is not VAR and node not in name_of:
-            labels[node] = print_operation(op, [refs[i] for i in inputs[node]])
+            template = templates.get(op)
+            if template is None:
+                template = templates[op] = LABEL.template_of(op)
+            labels[node] = template.format(*[refs[i] for i in inputs[node]])
     return labels
 
 
