@@ -215,12 +215,19 @@ class Builder:
         op = notation.CALLABLE.get(token.value)
         if op is None or token.value in self.definitions:
             return defs.call(self, token, self._by_parameter(token, args))
-        if op.called_as_is and not self.keywords_seen:  # the common case, kept short
-            if op.vjps is not None:
-                self.graph.tensor = True
-            if len(args) != op.arity:
-                raise self._argument_count(op, token, len(args))
-            return self.graph.apply(op, tuple(args))
+        if not op.called_as_is or self.keywords_seen:  # else the common case: as it is
+            op, args = self._settled(op, token, args)
+        if op.vjps is not None:
+            self.graph.tensor = True
+        if len(args) != op.arity:
+            count = "1 argument" if op.arity == 1 else f"{op.arity} arguments"
+            raise self.error(BpdiffSyntaxError, f"{token.value}() takes {count}, got {len(args)}",
+                             token)
+        return self.graph.apply(op, tuple(args))
+
+    def _settled(self, op: Primitive, token: Token, args: list) -> tuple[Primitive, list]:
+        """The op a call means and its arguments, read from keywords, one argument
+        (max(x)) and reshape's shape."""
         keywords = [arg for arg in args if type(arg) is _Keyword]
         if keywords:
             args = [arg for arg in args if type(arg) is not _Keyword]
@@ -229,19 +236,11 @@ class Builder:
         if op.name == "reshape" and len(args) > 2:  # x.reshape(2, 3): the shape (2, 3)
             args = [args[0], self._packed(args[1:])]
         if op.keywords is not None:
-            op, args = self._family(op, token, args, keywords)
-        elif keywords:
+            return self._family(op, token, args, keywords)
+        if keywords:
             raise self.error(BpdiffSyntaxError, f"{token.value}() takes no keyword"
                              " arguments", keywords[0].token)
-        if op.vjps is not None:
-            self.graph.tensor = True
-        if len(args) != op.arity:
-            raise self._argument_count(op, token, len(args))
-        return self.graph.apply(op, tuple(args))
-
-    def _argument_count(self, op: Primitive, token: Token, given: int) -> BpdiffError:
-        count = "1 argument" if op.arity == 1 else f"{op.arity} arguments"
-        return self.error(BpdiffSyntaxError, f"{token.value}() takes {count}, got {given}", token)
+        return op, args
 
     def _family(self, op: Primitive, token: Token, args: list,
                 keywords: list[_Keyword]) -> tuple[Primitive, list]:
